@@ -1,0 +1,30 @@
+import { header, HttpError, jsonResult, readJsonBody } from '../lib/http/api-gateway';
+import { httpHandler, outcomeResult } from '../lib/http/handler';
+import { secretMatches } from '../lib/http/secret';
+import { relayTelegramUpdate } from '../lib/relay/telegram-update';
+import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { parseUpdate } from '../lib/telegram/update';
+
+/**
+ * POST /telegram-webhook — authenticate (secret token, before any database or network work),
+ * validate the Update, relay it, answer 200 or 503 when Telegram's retry can help.
+ */
+export function createTelegramWebhookHandler(runtime: Runtime) {
+  return httpHandler('telegram-webhook', runtime, async (event, { log, deadline, note }) => {
+    const expected = await runtime.secret('TELEGRAM_WEBHOOK_SECRET');
+    if (!expected || !secretMatches(header(event, 'x-telegram-bot-api-secret-token'), expected)) {
+      throw new HttpError(401, 'unauthorized', 'missing or wrong secret token');
+    }
+    const update = parseUpdate(readJsonBody(event));
+    if (!update) throw new HttpError(400, 'not_an_update', 'body is not a Telegram Update');
+    note.update_id = update.update_id;
+
+    const ctx = await runtime.context();
+    const outcome = await relayTelegramUpdate({ ...ctx, log, deadline }, update);
+    note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
+    await runtime.housekeep(ctx);
+    return outcome.status === 'done' ? jsonResult(200, { ok: true }) : outcomeResult(outcome, {});
+  });
+}
+
+export const handler = createTelegramWebhookHandler(defaultRuntime());

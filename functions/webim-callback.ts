@@ -1,0 +1,45 @@
+import { header, HttpError, readJsonBody, type HttpEvent } from '../lib/http/api-gateway';
+import { httpHandler, outcomeResult } from '../lib/http/handler';
+import { secretMatches } from '../lib/http/secret';
+import { relayWebimCallback } from '../lib/relay/webim-callback';
+import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { webimCallbackSchema } from '../lib/webim/wire';
+
+/** The secret Webim presents: `Authorization: Token <secret>`, or the last path segment. */
+function presentedSecret(event: HttpEvent): string | undefined {
+  const auth = header(event, 'authorization');
+  const match = auth && /^Token\s+(.+)$/i.exec(auth.trim());
+  if (match) return match[1];
+  if (event.pathParameters?.secret) return event.pathParameters.secret;
+  const last = event.rawPath?.split('/').filter(Boolean).pop();
+  return last && last !== 'webim-callback' ? decodeURIComponent(last) : undefined;
+}
+
+/**
+ * POST /webim-callback[/<secret>] — authenticate, validate, relay the operator's message to the
+ * Telegram user; 200 {"result":"ok"} when handled or deliberately ignored, 503 when a retry helps.
+ */
+export function createWebimCallbackHandler(runtime: Runtime) {
+  return httpHandler('webim-callback', runtime, async (event, { log, deadline, note }) => {
+    const expected = await runtime.secret('WEBIM_CALLBACK_SECRET');
+    if (!expected || !secretMatches(presentedSecret(event), expected)) {
+      throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
+    }
+    const parsed = webimCallbackSchema.safeParse(readJsonBody(event));
+    if (!parsed.success) throw new HttpError(400, 'malformed_callback', 'body is not a Webim callback');
+    const callback = parsed.data;
+    if (callback.event === 'new_message' && (!callback.visitor_id || !callback.message)) {
+      throw new HttpError(400, 'malformed_callback', 'new_message needs visitor_id and message');
+    }
+    note.visitor_id = callback.visitor_id;
+    note.webim_message_id = callback.message?.id;
+
+    const ctx = await runtime.context();
+    const outcome = await relayWebimCallback({ ...ctx, log, deadline }, callback);
+    note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
+    await runtime.housekeep(ctx);
+    return outcomeResult(outcome, { result: 'ok' });
+  });
+}
+
+export const handler = createWebimCallbackHandler(defaultRuntime());

@@ -1,0 +1,71 @@
+import type { Update } from '@grammyjs/types';
+import { setChatBlocked, upsertChatMapping } from '../db/chat-mapping';
+import { DeliveryFailure } from '../delivery/failure';
+import { interpretUpdate } from '../telegram/update';
+import { classifyWebimError } from '../webim/errors';
+import { webimMessageIdFor } from '../webim/wire';
+import { runClaimed } from './claimed';
+import type { RelayDeps } from './deps';
+import { done, type RelayOutcome } from './outcome';
+import { sendTextToUser } from './send-to-user';
+
+/**
+ * Use-case: relay one Telegram update. Every update gets a deliberate outcome — relayed to
+ * Webim, answered (/start), recorded (block state), or ignored — and is processed at most once
+ * to completion, keyed by its update_id.
+ */
+export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Promise<RelayOutcome> {
+  const intent = interpretUpdate(update);
+  const log = deps.log.child({ update_id: update.update_id, chat_id: intent.chatId, intent: intent.kind });
+
+  if (intent.kind === 'ignore') {
+    log.info('telegram_update_ignored', { reason: intent.reason });
+    return done('ignored');
+  }
+
+  return runClaimed(deps, log, 'telegram_update', String(update.update_id), async () => {
+    switch (intent.kind) {
+      case 'membership': {
+        const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
+        log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
+        return 'recorded';
+      }
+      case 'start': {
+        const mapping = await upsertChatMapping(deps.db, intent.chatId);
+        log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
+        if (!deps.settings.WELCOME_TEXT) return 'recorded';
+        try {
+          await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
+        } catch (error) {
+          if (error instanceof DeliveryFailure && error.kind === 'blocked') await setChatBlocked(deps.db, intent.chatId, true);
+          throw error;
+        }
+        return 'answered';
+      }
+      case 'visitor_message': {
+        const mapping = await upsertChatMapping(deps.db, intent.chatId);
+        const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.editDate);
+        if (mapping.created) log.info('chat_registered', { visitor_id: mapping.visitorId, created: true });
+        try {
+          await deps.webim.sendVisitorMessage({
+            visitorId: mapping.visitorId,
+            name: intent.sender.name,
+            login: intent.sender.login,
+            messageId: webimMessageId,
+            text: intent.text,
+          });
+        } catch (error) {
+          const c = classifyWebimError(error);
+          throw new DeliveryFailure(c.kind, 'webim', c.reason, undefined, { cause: error });
+        }
+        log.info('relayed_to_webim', {
+          visitor_id: mapping.visitorId,
+          webim_message_id: webimMessageId,
+          content_type: intent.contentType,
+          edited: intent.edited,
+        });
+        return 'relayed';
+      }
+    }
+  });
+}

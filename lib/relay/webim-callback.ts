@@ -1,0 +1,81 @@
+import { findChatByVisitor, setChatBlocked } from '../db/chat-mapping';
+import { DeliveryFailure } from '../delivery/failure';
+import { userTextFor, type WebimCallback } from '../webim/wire';
+import { runClaimed } from './claimed';
+import type { RelayDeps } from './deps';
+import { done, type RelayOutcome, type RelayResult } from './outcome';
+import { sendTextToUser } from './send-to-user';
+
+/** A callback that passed edge validation: a new_message carries a visitor and a message. */
+export type ValidWebimCallback = WebimCallback;
+
+/**
+ * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once,
+ * split and in order; other events and kinds are acknowledged and logged.
+ */
+export async function relayWebimCallback(deps: RelayDeps, callback: ValidWebimCallback): Promise<RelayOutcome> {
+  const message = callback.message;
+  const log = deps.log.child({
+    visitor_id: callback.visitor_id,
+    webim_message_id: message?.id,
+    webim_chat_id: callback.chat_id,
+    webim_event: callback.event,
+    kind: message?.kind,
+  });
+
+  if (callback.event !== 'new_message' || !message || !callback.visitor_id) {
+    log.info('webim_callback_ignored', { reason: `event_${callback.event}` });
+    return done('ignored');
+  }
+  const rendered = userTextFor(message, { forwardInfo: deps.settings.FORWARD_INFO_MESSAGES });
+  if ('skip' in rendered) {
+    log.info('webim_callback_ignored', { reason: rendered.skip });
+    return done('ignored');
+  }
+  const visitorId = callback.visitor_id;
+
+  const deliver = async (partsDone: number, claimKey?: string): Promise<RelayResult> => {
+    const mapping = await findChatByVisitor(deps.db, visitorId);
+    if (!mapping) {
+      log.error('message_not_delivered', { reason: 'unknown_visitor' });
+      return 'unknown_visitor';
+    }
+    const chatLog = log.child({ chat_id: mapping.chatId });
+    if (mapping.blocked) {
+      chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
+      return 'blocked';
+    }
+    try {
+      const parts = await sendTextToUser(
+        { ...deps, log: chatLog },
+        mapping.chatId,
+        rendered.text,
+        claimKey ? { source: 'webim_message', key: claimKey, partsDone } : undefined,
+      );
+      chatLog.info('relayed_to_telegram', { parts });
+      return 'relayed';
+    } catch (error) {
+      if (error instanceof DeliveryFailure && error.kind === 'blocked') await setChatBlocked(deps.db, mapping.chatId, true);
+      throw error;
+    }
+  };
+
+  if (!message.id) {
+    // Without an id a redelivery cannot be recognised; deliver and say so.
+    log.warn('webim_message_without_id');
+    return runUnclaimed(log, () => deliver(0));
+  }
+  const key = message.id;
+  return runClaimed(deps, log, 'webim_message', key, (partsDone) => deliver(partsDone, key));
+}
+
+async function runUnclaimed(log: RelayDeps['log'], work: () => Promise<RelayResult>): Promise<RelayOutcome> {
+  try {
+    return done(await work());
+  } catch (error) {
+    if (!(error instanceof DeliveryFailure)) throw error;
+    if (error.kind === 'transient') return { status: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 5, reason: error.reason };
+    log.error('message_not_delivered', { upstream: error.upstream, error_class: error.kind, reason: error.reason });
+    return done(error.kind === 'blocked' ? 'blocked' : 'failed_permanent');
+  }
+}

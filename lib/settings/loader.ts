@@ -1,0 +1,72 @@
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { parseSettings, type Settings } from './schema';
+import { readEnvSettings, readSsmSettings, type RawSettings } from './sources';
+
+export interface SettingsLoaderOptions {
+  env: Record<string, string | undefined>;
+  /** Built lazily, only when SSM_PREFIX is set. */
+  ssmClient?: () => SSMClient;
+  now?: () => number;
+}
+
+interface Cached<T> {
+  value: T;
+  expiresAt: number;
+}
+
+const DEFAULT_TTL_SECONDS = 300;
+
+/**
+ * Loads settings with precedence env > SSM > settings table > default and caches them per
+ * container for SETTINGS_TTL_SECONDS. Within the TTL a call makes no SSM or database request.
+ *
+ * Two layers are exposed because the webhook secrets must be checkable before any database
+ * work: `base()` is env + SSM only; `load()` adds the settings table and validates.
+ */
+export class SettingsLoader {
+  private baseCache?: Cached<RawSettings>;
+  private fullCache?: Cached<Settings>;
+  private inflightBase?: Promise<RawSettings>;
+  private inflightFull?: Promise<Settings>;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SettingsLoaderOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Env + SSM values (raw strings, unvalidated). */
+  async base(): Promise<RawSettings> {
+    if (this.baseCache && this.baseCache.expiresAt > this.now()) return this.baseCache.value;
+    this.inflightBase ??= this.readBase().finally(() => (this.inflightBase = undefined));
+    return this.inflightBase;
+  }
+
+  /** Validated settings from every source. `readTable` gets the env + SSM layer to find the database. */
+  async load(readTable: (base: RawSettings) => Promise<RawSettings>): Promise<Settings> {
+    if (this.fullCache && this.fullCache.expiresAt > this.now()) return this.fullCache.value;
+    this.inflightFull ??= (async () => {
+      const base = await this.base();
+      const table = await readTable(base);
+      const settings = parseSettings({ ...table, ...base });
+      this.fullCache = { value: settings, expiresAt: this.now() + settings.SETTINGS_TTL_SECONDS * 1000 };
+      return settings;
+    })().finally(() => (this.inflightFull = undefined));
+    return this.inflightFull;
+  }
+
+  /** Forgets cached values (tests, or after an admin changes settings). */
+  invalidate(): void {
+    this.baseCache = undefined;
+    this.fullCache = undefined;
+  }
+
+  private async readBase(): Promise<RawSettings> {
+    const env = readEnvSettings(this.options.env);
+    const prefix = this.options.env.SSM_PREFIX;
+    const ssm = prefix && this.options.ssmClient ? await readSsmSettings(this.options.ssmClient(), prefix) : {};
+    const value = { ...ssm, ...env };
+    const ttl = Number(value.SETTINGS_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
+    this.baseCache = { value, expiresAt: this.now() + (Number.isFinite(ttl) ? ttl : DEFAULT_TTL_SECONDS) * 1000 };
+    return value;
+  }
+}

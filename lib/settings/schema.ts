@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for every setting of the bridge. A setting has the same name everywhere:
+ * env var `NAME`, SSM parameter `${SSM_PREFIX}/NAME`, row `NAME` in table `settings`.
+ */
+
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** An http(s) URL without a trailing slash, so paths can be appended safely. */
+const baseUrl = z
+  .url({ protocol: /^https?$/ })
+  .transform((v) => v.replace(/\/+$/, ''));
+
+export const settingsSchema = z.object({
+  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like <bot id>:<secret> from BotFather'),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A-Z a-z 0-9 _ -'),
+  TELEGRAM_API_BASE: baseUrl.default('https://api.telegram.org'),
+  WEBIM_API_URL: z.url({ protocol: /^https?$/ }),
+  WEBIM_ACCESS_TOKEN: z.string().min(1),
+  WEBIM_CALLBACK_SECRET: z.string().min(8, 'must be at least 8 characters'),
+  PUBLIC_BASE_URL: baseUrl.optional(),
+  WELCOME_TEXT: z.string().max(4096).default(''),
+  DATABASE_URL: z.string().min(1).optional(),
+  SETTINGS_TTL_SECONDS: intIn(0, 86_400, 300),
+  PORT: intIn(1, 65_535, 3000),
+  /** Forward Webim `info` (system) messages to the user. */
+  FORWARD_INFO_MESSAGES: flag.default(false),
+  /** Per-call timeout for Bot API requests. */
+  TELEGRAM_TIMEOUT_MS: intIn(100, 60_000, 8000),
+  /** Per-call timeout for Webim requests. */
+  WEBIM_TIMEOUT_MS: intIn(100, 60_000, 8000),
+  /** setWebhook max_connections: caps concurrent Lambdas (and DB connections) Telegram drives. */
+  TELEGRAM_MAX_CONNECTIONS: intIn(1, 100, 40),
+  /** Connections per process; 1 on Lambda (one request per container at a time). */
+  DATABASE_POOL_MAX: intIn(1, 100, 1),
+  /** How long delivery claims (processed ids) are kept before purging; Telegram keeps updates 24 h. */
+  CLAIM_RETENTION_HOURS: intIn(24, 24 * 30, 48),
+  /** A claim still "processing" after this long is assumed abandoned (crashed invocation) and may be retaken. */
+  CLAIM_LEASE_SECONDS: intIn(5, 3600, 60),
+  /** Allow plain-http outbound URLs to non-loopback hosts (never in production). */
+  ALLOW_INSECURE_HTTP: flag.default(false),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingName = keyof typeof settingsSchema.shape;
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
+
+/** Settings whose values must never be logged and are scrubbed from every log line. */
+export const SECRET_SETTINGS: readonly SettingName[] = [
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'WEBIM_ACCESS_TOKEN',
+  'WEBIM_CALLBACK_SECRET',
+  'DATABASE_URL',
+];
+
+/** Settings read only from the process environment (they locate the other sources). */
+export const ENV_ONLY = ['SSM_PREFIX'] as const;
+
+/** Raised when settings are missing or invalid; names every offending key, never a value. */
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+  constructor(
+    readonly missing: string[],
+    readonly invalid: { key: string; problem: string }[],
+  ) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing required settings: ${missing.join(', ')}`);
+    if (invalid.length) parts.push(`invalid settings: ${invalid.map((i) => `${i.key} (${i.problem})`).join('; ')}`);
+    super(`${parts.join('; ')}. Set them as env vars, SSM parameters under SSM_PREFIX, or rows of the settings table.`);
+  }
+}
+
+const isLoopback = (url: string) => {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith('.localhost');
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Validates merged raw values (strings) into typed settings.
+ * Missing required keys and invalid values are all reported together in one SettingsError.
+ */
+export function parseSettings(raw: Record<string, string | undefined>): Settings {
+  const shape = settingsSchema.shape;
+  const missing = SETTING_NAMES.filter((key) => raw[key] === undefined && !shape[key].safeParse(undefined).success);
+  const invalid: { key: string; problem: string }[] = [];
+  const result = settingsSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      if (!(missing as string[]).includes(key)) invalid.push({ key, problem: issue.message });
+    }
+  }
+  if (missing.length || invalid.length || !result.success) throw new SettingsError(missing, invalid);
+  const settings = result.data;
+  if (!settings.ALLOW_INSECURE_HTTP) {
+    for (const key of ['TELEGRAM_API_BASE', 'WEBIM_API_URL', 'PUBLIC_BASE_URL'] as const) {
+      const url = settings[key];
+      if (url && url.startsWith('http:') && !isLoopback(url)) {
+        invalid.push({ key, problem: 'must use https (plain http is only allowed for loopback hosts)' });
+      }
+    }
+    if (invalid.length) throw new SettingsError([], invalid);
+  }
+  return settings;
+}

@@ -1,0 +1,53 @@
+/**
+ * Failures of Bot API calls. Messages carry the method name and Telegram's description only:
+ * the request URL contains the bot token, so it never goes into an error.
+ */
+export class TelegramApiError extends Error {
+  override readonly name = 'TelegramApiError';
+  constructor(
+    readonly method: string,
+    /** HTTP status / Bot API error_code. */
+    readonly status: number,
+    readonly description: string,
+    /** `parameters.retry_after` of a 429, in seconds. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`Telegram ${method} failed: ${status} ${description}`);
+  }
+}
+
+export class TelegramNetworkError extends Error {
+  override readonly name = 'TelegramNetworkError';
+  constructor(
+    readonly method: string,
+    /** `timeout`, or the system error code (ECONNREFUSED, …), or `network`. */
+    readonly reason: string,
+  ) {
+    super(`Telegram ${method} request failed: ${reason}`);
+  }
+}
+
+export type TelegramFailureAction =
+  /** 429: wait this long, then the same call may succeed. */
+  | { action: 'retry_after'; seconds: number; reason: string }
+  /** 5xx, timeout, network: retry with bounded backoff. */
+  | { action: 'backoff'; reason: string }
+  /** The user blocked the bot or is gone: stop writing to this chat. */
+  | { action: 'stop_contact'; reason: string }
+  /** Retrying cannot help (bad request, chat not found, …). */
+  | { action: 'permanent'; reason: string };
+
+const STOP_CONTACT = [/blocked by the user/i, /user is deactivated/i, /bot was kicked/i, /bot can't initiate conversation/i];
+
+/** The single decision point for what to do after a failed Bot API call. */
+export function classifyTelegramError(error: unknown): TelegramFailureAction {
+  if (error instanceof TelegramNetworkError) return { action: 'backoff', reason: `network_${error.reason}` };
+  if (!(error instanceof TelegramApiError)) return { action: 'backoff', reason: 'unexpected_error' };
+  const { status, description } = error;
+  if (status === 429) return { action: 'retry_after', seconds: Math.max(1, error.retryAfterSeconds ?? 1), reason: 'rate_limited' };
+  if (status >= 500) return { action: 'backoff', reason: `server_error_${status}` };
+  if (status === 403 && STOP_CONTACT.some((re) => re.test(description))) return { action: 'stop_contact', reason: 'blocked_by_user' };
+  if (/chat not found/i.test(description)) return { action: 'permanent', reason: 'chat_not_found' };
+  if (status === 403) return { action: 'permanent', reason: 'forbidden' };
+  return { action: 'permanent', reason: `bad_request_${status}` };
+}

@@ -1,0 +1,129 @@
+import type { Message, Update, User } from '@grammyjs/types';
+import { z } from 'zod';
+
+/**
+ * Edge validation of a Telegram Update: only what the bridge relies on is checked, unknown fields
+ * pass through (Telegram adds fields regularly).
+ */
+const chatSchema = z.looseObject({ id: z.number().int(), type: z.string() });
+const messageSchema = z.looseObject({
+  message_id: z.number().int(),
+  date: z.number().int(),
+  chat: chatSchema,
+  from: z.looseObject({ id: z.number().int(), first_name: z.string() }).optional(),
+  text: z.string().optional(),
+  caption: z.string().optional(),
+  edit_date: z.number().int().optional(),
+});
+export const updateSchema = z.looseObject({
+  update_id: z.number().int().nonnegative(),
+  message: messageSchema.optional(),
+  edited_message: messageSchema.optional(),
+  my_chat_member: z
+    .looseObject({ chat: chatSchema, new_chat_member: z.looseObject({ status: z.string() }) })
+    .optional(),
+});
+
+/** Parses an already JSON-decoded body; returns undefined when it is not an update. */
+export function parseUpdate(body: unknown): Update | undefined {
+  const result = updateSchema.safeParse(body);
+  return result.success ? (result.data as unknown as Update) : undefined;
+}
+
+export interface Sender {
+  name?: string;
+  login?: string;
+}
+
+/** What one update asks of the bridge. */
+export type UpdateIntent =
+  | { kind: 'ignore'; reason: string; chatId?: number }
+  | { kind: 'start'; chatId: number; messageId: number; sender: Sender }
+  | { kind: 'visitor_message'; chatId: number; messageId: number; sender: Sender; text: string; edited: boolean; editDate?: number; contentType: string }
+  | { kind: 'membership'; chatId: number; blocked: boolean };
+
+const senderOf = (user: User | undefined): Sender => ({
+  name: user ? [user.first_name, user.last_name].filter(Boolean).join(' ') : undefined,
+  login: user?.username,
+});
+
+const isStartCommand = (text: string | undefined) => !!text && /^\/start(@\w+)?(\s|$)/.test(text);
+
+/** Decides what to do with an update. Pure: no I/O. */
+export function interpretUpdate(update: Update): UpdateIntent {
+  const membership = update.my_chat_member;
+  if (membership) {
+    if (membership.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId: membership.chat.id };
+    const status = membership.new_chat_member.status;
+    if (status === 'kicked') return { kind: 'membership', chatId: membership.chat.id, blocked: true };
+    if (status === 'member') return { kind: 'membership', chatId: membership.chat.id, blocked: false };
+    return { kind: 'ignore', reason: `membership_${status}`, chatId: membership.chat.id };
+  }
+
+  const message = update.message ?? update.edited_message;
+  if (!message) return { kind: 'ignore', reason: `unsupported_update_${updateType(update)}` };
+  const chatId = message.chat.id;
+  if (message.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId };
+  const edited = !update.message;
+  const sender = senderOf(message.from);
+
+  if (!edited && isStartCommand(message.text)) return { kind: 'start', chatId, messageId: message.message_id, sender };
+
+  const content = describeContent(message);
+  if (!content) return { kind: 'ignore', reason: 'no_relayable_content', chatId };
+  const text = edited ? `[edited] ${content.text}` : content.text;
+  return {
+    kind: 'visitor_message',
+    chatId,
+    messageId: message.message_id,
+    sender,
+    text,
+    edited,
+    editDate: edited ? (message.edit_date ?? message.date) : undefined,
+    contentType: content.type,
+  };
+}
+
+const updateType = (update: Update) => Object.keys(update).find((k) => k !== 'update_id') ?? 'empty';
+
+/**
+ * The text an operator sees for a message: its text, or a short marker for other kinds
+ * (until media relay exists) followed by the caption when there is one.
+ */
+export function describeContent(message: Message): { type: string; text: string } | undefined {
+  if (message.text !== undefined) return { type: 'text', text: message.text };
+  const marker = markerFor(message);
+  if (!marker) return undefined;
+  const caption = message.caption ? ` ${message.caption}` : '';
+  return { type: marker.type, text: `[${marker.label}]${caption}` };
+}
+
+function markerFor(m: Message): { type: string; label: string } | undefined {
+  if (m.photo) return { type: 'photo', label: 'photo' };
+  if (m.animation) return { type: 'animation', label: 'animation' };
+  if (m.video) return { type: 'video', label: 'video' };
+  if (m.video_note) return { type: 'video_note', label: 'video note' };
+  if (m.voice) return { type: 'voice', label: `voice ${m.voice.duration}s` };
+  if (m.audio) {
+    const title = [m.audio.performer, m.audio.title].filter(Boolean).join(' – ');
+    return { type: 'audio', label: title ? `audio ${title}` : 'audio' };
+  }
+  if (m.document) return { type: 'document', label: m.document.file_name ? `document ${m.document.file_name}` : 'document' };
+  if (m.sticker) return { type: 'sticker', label: m.sticker.emoji ? `sticker ${m.sticker.emoji}` : 'sticker' };
+  if (m.venue) return { type: 'venue', label: `venue ${m.venue.title}, ${m.venue.address} (${fmtCoord(m.venue.location.latitude)},${fmtCoord(m.venue.location.longitude)})` };
+  if (m.location) return { type: 'location', label: `location ${fmtCoord(m.location.latitude)},${fmtCoord(m.location.longitude)}` };
+  if (m.contact) {
+    const name = [m.contact.first_name, m.contact.last_name].filter(Boolean).join(' ');
+    return { type: 'contact', label: `contact ${name} ${m.contact.phone_number}` };
+  }
+  if (m.poll) return { type: 'poll', label: `poll ${m.poll.question}` };
+  if (m.dice) return { type: 'dice', label: `dice ${m.dice.emoji} ${m.dice.value}` };
+  if (m.story) return { type: 'story', label: 'story' };
+  if (m.game) return { type: 'game', label: `game ${m.game.title}` };
+  if (m.invoice) return { type: 'invoice', label: `invoice ${m.invoice.title}` };
+  if (m.paid_media) return { type: 'paid_media', label: 'paid media' };
+  if ((m as { checklist?: { title?: string } }).checklist) return { type: 'checklist', label: 'checklist' };
+  return undefined;
+}
+
+const fmtCoord = (n: number) => String(Math.round(n * 1e5) / 1e5);

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The Webim Custom Channel wire format — the one place that knows it.
+ *
+ * Webim does not publish the Custom Channel body format, so this follows the conventions of
+ * Webim's documented External Bot API 2.0 (`Authorization: Token`, `visitor_id`, `message`
+ * objects with a `kind`). Adapting to an account's exact format is a change to this file only.
+ */
+
+/** What we post to WEBIM_API_URL for each visitor message. */
+export interface OutboundVisitorMessage {
+  event: 'new_message';
+  visitor: { id: string; fields: { name?: string; login?: string } };
+  message: { id: string; kind: 'visitor'; text: string };
+}
+
+export interface VisitorMessageInput {
+  visitorId: string;
+  name?: string;
+  login?: string;
+  /** Stable per Telegram message, so Webim can drop our own retries: `tg-<chat_id>-<message_id>`. */
+  messageId: string;
+  text: string;
+}
+
+export function buildVisitorMessage(input: VisitorMessageInput): OutboundVisitorMessage {
+  const fields: { name?: string; login?: string } = {};
+  if (input.name) fields.name = input.name;
+  if (input.login) fields.login = input.login;
+  return {
+    event: 'new_message',
+    visitor: { id: input.visitorId, fields },
+    message: { id: input.messageId, kind: 'visitor', text: input.text },
+  };
+}
+
+/** Our stable id for a Telegram message (edits get their own id so Webim does not drop them as repeats). */
+export function webimMessageIdFor(chatId: number, messageId: number, editDate?: number): string {
+  return editDate ? `tg-${chatId}-${messageId}-edit-${editDate}` : `tg-${chatId}-${messageId}`;
+}
+
+/** Webim error bodies look like {"error":"<code>","desc":"<text>"}. */
+export const webimErrorBodySchema = z.looseObject({ error: z.string().optional(), desc: z.string().optional() });
+
+const fileSchema = z.looseObject({
+  name: z.string().optional(),
+  url: z.string().optional(),
+  content_type: z.string().optional(),
+  size: z.number().optional(),
+});
+
+const messageObjectSchema = z.looseObject({
+  id: z.union([z.string().min(1), z.number()]).transform(String).optional(),
+  kind: z.string().default('operator'),
+  text: z.string().optional(),
+  data: z.looseObject({ file: fileSchema.optional() }).or(fileSchema).optional(),
+});
+
+/** Webim's call to POST /webim-callback. Unknown fields are allowed. */
+export const webimCallbackSchema = z.looseObject({
+  event: z.string().default('new_message'),
+  visitor_id: z.union([z.string().min(1), z.number()]).transform(String).optional(),
+  chat_id: z.union([z.string(), z.number()]).optional(),
+  message: z
+    .union([z.string().transform((text) => ({ kind: 'operator', text, id: undefined, data: undefined })), messageObjectSchema])
+    .optional(),
+});
+
+export type WebimCallback = z.output<typeof webimCallbackSchema>;
+
+/** Operator-side message kinds and what the bridge does with them. */
+export type CallbackKind = 'operator' | 'file_operator' | 'info' | 'for_operator' | (string & {});
+
+/** The text a Telegram user sees for an operator file message (until media relay exists). */
+export function describeOperatorFile(message: NonNullable<WebimCallback['message']>): string {
+  const data = message.data as { file?: { name?: string; url?: string }; name?: string; url?: string } | undefined;
+  const file = data?.file ?? data;
+  const name = file?.name ?? 'file';
+  const parts = [`📎 ${name}`];
+  if (file?.url) parts.push(file.url);
+  if (message.text) parts.unshift(message.text);
+  return parts.join('\n');
+}
+
+/**
+ * The text to send to the Telegram user for an operator-side message, or undefined with the
+ * reason it is not forwarded: `for_operator` never is, `info` only when configured, unknown
+ * kinds are acknowledged and skipped.
+ */
+export function userTextFor(
+  message: NonNullable<WebimCallback['message']>,
+  options: { forwardInfo: boolean },
+): { text: string } | { skip: string } {
+  switch (message.kind) {
+    case 'operator':
+      return message.text?.trim() ? { text: message.text } : { skip: 'empty_text' };
+    case 'file_operator':
+      return { text: describeOperatorFile(message) };
+    case 'info':
+      if (!options.forwardInfo) return { skip: 'info_not_forwarded' };
+      return message.text?.trim() ? { text: message.text } : { skip: 'empty_text' };
+    case 'for_operator':
+      return { skip: 'for_operator' };
+    default:
+      return { skip: `kind_${message.kind}` };
+  }
+}
