@@ -32,14 +32,14 @@ const isoDate = (unix?: number) => (unix ? new Date(unix * 1000).toISOString() :
 export function reportOf(action: WebhookAction, info: WebhookInfo, expectedUrl?: string): WebhookReport {
   const report: WebhookReport = {
     action,
-    url: info.url,
+    url: info.url ?? '',
     pending_update_count: info.pending_update_count,
     max_connections: info.max_connections,
     allowed_updates: info.allowed_updates,
     last_error_date: isoDate(info.last_error_date),
     last_error_message: info.last_error_message,
     last_synchronization_error_date: isoDate(info.last_synchronization_error_date),
-    ok: action === 'delete' ? info.url === '' : info.url === expectedUrl && !info.last_error_message,
+    ok: action === 'delete' ? !info.url : info.url === expectedUrl && !info.last_error_message,
   };
   return JSON.parse(JSON.stringify(report)) as WebhookReport; // drops undefined fields
 }

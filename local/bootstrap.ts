@@ -1,0 +1,45 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { migrate, readMigrations } from '../lib/db/migrate';
+import { Runtime } from '../lib/runtime';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db';
+
+export interface LocalEnvironment {
+  runtime: Runtime;
+  embedded?: EmbeddedDatabase;
+  applied: string[];
+  stop(): Promise<void>;
+}
+
+/** Where the embedded database keeps its files between runs (git-ignored). */
+export const LOCAL_DATA_DIR = path.join(process.cwd(), '.data', 'pglite');
+
+/**
+ * Prepares a local run: reads `.env` if present, starts the embedded database when no
+ * DATABASE_URL is given, applies migrations, and builds the same Runtime Lambda uses.
+ */
+export async function prepareLocalEnvironment(options: { env?: NodeJS.ProcessEnv; dataDir?: string | null } = {}): Promise<LocalEnvironment> {
+  const env = options.env ?? process.env;
+  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
+  let embedded: EmbeddedDatabase | undefined;
+  if (!env.DATABASE_URL) {
+    const dataDir = options.dataDir === null ? undefined : (options.dataDir ?? LOCAL_DATA_DIR);
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    embedded = await startEmbeddedDatabase({ dataDir });
+    env.DATABASE_URL = embedded.url;
+  }
+  // A local process serves many requests at once, unlike a Lambda container.
+  env.DATABASE_POOL_MAX ??= '8';
+  const runtime = new Runtime({ env, ssmClient: env.SSM_PREFIX ? () => new SSMClient({}) : undefined });
+  const applied = await migrate(await runtime.databaseOnly(), await readMigrations());
+  return {
+    runtime,
+    embedded,
+    applied,
+    async stop() {
+      await runtime.close();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
+import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
+import { createWebimCallbackHandler } from '../functions/webim-callback';
+import type { HttpEvent, HttpResult } from '../lib/http/api-gateway';
+import type { Runtime } from '../lib/runtime';
+import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
+
+type RouteHandler = (event: HttpEvent, context?: Context) => Promise<HttpResult>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  routeKey: string;
+  handler: RouteHandler;
+  params?: string[];
+}
+
+/** A Lambda-like context: local requests get the same 29 s budget API Gateway allows. */
+function localContext(): Context {
+  const deadline = Date.now() + 29_000;
+  return { getRemainingTimeInMillis: () => deadline - Date.now() } as Context;
+}
+
+export interface LocalServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the deployed routes locally, turning each request into a real HTTP API v2 event for
+ * the same handlers Lambda runs (as serverless.yml declares them).
+ */
+export async function startLocalServer(runtime: Runtime, options: { port: number; host?: string }): Promise<LocalServer> {
+  const telegram = createTelegramWebhookHandler(runtime);
+  const webim = createWebimCallbackHandler(runtime);
+  const routes: Route[] = [
+    { method: 'POST', pattern: /^\/telegram-webhook\/?$/, routeKey: 'POST /telegram-webhook', handler: telegram },
+    { method: 'POST', pattern: /^\/webim-callback\/?$/, routeKey: 'POST /webim-callback', handler: webim },
+    { method: 'POST', pattern: /^\/webim-callback\/([^/]+)$/, routeKey: 'POST /webim-callback/{secret}', handler: webim, params: ['secret'] },
+  ];
+
+  const server = createServer(async (req, res) => {
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (req.method === 'GET' && path === '/health') return writeHttpResult(res, { statusCode: 200, body: '{"status":"ok"}', headers: { 'content-type': 'application/json' } });
+      const route = routes.find((r) => r.pattern.test(path));
+      if (!route) return writeHttpResult(res, { statusCode: 404, body: '{"message":"Not Found"}', headers: { 'content-type': 'application/json' } });
+      if (req.method !== route.method) return writeHttpResult(res, { statusCode: 404, body: '{"message":"Not Found"}', headers: { 'content-type': 'application/json' } });
+      const body = await readRequestBody(req);
+      if (!body) return writeHttpResult(res, { statusCode: 413, body: '{"message":"Request Entity Too Large"}', headers: { 'content-type': 'application/json' } });
+      const match = route.pattern.exec(path);
+      const pathParameters = route.params ? Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(match?.[i + 1] ?? '')])) : undefined;
+      writeHttpResult(res, await route.handler(toHttpApiEvent(req, body, { routeKey: route.routeKey, pathParameters }), localContext()));
+    } catch (error) {
+      runtime.log.error('local_server_error', { error });
+      if (!res.headersSent) writeHttpResult(res, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
