@@ -1,0 +1,134 @@
+import type { Context } from 'aws-lambda';
+import { createTelegramWebhookHandler } from '../../functions/telegram-webhook';
+import { createWebimCallbackHandler } from '../../functions/webim-callback';
+import { Database } from '../../lib/db/database';
+import { migrate, readMigrations } from '../../lib/db/migrate';
+import type { HttpResult } from '../../lib/http/api-gateway';
+import { Runtime } from '../../lib/runtime';
+import type { DatabaseEngine, TestDatabase } from './databases';
+import { httpApiEvent } from './events';
+import { startFakeTelegram, type FakeTelegram } from './fake-telegram';
+import { startFakeWebim, type FakeWebim } from './fake-webim';
+
+export const SECRETS = {
+  botToken: '7012345678:AAHk3-test_token_Zx9QpLmN0vBcD2eFgH',
+  webhookSecret: 'tg-webhook-secret_0123456789',
+  webimAccessToken: 'webim-access-token-4f9a2c',
+  callbackSecret: 'webim-callback-secret-b71e',
+};
+
+export interface TestBridge {
+  telegram: FakeTelegram;
+  webim: FakeWebim;
+  /** A separate connection for assertions. */
+  db: Database;
+  logs: string[];
+  runtime: Runtime;
+  /** POST /telegram-webhook with an Update (the right secret unless overridden). */
+  postUpdate(update: unknown, options?: { secret?: string | null; rawBody?: string; base64?: boolean; context?: Context }): Promise<HttpResult>;
+  /** POST /webim-callback with a callback body (header auth unless overridden). */
+  postCallback(body: unknown, options?: { authorization?: string | null; pathSecret?: string; rawBody?: string; context?: Context }): Promise<HttpResult>;
+  parsedLogs(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/**
+ * The bridge wired like production — real handlers, Runtime, settings loader, `postgres` driver
+ * on a fresh database — with Telegram and Webim replaced by loopback fakes.
+ */
+export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<string, string> = {}): Promise<TestBridge> {
+  const database: TestDatabase = await engine.create();
+  const telegram = await startFakeTelegram({ token: SECRETS.botToken });
+  const webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+  const env: Record<string, string> = {
+    TELEGRAM_BOT_TOKEN: SECRETS.botToken,
+    TELEGRAM_WEBHOOK_SECRET: SECRETS.webhookSecret,
+    TELEGRAM_API_BASE: telegram.url,
+    WEBIM_API_URL: webim.url,
+    WEBIM_ACCESS_TOKEN: SECRETS.webimAccessToken,
+    WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
+    PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com',
+    DATABASE_URL: database.url,
+    DATABASE_POOL_MAX: '4',
+    TELEGRAM_TIMEOUT_MS: '2000',
+    WEBIM_TIMEOUT_MS: '2000',
+    ...extraEnv,
+  };
+  const logs: string[] = [];
+  const runtime = new Runtime({ env, logSink: (line) => logs.push(line) });
+  const db = new Database({ url: database.url, max: 2 });
+  await migrate(db, await readMigrations());
+  const telegramHandler = createTelegramWebhookHandler(runtime);
+  const webimHandler = createWebimCallbackHandler(runtime);
+
+  return {
+    telegram,
+    webim,
+    db,
+    logs,
+    runtime,
+    postUpdate(update, options = {}) {
+      const secret = options.secret === undefined ? SECRETS.webhookSecret : options.secret;
+      return telegramHandler(
+        httpApiEvent({
+          routeKey: 'POST /telegram-webhook',
+          path: '/telegram-webhook',
+          headers: secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret },
+          body: update,
+          rawBody: options.rawBody,
+          base64: options.base64,
+        }),
+        options.context,
+      );
+    },
+    postCallback(body, options = {}) {
+      const authorization = options.authorization === undefined ? `Token ${SECRETS.callbackSecret}` : options.authorization;
+      const path = options.pathSecret !== undefined ? `/webim-callback/${options.pathSecret}` : '/webim-callback';
+      return webimHandler(
+        httpApiEvent({
+          routeKey: options.pathSecret !== undefined ? 'POST /webim-callback/{secret}' : 'POST /webim-callback',
+          path,
+          headers: { 'x-telegram-bot-api-secret-token': undefined, ...(authorization === null ? {} : { authorization }) },
+          body,
+          rawBody: options.rawBody,
+          pathParameters: options.pathSecret !== undefined ? { secret: options.pathSecret } : undefined,
+        }),
+        options.context,
+      );
+    },
+    parsedLogs: () => logs.map((l) => JSON.parse(l) as Record<string, unknown>),
+    async close() {
+      await runtime.close();
+      await db.close();
+      await telegram.close();
+      await webim.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A Telegram text update from a private chat. */
+export function textUpdate(updateId: number, chatId: number, text: string, messageId = updateId): Record<string, unknown> {
+  return {
+    update_id: updateId,
+    message: {
+      message_id: messageId,
+      from: { id: chatId, is_bot: false, first_name: 'Test', last_name: `User${chatId}`, username: `user${chatId}` },
+      chat: { id: chatId, first_name: 'Test', type: 'private' },
+      date: 1795338901,
+      text,
+    },
+  };
+}
+
+/** A Webim operator-message callback. */
+export function operatorCallback(visitorId: string, messageId: string, text: string): Record<string, unknown> {
+  return { event: 'new_message', visitor_id: visitorId, chat_id: 90125, message: { id: messageId, kind: 'operator', text } };
+}
+
+/** Reads a chat's visitor id straight from the database. */
+export async function visitorOf(db: Database, chatId: number): Promise<string> {
+  const [row] = await db.sql<{ visitor_id: string }[]>`SELECT visitor_id FROM chat_mapping WHERE chat_id = ${chatId}`;
+  if (!row) throw new Error(`no mapping for chat ${chatId}`);
+  return row.visitor_id;
+}

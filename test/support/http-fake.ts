@@ -1,0 +1,50 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedResponse {
+  status: number;
+  body?: unknown;
+  /** Never answer (to exercise client timeouts). */
+  hang?: boolean;
+}
+
+export interface RecordedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+/** A tiny loopback HTTP server for fakes: records requests, answers from a script or a default. */
+export async function startHttpFake(
+  respond: (req: RecordedRequest) => ScriptedResponse | Promise<ScriptedResponse>,
+): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = raw;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      // keep raw text
+    }
+    const recorded = { path: req.url ?? '/', headers: req.headers, body };
+    requests.push(recorded);
+    const answer = await respond(recorded);
+    if (answer.hang) return; // the client's timeout must fire
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
