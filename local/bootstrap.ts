@@ -29,8 +29,9 @@ export async function prepareLocalEnvironment(options: { env?: NodeJS.ProcessEnv
     embedded = await startEmbeddedDatabase({ dataDir });
     env.DATABASE_URL = embedded.url;
   }
-  // A local process serves many requests at once, unlike a Lambda container.
-  env.DATABASE_POOL_MAX ??= '8';
+  // A local process serves many requests at once, unlike a Lambda container; the embedded
+  // database takes one connection, on which the driver pipelines queries.
+  env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
   const runtime = new Runtime({ env, ssmClient: env.SSM_PREFIX ? () => new SSMClient({}) : undefined });
   const applied = await migrate(await runtime.databaseOnly(), await readMigrations());
   return {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createTelegramWebhookHandler } from '../../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../../functions/webim-callback';
-import { Database } from '../../lib/db/database';
+import type { Database } from '../../lib/db/database';
 import { migrate, readMigrations } from '../../lib/db/migrate';
 import type { HttpResult } from '../../lib/http/api-gateway';
 import { Runtime } from '../../lib/runtime';
@@ -49,14 +49,15 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
     WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
     PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com',
     DATABASE_URL: database.url,
-    DATABASE_POOL_MAX: '4',
+    DATABASE_POOL_MAX: String(database.poolMax),
     TELEGRAM_TIMEOUT_MS: '2000',
     WEBIM_TIMEOUT_MS: '2000',
     ...extraEnv,
   };
   const logs: string[] = [];
   const runtime = new Runtime({ env, logSink: (line) => logs.push(line) });
-  const db = new Database({ url: database.url, max: 2 });
+  // Assertions share the bridge's own pool (the embedded database takes one connection).
+  const db = await runtime.databaseOnly();
   await migrate(db, await readMigrations());
   const telegramHandler = createTelegramWebhookHandler(runtime);
   const webimHandler = createWebimCallbackHandler(runtime);
@@ -99,7 +100,6 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
     parsedLogs: () => logs.map((l) => JSON.parse(l) as Record<string, unknown>),
     async close() {
       await runtime.close();
-      await db.close();
       await telegram.close();
       await webim.close();
       await database.drop();

@@ -4,6 +4,8 @@ import { startEmbeddedDatabase } from '../../local/embedded-db';
 
 export interface TestDatabase {
   url: string;
+  /** Connections the whole test may open at once. */
+  poolMax: number;
   drop(): Promise<void>;
 }
 
@@ -16,7 +18,7 @@ const embedded: DatabaseEngine = {
   name: 'embedded PGlite',
   async create() {
     const db = await startEmbeddedDatabase();
-    return { url: db.url, drop: () => db.stop() };
+    return { url: db.url, poolMax: db.maxConnections, drop: () => db.stop() };
   },
 };
 
@@ -32,6 +34,7 @@ const server = (adminUrl: string): DatabaseEngine => ({
     url.pathname = `/${name}`;
     return {
       url: url.toString(),
+      poolMax: 4,
       async drop() {
         const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
         await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
