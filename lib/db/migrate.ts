@@ -27,11 +27,15 @@ const MIGRATION_LOCK = 7_305_511;
  * so a migration is never applied twice. Returns the versions applied now.
  */
 export async function migrate(db: Database, migrations: Migration[]): Promise<string[]> {
-  await db.query((sql) => sql`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    text PRIMARY KEY,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
+  // Under the lock too: concurrent CREATE TABLE IF NOT EXISTS can still collide in Postgres.
+  await db.sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`;
+  });
   const applied: string[] = [];
   for (const m of migrations) {
     const done = await db.sql.begin(async (tx) => {

@@ -1,0 +1,66 @@
+import type { Update } from '@grammyjs/types';
+import { describe, expect, it } from 'vitest';
+import { interpretUpdate, parseUpdate } from '../../../lib/telegram/update';
+import { fixture } from '../../support/events';
+
+const interpret = (name: string) => interpretUpdate(parseUpdate(fixture(name)) as Update);
+
+describe('Telegram updates', () => {
+  it('rejects what is not an update and tolerates unknown fields', () => {
+    expect(parseUpdate({})).toBeUndefined();
+    expect(parseUpdate({ update_id: -1 })).toBeUndefined();
+    expect(parseUpdate({ update_id: 1, message: { text: 'no chat' } })).toBeUndefined();
+    expect(parseUpdate({ update_id: 1, brand_new_update_kind: { x: 1 } })).toMatchObject({ update_id: 1 });
+  });
+
+  it('reads /start, with or without payload or bot name', () => {
+    expect(interpret('telegram/start_command.json')).toMatchObject({ kind: 'start', chatId: 287164003, sender: { name: 'Ivan Petrov', login: 'ivan_p' } });
+    for (const text of ['/start ref_42', '/start@shop_support_bot']) {
+      const u = fixture<{ message: { text: string } }>('telegram/start_command.json');
+      u.message.text = text;
+      expect(interpretUpdate(u as unknown as Update).kind).toBe('start');
+    }
+    const u = fixture<{ message: { text: string } }>('telegram/start_command.json');
+    u.message.text = '/started';
+    expect(interpretUpdate(u as unknown as Update).kind).toBe('visitor_message');
+  });
+
+  it.each([
+    ['telegram/text_message.json', 'text', 'Hello, my order #5512 has not arrived'],
+    ['telegram/photo_with_caption.json', 'photo', '[photo] Box arrived damaged'],
+    ['telegram/sticker.json', 'sticker', '[sticker 😀]'],
+    ['telegram/location.json', 'location', '[location 55.75124,37.61842]'],
+  ])('turns %s into a %s visitor message', (name, contentType, text) => {
+    expect(interpret(name)).toMatchObject({ kind: 'visitor_message', contentType, text, edited: false });
+  });
+
+  it.each([
+    [{ voice: { file_id: 'v', file_unique_id: 'v', duration: 7 } }, '[voice 7s]'],
+    [{ document: { file_id: 'd', file_unique_id: 'd', file_name: 'scan.pdf' }, caption: 'my passport' }, '[document scan.pdf] my passport'],
+    [{ contact: { phone_number: '+79990001122', first_name: 'Anna' } }, '[contact Anna +79990001122]'],
+    [{ venue: { location: { latitude: 1.5, longitude: 2.25 }, title: 'Shop', address: 'Main st 1' } }, '[venue Shop, Main st 1 (1.5,2.25)]'],
+    [{ video_note: { file_id: 'n', file_unique_id: 'n', length: 240, duration: 5 } }, '[video note]'],
+  ])('marks %j as %s', (content, text) => {
+    const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
+    delete base.message.sticker;
+    Object.assign(base.message, content);
+    expect(interpretUpdate(base as unknown as Update)).toMatchObject({ kind: 'visitor_message', text });
+  });
+
+  it('marks edits and keeps their edit date', () => {
+    expect(interpret('telegram/edited_message.json')).toMatchObject({ kind: 'visitor_message', edited: true, editDate: 1795338960, text: '[edited] Hello, my order #5512 has still not arrived' });
+  });
+
+  it('ignores groups, unknown update types and service messages', () => {
+    expect(interpret('telegram/group_message.json')).toMatchObject({ kind: 'ignore', reason: 'not_private_chat' });
+    expect(interpret('telegram/callback_query.json')).toMatchObject({ kind: 'ignore', reason: 'unsupported_update_callback_query' });
+    const service = fixture<{ message: Record<string, unknown> }>('telegram/sticker.json');
+    delete service.message.sticker;
+    service.message.pinned_message = { message_id: 1 };
+    expect(interpretUpdate(service as unknown as Update)).toMatchObject({ kind: 'ignore', reason: 'no_relayable_content' });
+  });
+
+  it('reads block and unblock from my_chat_member', () => {
+    expect(interpret('telegram/my_chat_member_kicked.json')).toEqual({ kind: 'membership', chatId: 287164003, blocked: true });
+  });
+});
