@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareLocalEnvironment, type LocalEnvironment } from '../../local/bootstrap';
+import { startLocalServer, type LocalServer } from '../../local/server';
+import { SECRETS, visitorOf } from '../support/bridge';
+import { fixture } from '../support/events';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
+import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
+
+/** `npm start`'s pieces over real HTTP: embedded database, migrations, the local API Gateway. */
+describe('local server (npm start)', () => {
+  let local: LocalEnvironment;
+  let server: LocalServer;
+  let telegram: FakeTelegram;
+  let webim: FakeWebim;
+
+  beforeAll(async () => {
+    telegram = await startFakeTelegram({ token: SECRETS.botToken });
+    webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+    local = await prepareLocalEnvironment({
+      dataDir: null,
+      env: {
+        TELEGRAM_BOT_TOKEN: SECRETS.botToken,
+        TELEGRAM_WEBHOOK_SECRET: SECRETS.webhookSecret,
+        TELEGRAM_API_BASE: telegram.url,
+        WEBIM_API_URL: webim.url,
+        WEBIM_ACCESS_TOKEN: SECRETS.webimAccessToken,
+        WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
+        LOG_LEVEL: 'error',
+      },
+    });
+    server = await startLocalServer(local.runtime, { port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await local.stop();
+    await telegram.close();
+    await webim.close();
+  });
+
+  const post = (path: string, body: string, headers: Record<string, string>) =>
+    fetch(`${server.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+  it('applied the migrations to a fresh embedded database', () => {
+    expect(local.embedded).toBeDefined();
+    expect(local.applied).toEqual(['001_initial']);
+  });
+
+  it('relays both ways over real HTTP, with the secret header in any case', async () => {
+    const res = await post('/telegram-webhook', JSON.stringify(fixture('telegram/text_message.json')), { 'X-Telegram-Bot-Api-Secret-Token': SECRETS.webhookSecret });
+    expect(res.status).toBe(200);
+    expect(webim.received).toHaveLength(1);
+    const visitorId = await visitorOf(await local.runtime.databaseOnly(), 287164003);
+    const back = await post(`/webim-callback/${SECRETS.callbackSecret}`, JSON.stringify({ ...fixture('webim/operator_message.json'), visitor_id: visitorId }), {});
+    expect(back.status).toBe(200);
+    expect(await back.json()).toEqual({ result: 'ok' });
+    expect(telegram.sentTo(287164003)).toEqual(['Hi! How can I help?']);
+  });
+
+  it('answers 401, 404 and 503 like the deployed API', async () => {
+    expect((await post('/telegram-webhook', '{}', {})).status).toBe(401);
+    expect((await post('/nope', '{}', {})).status).toBe(404);
+    expect((await fetch(`${server.url}/telegram-webhook`)).status).toBe(404);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});
