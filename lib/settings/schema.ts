@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one schema for every setting of the bridge. A setting has the same name everywhere:

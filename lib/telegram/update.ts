@@ -1,5 +1,5 @@
 import type { Message, Update, User } from '@grammyjs/types';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Edge validation of a Telegram Update: only what the bridge relies on is checked, unknown fields

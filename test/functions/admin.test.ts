@@ -77,7 +77,7 @@ describe.each(databaseEngines())('one-shot functions on $name', (engine) => {
 
   it('fails with a token-free message when Telegram refuses', async () => {
     telegram.script('setWebhook', telegramError(400, 'Bad Request: bad webhook: HTTPS url must be provided for webhook'));
-    const error = await createRegisterWebhookHandler(runtime)({ action: 'set' }).catch((e: unknown) => e as Error);
+    const error = (await createRegisterWebhookHandler(runtime)({ action: 'set' }).catch((e: unknown) => e)) as Error;
     expect(error?.message).toBe('Telegram setWebhook failed: 400 Bad Request: bad webhook: HTTPS url must be provided for webhook');
     await expect(createRegisterWebhookHandler(runtime)({ action: 'nuke' as never })).rejects.toThrow(/unknown action/);
   });

@@ -1,0 +1,14 @@
+// Optional VPC placement, resolved offline at package time from deploy-time params or env vars.
+const fromParams = (options, name) =>
+  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
+const list = (value) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+module.exports = async ({ options }) => {
+  const subnetIds = list(fromParams(options, 'subnetIds') || process.env.VPC_SUBNET_IDS);
+  const securityGroupIds = list(fromParams(options, 'securityGroupIds') || process.env.VPC_SECURITY_GROUP_IDS);
+  if (!subnetIds.length && !securityGroupIds.length) return null;
+  if (!subnetIds.length || !securityGroupIds.length) {
+    throw new Error('VPC placement needs both subnetIds and securityGroupIds');
+  }
+  return { subnetIds, securityGroupIds };
+};
