@@ -13,15 +13,21 @@ export interface LocalEnvironment {
 }
 
 /** Where the embedded database keeps its files between runs (git-ignored). */
+/** Reads `.env` into process.env when present (existing variables win). */
+export function loadDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
 export const LOCAL_DATA_DIR = path.join(process.cwd(), '.data', 'pglite');
 
 /**
- * Prepares a local run: reads `.env` if present, starts the embedded database when no
+ * Prepares a local run: starts the embedded database when no
  * DATABASE_URL is given, applies migrations, and builds the same Runtime Lambda uses.
  */
-export async function prepareLocalEnvironment(options: { env?: NodeJS.ProcessEnv; dataDir?: string | null } = {}): Promise<LocalEnvironment> {
+export async function prepareLocalEnvironment(
+  options: { env?: NodeJS.ProcessEnv; dataDir?: string | null; logSink?: (line: string) => void } = {},
+): Promise<LocalEnvironment> {
   const env = options.env ?? process.env;
-  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
   let embedded: EmbeddedDatabase | undefined;
   if (!env.DATABASE_URL) {
     const dataDir = options.dataDir === null ? undefined : (options.dataDir ?? LOCAL_DATA_DIR);
@@ -32,7 +38,7 @@ export async function prepareLocalEnvironment(options: { env?: NodeJS.ProcessEnv
   // A local process serves many requests at once, unlike a Lambda container; the embedded
   // database takes one connection, on which the driver pipelines queries.
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
-  const runtime = new Runtime({ env, ssmClient: env.SSM_PREFIX ? () => new SSMClient({}) : undefined });
+  const runtime = new Runtime({ env, logSink: options.logSink, ssmClient: env.SSM_PREFIX ? () => new SSMClient({}) : undefined });
   const applied = await migrate(await runtime.databaseOnly(), await readMigrations());
   return {
     runtime,

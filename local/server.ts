@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
@@ -33,7 +33,15 @@ export interface LocalServer {
  * Serves the deployed routes locally, turning each request into a real HTTP API v2 event for
  * the same handlers Lambda runs (as serverless.yml declares them).
  */
-export async function startLocalServer(runtime: Runtime, options: { port: number; host?: string }): Promise<LocalServer> {
+export async function startLocalServer(
+  runtime: Runtime,
+  options: {
+    port: number;
+    host?: string;
+    /** Extra local-only pages (the sandbox); returns true when it answered the request. */
+    extra?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+  },
+): Promise<LocalServer> {
   const telegram = createTelegramWebhookHandler(runtime);
   const webim = createWebimCallbackHandler(runtime);
   const routes: Route[] = [
@@ -45,6 +53,7 @@ export async function startLocalServer(runtime: Runtime, options: { port: number
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (options.extra && (await options.extra(req, res, path))) return;
       if (req.method === 'GET' && path === '/health') return writeHttpResult(res, { statusCode: 200, body: '{"status":"ok"}', headers: { 'content-type': 'application/json' } });
       const route = routes.find((r) => r.pattern.test(path));
       if (!route) return writeHttpResult(res, { statusCode: 404, body: '{"message":"Not Found"}', headers: { 'content-type': 'application/json' } });

@@ -1,5 +1,5 @@
 import { manageWebhook, type WebhookAction } from '../lib/admin/webhook';
-import { prepareLocalEnvironment } from '../local/bootstrap';
+import { loadDotEnv, prepareLocalEnvironment } from '../local/bootstrap';
 
 /**
  * `npm run register-webhook [-- set|info|delete] [--drop-pending-updates]` — the one-shot
@@ -11,6 +11,7 @@ if (!['set', 'info', 'delete'].includes(action)) {
   process.stderr.write(`unknown action "${action}": use set, info or delete\n`);
   process.exit(2);
 }
+loadDotEnv();
 const local = await prepareLocalEnvironment();
 try {
   const ctx = await local.runtime.context();

@@ -1,0 +1,129 @@
+// The sandbox page: renders the simulators' state pushed over Server-Sent Events and drives them
+// through the small JSON API under /sandbox/api.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+let state = { users: [], visitors: [], faults: {} };
+let selectedUser = null;
+let selectedVisitor = null;
+
+async function api(path, body) {
+  const res = await fetch(`/sandbox/api/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  if (!res.ok && res.status !== 409) {
+    const err = await res.json().catch(() => ({}));
+    alert(`Sandbox: ${err.desc || res.status}`);
+  }
+  return res;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null) node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+const STATUS_MARK = { sending: '⏳ sending', retrying: '↻ retrying', delivered: '✓ delivered' };
+const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const shortId = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
+
+function fillChat(container, lines, sideOf, emptyText) {
+  const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
+  container.replaceChildren();
+  if (!lines.length) container.append(el('p', { class: 'empty' }, emptyText));
+  for (const line of lines) {
+    const meta = [clock(line.time)];
+    if (line.status) meta.push(STATUS_MARK[line.status]);
+    container.append(
+      el('div', { class: `msg ${sideOf(line)}`, 'data-testid': `${container.id}-line`, 'data-from': line.from, 'data-status': line.status },
+        line.text, el('small', { class: line.status || '' }, meta.join(' · '))),
+    );
+  }
+  if (atBottom) container.scrollTop = container.scrollHeight;
+}
+
+function render() {
+  if (selectedUser === null && state.users.length) selectedUser = state.users[0].chatId;
+  const tabs = $('user-tabs');
+  tabs.replaceChildren(...state.users.map((u) =>
+    el('button', { type: 'button', 'aria-pressed': String(u.chatId === selectedUser), 'data-testid': `user-tab-${u.chatId}`, onclick: () => { selectedUser = u.chatId; render(); } },
+      `${u.firstName}${u.blockedBot ? ' 🚫' : ''}`)));
+  const user = state.users.find((u) => u.chatId === selectedUser);
+  fillChat($('tg-chat'), user ? user.lines : [], (l) => l.from, 'Say /start or write something.');
+  $('fault-blocked').checked = !!user?.blockedBot;
+
+  const visitors = state.visitors;
+  if (!visitors.some((v) => v.visitorId === selectedVisitor)) selectedVisitor = visitors.length ? visitors[visitors.length - 1].visitorId : null;
+  $('visitor-list').replaceChildren(...visitors.map((v) =>
+    el('button', { type: 'button', 'aria-pressed': String(v.visitorId === selectedVisitor), 'data-testid': 'visitor', 'data-visitor-id': v.visitorId, title: v.visitorId, onclick: () => { selectedVisitor = v.visitorId; render(); } },
+      `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`)));
+  const visitor = visitors.find((v) => v.visitorId === selectedVisitor);
+  fillChat($('desk-chat'), visitor ? visitor.lines : [], (l) => l.from, 'No visitors yet. Write something as a Telegram user.');
+  $('desk-input').disabled = !visitor;
+  document.querySelector('[data-testid="desk-send"]').disabled = !visitor;
+
+  $('fault-webim-down').checked = !!state.faults.webimDown;
+  $('fault-rate-limit').checked = !!state.faults.telegramRateLimit;
+}
+
+const LOG_FIELDS = ['route', 'status', 'outcome', 'update_id', 'chat_id', 'visitor_id', 'webim_message_id', 'attempt', 'created', 'reason', 'error_class', 'retry_after_s', 'waitMs', 'duplicate', 'parts', 'will_retry'];
+
+function appendLog(event) {
+  if (event.level === 'debug') return;
+  const details = LOG_FIELDS.filter((f) => event[f] !== undefined && event[f] !== false)
+    .map((f) => `${f}=${shortId(event[f])}`).join(' ');
+  const statusClass = event.status !== undefined ? `s${String(event.status)[0]}` : '';
+  const row = el('li', { 'data-source': event.source, 'data-kind': event.kind, 'data-status': event.status, 'data-outcome': event.outcome },
+    el('span', { class: 'time' }, clock(event.time)),
+    el('span', { class: `src ${event.source}` }, event.source),
+    el('span', { class: statusClass }, `${event.kind} ${details}`));
+  const log = $('event-log');
+  log.prepend(row);
+  while (log.children.length > 400) log.lastChild.remove();
+}
+
+function connect() {
+  const events = new EventSource('/sandbox/events');
+  events.addEventListener('state', (e) => { state = JSON.parse(e.data); render(); });
+  events.addEventListener('log', (e) => appendLog(JSON.parse(e.data)));
+  events.onerror = () => { /* EventSource reconnects by itself */ };
+}
+
+$('tg-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = $('tg-input');
+  if (!input.value.trim() || selectedUser === null) return;
+  const text = input.value;
+  input.value = '';
+  await api(`users/${selectedUser}/messages`, { text });
+});
+$('tg-start').addEventListener('click', () => selectedUser !== null && api(`users/${selectedUser}/messages`, { text: '/start' }));
+$('desk-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = $('desk-input');
+  if (!input.value.trim() || !selectedVisitor) return;
+  const text = input.value;
+  input.value = '';
+  await api(`visitors/${encodeURIComponent(selectedVisitor)}/replies`, { text });
+});
+$('add-user').addEventListener('click', async () => {
+  const name = prompt('First name of the new Telegram user', 'Alex');
+  if (!name) return;
+  const res = await api('users', { firstName: name, username: name.toLowerCase().replace(/\W/g, '').slice(0, 32) });
+  if (res.ok) selectedUser = (await res.json()).chatId;
+});
+$('fault-blocked').addEventListener('change', (e) => selectedUser !== null && api(`users/${selectedUser}/blocked`, { blocked: e.target.checked }));
+$('fault-webim-down').addEventListener('change', (e) => api('faults', { webimDown: e.target.checked }));
+$('fault-rate-limit').addEventListener('change', (e) => api('faults', { telegramRateLimit: e.target.checked }));
+$('dup-update').addEventListener('click', () => api('duplicate', { target: 'update' }));
+$('dup-callback').addEventListener('click', () => api('duplicate', { target: 'callback' }));
+
+connect();

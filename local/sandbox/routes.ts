@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import * as z from 'zod';
+import type { SandboxEventBus } from './events';
+import type { TelegramSimulator } from './telegram-simulator';
+import type { WebimSimulator } from './webim-simulator';
+
+const PUBLIC_DIR = path.join(process.cwd(), 'local', 'sandbox', 'public');
+const STATIC: Record<string, [file: string, type: string]> = {
+  '/sandbox': ['index.html', 'text/html; charset=utf-8'],
+  '/sandbox/': ['index.html', 'text/html; charset=utf-8'],
+  '/sandbox/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/sandbox/style.css': ['style.css', 'text/css; charset=utf-8'],
+};
+
+const text = z.object({ text: z.string().trim().min(1).max(20_000) });
+const newUser = z.object({ firstName: z.string().trim().min(1).max(64), lastName: z.string().trim().max(64).optional(), username: z.string().regex(/^\w{0,32}$/).optional() });
+const faults = z.object({ webimDown: z.boolean().optional(), telegramRateLimit: z.boolean().optional() });
+const blocked = z.object({ blocked: z.boolean() });
+const duplicate = z.object({ target: z.enum(['update', 'callback']) });
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 64 * 1024) throw new Error('body too large');
+    chunks.push(c as Buffer);
+  }
+  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+}
+
+const send = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+};
+
+/** The sandbox page, its live event stream and the small JSON API the page drives the simulators with. */
+export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator, bus: SandboxEventBus) {
+  return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+    if (!pathname.startsWith('/sandbox')) return false;
+    const asset = STATIC[pathname];
+    if (req.method === 'GET' && asset) {
+      res.writeHead(200, { 'content-type': asset[1], 'cache-control': 'no-store' });
+      res.end(await readFile(path.join(PUBLIC_DIR, asset[0])));
+      return true;
+    }
+    if (req.method === 'GET' && pathname === '/sandbox/events') {
+      bus.subscribe(res);
+      return true;
+    }
+    if (req.method !== 'POST') {
+      send(res, 404, { error: 'not_found' });
+      return true;
+    }
+    try {
+      const body = await readJson(req);
+      let m: RegExpExecArray | null;
+      if (pathname === '/sandbox/api/users') {
+        const user = telegram.addUser(newUser.parse(body));
+        send(res, 201, { chatId: user.chatId });
+      } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/messages$/.exec(pathname))) {
+        telegram.sendAsUser(Number(m[1]), text.parse(body).text);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/blocked$/.exec(pathname))) {
+        telegram.setBlocked(Number(m[1]), blocked.parse(body).blocked);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/replies$/.exec(pathname))) {
+        webim.reply(decodeURIComponent(m[1] as string), text.parse(body).text);
+        send(res, 202, { queued: true });
+      } else if (pathname === '/sandbox/api/faults') {
+        const f = faults.parse(body);
+        if (f.webimDown !== undefined) webim.faults.down = f.webimDown;
+        if (f.telegramRateLimit !== undefined) telegram.faults.rateLimit = f.telegramRateLimit;
+        bus.emit('sandbox', 'faults_changed', { webim_down: webim.faults.down, telegram_rate_limit: telegram.faults.rateLimit });
+        send(res, 200, { webimDown: webim.faults.down, telegramRateLimit: telegram.faults.rateLimit });
+      } else if (pathname === '/sandbox/api/duplicate') {
+        const { target } = duplicate.parse(body);
+        const sent = target === 'update' ? telegram.resendLast() : webim.resendLast();
+        bus.emit('sandbox', 'duplicate_requested', { target, sent });
+        send(res, sent ? 202 : 409, { sent });
+      } else {
+        send(res, 404, { error: 'not_found' });
+      }
+      bus.stateChanged();
+    } catch (error) {
+      send(res, 400, { error: 'bad_request', desc: error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message });
+    }
+    return true;
+  };
+}

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { prepareLocalEnvironment, type LocalEnvironment } from '../bootstrap';
+import { startLocalServer, type LocalServer } from '../server';
+import { SandboxEventBus } from './events';
+import { sandboxRoutes } from './routes';
+import { TelegramSimulator } from './telegram-simulator';
+import { WebimSimulator } from './webim-simulator';
+
+/** The settings that decide sandbox mode: with none of them set, `npm start` runs the sandbox. */
+export const UPSTREAM_SETTINGS = ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET', 'WEBIM_API_URL', 'WEBIM_ACCESS_TOKEN', 'WEBIM_CALLBACK_SECRET'] as const;
+
+export const wantsSandbox = (env: NodeJS.ProcessEnv): boolean => !env.SSM_PREFIX && UPSTREAM_SETTINGS.every((k) => !env[k]);
+
+export interface Sandbox {
+  bridge: LocalServer;
+  /** The page: `<bridge>/sandbox`. */
+  pageUrl: string;
+  telegram: TelegramSimulator;
+  webim: WebimSimulator;
+  bus: SandboxEventBus;
+  local: LocalEnvironment;
+  stop(): Promise<void>;
+}
+
+const secret = (bytes = 18) => randomBytes(bytes).toString('base64url');
+
+/**
+ * Starts the bridge unchanged — same handlers, settings loading and embedded Postgres — with
+ * its Telegram and Webim base URLs pointed at two loopback simulators, plus the sandbox page.
+ */
+export async function startSandbox(options: { port: number; dataDir?: string | null; quiet?: boolean }): Promise<Sandbox> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const token = `7000000001:${secret(26)}`;
+  const webhookSecret = secret();
+  const accessToken = secret();
+  const callbackSecret = secret();
+
+  let telegram: TelegramSimulator | undefined;
+  let webim: WebimSimulator | undefined;
+  const bus = new SandboxEventBus(() => snapshot());
+  const snapshot = () => ({
+    users: telegram?.users ?? [],
+    visitors: webim?.visitors ?? [],
+    faults: { webimDown: webim?.faults.down ?? false, telegramRateLimit: telegram?.faults.rateLimit ?? false },
+  });
+  telegram = new TelegramSimulator(bus, token);
+  webim = new WebimSimulator(bus, accessToken, callbackSecret);
+
+  Object.assign(env, {
+    TELEGRAM_BOT_TOKEN: token,
+    TELEGRAM_WEBHOOK_SECRET: webhookSecret,
+    TELEGRAM_API_BASE: await telegram.start(),
+    WEBIM_API_URL: await webim.start(),
+    WEBIM_ACCESS_TOKEN: accessToken,
+    WEBIM_CALLBACK_SECRET: callbackSecret,
+    WELCOME_TEXT: env.WELCOME_TEXT || 'Hello! This is the sandbox support bot. Write anything and an operator will answer here.',
+    // A short Telegram timeout keeps "slow upstream" experiments snappy.
+    TELEGRAM_TIMEOUT_MS: env.TELEGRAM_TIMEOUT_MS || '5000',
+    WEBIM_TIMEOUT_MS: env.WEBIM_TIMEOUT_MS || '5000',
+  });
+
+  const local = await prepareLocalEnvironment({
+    env,
+    dataDir: options.dataDir,
+    logSink: (line) => {
+      if (!options.quiet) process.stdout.write(`${line}\n`);
+      const { time: _t, level, event, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      bus.emit('bridge', String(event), { level, ...fields });
+    },
+  });
+  const bridge = await startLocalServer(local.runtime, { port: options.port, extra: sandboxRoutes(telegram, webim, bus) });
+  telegram.useWebhook(`${bridge.url}/telegram-webhook`, webhookSecret);
+  webim.useCallback(`${bridge.url}/webim-callback`);
+  telegram.addUser({ firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p' });
+  telegram.addUser({ firstName: 'Maria', lastName: 'Sokolova', username: 'masha_s' });
+
+  return {
+    bridge,
+    pageUrl: `${bridge.url}/sandbox`,
+    telegram,
+    webim,
+    bus,
+    local,
+    async stop() {
+      bus.close();
+      await bridge.close();
+      await telegram?.stop();
+      await webim?.stop();
+      await local.stop();
+    },
+  };
+}

@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SandboxEventBus } from './events';
+import { OrderedRedelivery } from './redelivery';
+import { membershipUpdate, textUpdate, type SimUserIdentity } from './wire';
+
+export interface ChatLine {
+  id: string;
+  from: 'user' | 'bot';
+  text: string;
+  time: string;
+  /** For user messages: where the update is on its way to the bridge. */
+  status?: 'sending' | 'retrying' | 'delivered';
+}
+
+export interface SimUser extends SimUserIdentity {
+  blockedBot: boolean;
+  lines: ChatLine[];
+}
+
+export interface TelegramFaults {
+  /** Answer every other sendMessage with 429 and a short retry_after. */
+  rateLimit: boolean;
+}
+
+const RATE_LIMIT_RETRY_AFTER_S = 2;
+
+/**
+ * A simulated Telegram: a Bot API server the bridge calls (sendMessage and the webhook methods),
+ * and the webhook sender that posts each user's updates to the bridge with the secret-token
+ * header — one at a time per chat, redelivered until answered 2xx, as Telegram does.
+ */
+export class TelegramSimulator {
+  readonly users: SimUser[] = [];
+  readonly faults: TelegramFaults = { rateLimit: false };
+  readonly bot = { id: 7_000_000_001, username: 'sandbox_support_bot' };
+  private server?: Server;
+  private nextUpdateId = 500_000_000 + Math.floor(Math.random() * 1000) * 1000;
+  private readonly nextMessageId = new Map<number, number>();
+  private sendCount = 0;
+  private lastUpdate?: { chatId: number; body: { update_id: number } };
+  private readonly redelivery = new OrderedRedelivery({ baseDelayMs: 1000, maxDelayMs: 4000, honourRetryAfter: false });
+  private webhook = { url: '', secret: '', maxConnections: 40, allowedUpdates: [] as string[] };
+
+  constructor(
+    private readonly bus: SandboxEventBus,
+    private readonly token: string,
+  ) {}
+
+  /** Starts the Bot API server on loopback; returns its base URL (the bridge's TELEGRAM_API_BASE). */
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handleBotApi(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Where updates go, as setWebhook would configure it. */
+  useWebhook(url: string, secret: string): void {
+    this.webhook = { ...this.webhook, url, secret };
+  }
+
+  addUser(identity: Omit<SimUserIdentity, 'chatId'>): SimUser {
+    const user: SimUser = { chatId: 100_000_001 + this.users.length * 7919, ...identity, blockedBot: false, lines: [] };
+    this.users.push(user);
+    this.bus.emit('sandbox', 'user_added', { chat_id: user.chatId });
+    return user;
+  }
+
+  user(chatId: number): SimUser {
+    const user = this.users.find((u) => u.chatId === chatId);
+    if (!user) throw new Error(`no simulated user ${chatId}`);
+    return user;
+  }
+
+  /** The user types a message (or a command such as /start) in their Telegram app. */
+  sendAsUser(chatId: number, text: string): void {
+    const user = this.user(chatId);
+    const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
+    this.nextMessageId.set(chatId, messageId);
+    const line: ChatLine = { id: `u-${messageId}`, from: 'user', text, time: new Date().toISOString(), status: 'sending' };
+    user.lines.push(line);
+    this.deliver(chatId, textUpdate(user, this.nextUpdateId++, messageId, text), line);
+  }
+
+  /** The user blocks or unblocks the bot: Telegram tells the bot with my_chat_member. */
+  setBlocked(chatId: number, blocked: boolean): void {
+    const user = this.user(chatId);
+    user.blockedBot = blocked;
+    this.deliver(chatId, membershipUpdate(user, this.nextUpdateId++, this.bot, blocked ? 'kicked' : 'member'));
+  }
+
+  /** Sends the last update again, unchanged (same update_id), as a duplicate delivery. */
+  resendLast(): boolean {
+    if (!this.lastUpdate) return false;
+    this.deliver(this.lastUpdate.chatId, this.lastUpdate.body, undefined, true);
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.redelivery.stop();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private deliver(chatId: number, body: { update_id: number }, line?: ChatLine, duplicate = false): void {
+    if (!duplicate) this.lastUpdate = { chatId, body };
+    const payload = JSON.stringify(body);
+    void this.redelivery.enqueue(String(chatId), async (attempt) => {
+      const started = Date.now();
+      let status = 0;
+      try {
+        const res = await fetch(this.webhook.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': this.webhook.secret },
+          body: payload,
+          signal: AbortSignal.timeout(30_000),
+        });
+        status = res.status;
+        await res.body?.cancel();
+      } catch {
+        status = 0;
+      }
+      const ok = status >= 200 && status < 300;
+      if (line) line.status = ok ? 'delivered' : 'retrying';
+      this.bus.emit('telegram', 'update_delivered', { update_id: body.update_id, chat_id: chatId, attempt, status, duplicate, ms: Date.now() - started, will_retry: !ok });
+      return { status };
+    });
+  }
+
+  private async handleBotApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
+    if (!match || match[1] !== this.token) return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const method = match[2] as string;
+    let params: Record<string, unknown> = {};
+    try {
+      params = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
+    }
+    switch (method) {
+      case 'sendMessage':
+        return this.sendMessage(params, reply);
+      case 'getMe':
+        return reply(200, { ok: true, result: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username } });
+      case 'setWebhook':
+        this.webhook = { ...this.webhook, url: String(params.url ?? ''), secret: String(params.secret_token ?? '') };
+        return reply(200, { ok: true, result: true, description: 'Webhook was set' });
+      case 'deleteWebhook':
+        this.webhook.url = '';
+        return reply(200, { ok: true, result: true, description: 'Webhook was deleted' });
+      case 'getWebhookInfo':
+        return reply(200, { ok: true, result: { url: this.webhook.url, has_custom_certificate: false, pending_update_count: 0, max_connections: this.webhook.maxConnections } });
+      default:
+        return reply(404, { ok: false, error_code: 404, description: 'Not Found: method not simulated' });
+    }
+  }
+
+  private sendMessage(params: Record<string, unknown>, reply: (status: number, body: unknown) => void): void {
+    const chatId = Number(params.chat_id);
+    const text = typeof params.text === 'string' ? params.text : '';
+    const user = this.users.find((u) => u.chatId === chatId);
+    const answer = (status: number, body: unknown, reason?: string) => {
+      this.bus.emit('telegram', 'send_message', { chat_id: chatId, status, ...(reason ? { reason } : {}), length: text.length });
+      reply(status, body);
+    };
+    if (!user) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' }, 'chat_not_found');
+    if (user.blockedBot) return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
+    if (text.length === 0 || text.length > 4096) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty or too long' }, 'bad_text');
+    if (this.faults.rateLimit && this.sendCount++ % 2 === 0) {
+      return answer(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${RATE_LIMIT_RETRY_AFTER_S}`, parameters: { retry_after: RATE_LIMIT_RETRY_AFTER_S } }, 'rate_limited');
+    }
+    const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
+    this.nextMessageId.set(chatId, messageId);
+    user.lines.push({ id: `b-${messageId}`, from: 'bot', text, time: new Date().toISOString() });
+    answer(200, { ok: true, result: { message_id: messageId, from: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username }, chat: { id: chatId, type: 'private', first_name: user.firstName }, date: Math.floor(Date.now() / 1000), text } });
+  }
+}

@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SandboxEventBus } from './events';
+import { OrderedRedelivery } from './redelivery';
+import { operatorCallback } from './wire';
+
+export interface DeskLine {
+  id: string;
+  from: 'visitor' | 'operator';
+  text: string;
+  time: string;
+  /** For operator replies: where the callback is on its way to the bridge. */
+  status?: 'sending' | 'retrying' | 'delivered';
+}
+
+export interface DeskVisitor {
+  visitorId: string;
+  /** Webim's own chat id for the conversation. */
+  webimChatId: number;
+  name?: string;
+  login?: string;
+  lines: DeskLine[];
+}
+
+export interface WebimFaults {
+  /** The Custom Channel endpoint answers 503. */
+  down: boolean;
+}
+
+/**
+ * A simulated Webim: the Custom Channel endpoint the bridge posts visitor messages to (checks
+ * `Authorization: Token`), and the operator desk whose replies are called back to the bridge's
+ * /webim-callback with Webim's token — redelivered on failure, honouring Retry-After.
+ */
+export class WebimSimulator {
+  readonly visitors: DeskVisitor[] = [];
+  readonly faults: WebimFaults = { down: false };
+  private server?: Server;
+  private readonly seenMessageIds = new Set<string>();
+  private nextReply = 1;
+  private lastCallback?: { visitorId: string; body: { message: { id: string } } };
+  private readonly redelivery = new OrderedRedelivery({ baseDelayMs: 1000, maxDelayMs: 5000, honourRetryAfter: true });
+  private callbackUrl = '';
+
+  constructor(
+    private readonly bus: SandboxEventBus,
+    private readonly accessToken: string,
+    private readonly callbackSecret: string,
+  ) {}
+
+  /** Starts the Custom Channel endpoint on loopback; returns its URL (the bridge's WEBIM_API_URL). */
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handleChannel(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/custom-channel/messages`;
+  }
+
+  useCallback(url: string): void {
+    this.callbackUrl = url;
+  }
+
+  /** An operator answers a visitor in the desk. */
+  reply(visitorId: string, text: string): void {
+    const visitor = this.visitors.find((v) => v.visitorId === visitorId);
+    if (!visitor) throw new Error('unknown visitor');
+    const id = `op-${Date.now().toString(36)}-${this.nextReply++}`;
+    const line: DeskLine = { id, from: 'operator', text, time: new Date().toISOString(), status: 'sending' };
+    visitor.lines.push(line);
+    this.callBack(visitor.visitorId, operatorCallback(visitor.visitorId, visitor.webimChatId, id, text), line);
+  }
+
+  /** Calls back the last operator message again, unchanged, as a duplicate delivery. */
+  resendLast(): boolean {
+    if (!this.lastCallback) return false;
+    this.callBack(this.lastCallback.visitorId, this.lastCallback.body, undefined, true);
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.redelivery.stop();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private callBack(visitorId: string, body: { message: { id: string } }, line?: DeskLine, duplicate = false): void {
+    if (!duplicate) this.lastCallback = { visitorId, body };
+    const payload = JSON.stringify(body);
+    void this.redelivery.enqueue(visitorId, async (attempt) => {
+      const started = Date.now();
+      let status = 0;
+      let retryAfter: number | undefined;
+      try {
+        const res = await fetch(this.callbackUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Token ${this.callbackSecret}` },
+          body: payload,
+          signal: AbortSignal.timeout(30_000),
+        });
+        status = res.status;
+        const ra = Number(res.headers.get('retry-after'));
+        retryAfter = Number.isFinite(ra) && ra > 0 ? ra : undefined;
+        await res.body?.cancel();
+      } catch {
+        status = 0;
+      }
+      const ok = status >= 200 && status < 300;
+      if (line) line.status = ok ? 'delivered' : 'retrying';
+      this.bus.emit('webim', 'callback_delivered', { visitor_id: visitorId, webim_message_id: body.message.id, attempt, status, duplicate, retry_after_s: retryAfter, ms: Date.now() - started, will_retry: !ok });
+      return { status, retryAfter };
+    });
+  }
+
+  private async handleChannel(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const reply = (status: number, body: unknown, fields: Record<string, unknown> = {}) => {
+      this.bus.emit('webim', 'visitor_message_received', { status, ...fields });
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST') return reply(405, { error: 'method_not_allowed', desc: 'POST only' });
+    if (req.headers.authorization !== `Token ${this.accessToken}`) return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
+    let body: { event?: string; visitor?: { id?: string; fields?: { name?: string; login?: string } }; message?: { id?: string; kind?: string; text?: string } };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return reply(400, { error: 'bad_request', desc: 'body is not JSON' });
+    }
+    const visitorId = body.visitor?.id;
+    const message = body.message;
+    if (body.event !== 'new_message' || !visitorId || !message?.id || message.kind !== 'visitor' || typeof message.text !== 'string') {
+      return reply(400, { error: 'bad_request', desc: 'expected a new_message from a visitor' });
+    }
+    const ids = { visitor_id: visitorId, webim_message_id: message.id };
+    if (this.faults.down) return reply(503, { error: 'unavailable', desc: 'service temporarily unavailable' }, ids);
+    if (this.seenMessageIds.has(message.id)) return reply(200, { result: 'ok' }, { ...ids, duplicate: true });
+    this.seenMessageIds.add(message.id);
+    let visitor = this.visitors.find((v) => v.visitorId === visitorId);
+    if (!visitor) {
+      visitor = { visitorId, webimChatId: 90_000 + this.visitors.length + 1, lines: [] };
+      this.visitors.push(visitor);
+    }
+    visitor.name = body.visitor?.fields?.name ?? visitor.name;
+    visitor.login = body.visitor?.fields?.login ?? visitor.login;
+    visitor.lines.push({ id: message.id, from: 'visitor', text: message.text, time: new Date().toISOString() });
+    reply(200, { result: 'ok' }, ids);
+  }
+}
