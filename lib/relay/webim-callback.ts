@@ -20,7 +20,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: ValidWebimCa
     webim_message_id: message?.id,
     webim_chat_id: callback.chat_id,
     webim_event: callback.event,
-    kind: message?.kind,
+    message_kind: message?.kind,
   });
 
   if (callback.event !== 'new_message' || !message || !callback.visitor_id) {

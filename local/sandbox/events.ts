@@ -24,7 +24,7 @@ export class SandboxEventBus {
   constructor(private readonly snapshot: () => unknown) {}
 
   emit(source: SandboxEvent['source'], kind: string, fields: Record<string, unknown> = {}): void {
-    const event: SandboxEvent = { seq: ++this.seq, time: new Date().toISOString(), source, kind, ...fields };
+    const event: SandboxEvent = { ...fields, seq: ++this.seq, time: new Date().toISOString(), source, kind };
     this.events.push(event);
     if (this.events.length > MAX_EVENTS) this.events.shift();
     this.broadcast('log', event);

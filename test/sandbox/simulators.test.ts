@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, wantsSandbox, type Sandbox } from '../../local/sandbox/sandbox';
+import { membershipUpdate, operatorCallback, textUpdate } from '../../local/sandbox/wire';
+import { TelegramClient } from '../../lib/telegram/client';
+import { classifyTelegramError } from '../../lib/telegram/errors';
+import { parseUpdate } from '../../lib/telegram/update';
+import { WebimClient } from '../../lib/webim/client';
+import { WebimApiError } from '../../lib/webim/errors';
+import { webimCallbackSchema } from '../../lib/webim/wire';
+import { fixture } from '../support/events';
+
+/** The shape of a JSON value: every key path with its value's type, so two payloads can be compared. */
+function shape(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return [`${path}:array`, ...(value.length ? shape(value[0], `${path}[]`) : [])];
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => shape(v, `${path}.${k}`));
+  return [`${path}:${typeof value}`];
+}
+
+const ivan = { chatId: 287164003, firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p' };
+const waitFor = async (check: () => boolean, timeoutMs = 10_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('sandbox wire formats are the ones the bridge is tested with', () => {
+  it('text updates and /start match the captured Telegram fixtures', () => {
+    const text = textUpdate(ivan, 815203347, 412, 'Hello', 1795338901);
+    expect(shape(text).sort()).toEqual(shape(fixture('telegram/text_message.json')).sort());
+    const start = textUpdate(ivan, 815203346, 411, '/start', 1795338890);
+    expect(shape(start).sort()).toEqual(shape(fixture('telegram/start_command.json')).sort());
+    expect(parseUpdate(text)).toBeDefined();
+  });
+
+  it('my_chat_member updates match the fixture', () => {
+    const kicked = membershipUpdate({ chatId: 287164003, firstName: 'Ivan' }, 815203353, { id: 7012345678, username: 'shop_support_bot' }, 'kicked');
+    const f = fixture<{ my_chat_member: { from: Record<string, unknown> } }>('telegram/my_chat_member_kicked.json');
+    expect(shape({ ...kicked, my_chat_member: { ...kicked.my_chat_member, from: f.my_chat_member.from } }).sort()).toEqual(shape(f).sort());
+  });
+
+  it('operator callbacks match the Webim fixture and the bridge schema', () => {
+    const cb = operatorCallback('visitor-1', 90125, '8c1f', 'Hi!');
+    expect(shape(cb).sort()).toEqual(shape({ ...fixture('webim/operator_message.json'), visitor_id: 'x' }).sort());
+    expect(webimCallbackSchema.safeParse(cb).success).toBe(true);
+  });
+});
+
+describe('sandbox', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0, dataDir: null, quiet: true });
+  });
+  afterAll(() => sandbox.stop());
+
+  it('starts only when no Telegram or Webim setting is given', () => {
+    expect(wantsSandbox({})).toBe(true);
+    expect(wantsSandbox({ WEBIM_API_URL: 'https://x' })).toBe(false);
+    expect(wantsSandbox({ SSM_PREFIX: '/p' })).toBe(false);
+  });
+
+  it('the simulated Bot API speaks the envelope the bridge client expects, with its faults', async () => {
+    const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_BASE: apiBase } = (await sandbox.local.runtime.context()).settings;
+    const client = new TelegramClient({ token, apiBase, timeoutMs: 2000 });
+    const user = sandbox.telegram.users[0]!;
+    expect(await client.sendMessage(user.chatId, 'direct')).toMatchObject({ chat: { id: user.chatId }, text: 'direct' });
+    sandbox.telegram.faults.rateLimit = true;
+    const limited = await client.sendMessage(user.chatId, 'x').catch((e: unknown) => e);
+    expect(classifyTelegramError(limited)).toEqual({ action: 'retry_after', seconds: 2, reason: 'rate_limited' });
+    sandbox.telegram.faults.rateLimit = false;
+    expect(classifyTelegramError(await client.sendMessage(1, 'x').catch((e: unknown) => e))).toMatchObject({ reason: 'chat_not_found' });
+    const wrongToken = new TelegramClient({ token: '1:wrongwrongwrongwrongwrong', apiBase, timeoutMs: 2000 });
+    await expect(wrongToken.sendMessage(user.chatId, 'x')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('the simulated Custom Channel accepts the bridge client and refuses a wrong token', async () => {
+    const { settings } = await sandbox.local.runtime.context();
+    const ok = new WebimClient({ apiUrl: settings.WEBIM_API_URL, accessToken: settings.WEBIM_ACCESS_TOKEN, timeoutMs: 2000 });
+    await ok.sendVisitorMessage({ visitorId: 'direct-visitor', name: 'Direct', messageId: 'tg-1-1', text: 'direct' });
+    expect(sandbox.webim.visitors.find((v) => v.visitorId === 'direct-visitor')?.lines.map((l) => l.text)).toEqual(['direct']);
+    const bad = new WebimClient({ apiUrl: settings.WEBIM_API_URL, accessToken: 'nope', timeoutMs: 2000 });
+    await expect(bad.sendVisitorMessage({ visitorId: 'v', messageId: 'm', text: 't' })).rejects.toBeInstanceOf(WebimApiError);
+  });
+
+  it('relays both ways through the real bridge, and redelivers through a Webim outage in order', async () => {
+    const user = sandbox.telegram.users[1]!;
+    sandbox.telegram.sendAsUser(user.chatId, '/start');
+    sandbox.telegram.sendAsUser(user.chatId, 'first');
+    await waitFor(() => sandbox.webim.visitors.some((v) => v.name === 'Maria Sokolova'));
+    const visitor = sandbox.webim.visitors.find((v) => v.name === 'Maria Sokolova')!;
+
+    sandbox.webim.faults.down = true;
+    sandbox.telegram.sendAsUser(user.chatId, 'second');
+    sandbox.telegram.sendAsUser(user.chatId, 'third');
+    await waitFor(() => sandbox.bus.recent().some((e) => e.kind === 'update_delivered' && e.status === 503 && e.chat_id === user.chatId));
+    expect(visitor.lines.map((l) => l.text)).toEqual(['first']);
+    sandbox.webim.faults.down = false;
+    await waitFor(() => visitor.lines.length === 3);
+    expect(visitor.lines.map((l) => l.text)).toEqual(['first', 'second', 'third']);
+
+    sandbox.webim.reply(visitor.visitorId, 'operator says hi');
+    await waitFor(() => user.lines.some((l) => l.text === 'operator says hi'));
+    expect(sandbox.telegram.resendLast()).toBe(true);
+    expect(sandbox.webim.resendLast()).toBe(true);
+    await waitFor(() => sandbox.bus.recent().filter((e) => e.kind === 'duplicate_ignored').length >= 2);
+    expect(visitor.lines.filter((l) => l.text === 'third')).toHaveLength(1);
+    expect(user.lines.filter((l) => l.text === 'operator says hi')).toHaveLength(1);
+    // The event log carries no texts.
+    const log = JSON.stringify(sandbox.bus.recent());
+    for (const t of ['first', 'second', 'third', 'operator says hi']) expect(log).not.toContain(`"${t}"`);
+  }, 30_000);
+});
