@@ -31,8 +31,9 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const STATUS_MARK = { sending: '⏳ sending', retrying: '↻ retrying', delivered: '✓ delivered' };
-const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+// Where the simulated service stands with delivering this line to the bridge (not to the other person).
+const STATUS_MARK = { sending: '⏳ sending', retrying: '↻ retrying', delivered: '✓ acknowledged' };
+const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const shortId = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
 
 function fillChat(container, lines, sideOf, emptyText) {
@@ -79,7 +80,7 @@ const LOG_FIELDS = ['route', 'status', 'outcome', 'update_id', 'chat_id', 'visit
 function appendLog(event) {
   if (event.level === 'debug') return;
   const details = LOG_FIELDS.filter((f) => event[f] !== undefined && event[f] !== false)
-    .map((f) => `${f}=${shortId(event[f])}`).join(' ');
+    .map((f) => `${f}=${f === 'visitor_id' ? shortId(event[f]) : event[f]}`).join(' ');
   const statusClass = event.status !== undefined ? `s${String(event.status)[0]}` : '';
   const row = el('li', { 'data-source': event.source, 'data-kind': event.kind, 'data-status': event.status, 'data-outcome': event.outcome },
     el('span', { class: 'time' }, clock(event.time)),

@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const ARTIFACTS = path.join(process.cwd(), 'test-artifacts');
+
+if (!hasChromium) {
+  console.warn(`[sandbox browser test] skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+}
+
+/** The sandbox page in real headless Chromium: the full cycle and the fault switches, as a person would use them. */
+describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
+  let sandbox: Sandbox;
+  let browser: Browser;
+  let page: Page;
+  const tgChat = () => page.getByTestId('tg-chat');
+  const deskChat = () => page.getByTestId('desk-chat');
+  const logRow = (selector: string) => page.locator(`[data-testid="event-log"] li${selector}`);
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0, dataDir: null, quiet: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    await page.goto(sandbox.pageUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await sandbox?.stop();
+  });
+
+  it('relays a message to the operator desk and the reply back to the user', async () => {
+    await page.getByTestId('tg-start').click();
+    await expect.poll(() => tgChat().innerText()).toContain('Hello! This is the sandbox support bot.');
+
+    await page.getByTestId('tg-input').fill('Where is my order 5512?');
+    await page.getByTestId('tg-send').click();
+    await expect.poll(() => deskChat().innerText()).toContain('Where is my order 5512?');
+    await expect.poll(() => page.getByTestId('visitor').first().innerText()).toContain('Ivan Petrov');
+    await expect.poll(() => logRow('[data-kind="chat_registered"]').count()).toBeGreaterThan(0);
+
+    await page.getByTestId('desk-input').fill('It ships tomorrow.');
+    await page.getByTestId('desk-send').click();
+    await expect.poll(() => tgChat().innerText()).toContain('It ships tomorrow.');
+    await expect.poll(() => logRow('[data-kind="callback_delivered"][data-status="200"]').count()).toBe(1);
+  });
+
+  it('"Webim down": the bridge answers 503, Telegram redelivers, the message arrives once after recovery', async () => {
+    await page.getByTestId('fault-webim-down').check();
+    await page.getByTestId('tg-input').fill('Sent while Webim is down');
+    await page.getByTestId('tg-send').click();
+    await expect.poll(() => logRow('[data-source="telegram"][data-kind="update_delivered"][data-status="503"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => tgChat().innerText()).toContain('↻ retrying');
+    expect(await deskChat().innerText()).not.toContain('Sent while Webim is down');
+
+    await page.getByTestId('fault-webim-down').uncheck();
+    await expect.poll(() => deskChat().innerText(), { timeout: 20_000 }).toContain('Sent while Webim is down');
+    await expect.poll(() => tgChat().innerText()).not.toContain('↻ retrying');
+    expect((await deskChat().innerText()).split('Sent while Webim is down').length - 1).toBe(1);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox-cycle.png') });
+  });
+
+  it('"Resend last update" is recognised as a duplicate and changes nothing', async () => {
+    const before = await deskChat().locator('[data-from="visitor"]').count();
+    await page.getByTestId('dup-update').click();
+    await expect.poll(() => logRow('[data-kind="request_done"][data-outcome="duplicate"]').count()).toBeGreaterThan(0);
+    expect(await deskChat().locator('[data-from="visitor"]').count()).toBe(before);
+  });
+
+  it('"Telegram rate-limits": the bridge waits retry_after and delivers; long replies arrive split and in order', async () => {
+    await page.getByTestId('fault-rate-limit').check();
+    const long = Array.from({ length: 90 }, (_, i) => `line ${String(i).padStart(2, '0')} ${'·'.repeat(50)}`).join('\n');
+    await page.getByTestId('desk-input').fill('Checking the rate limit');
+    await page.getByTestId('desk-send').click();
+    await expect.poll(() => logRow('[data-kind="send_message"][data-status="429"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => logRow('[data-kind="telegram_retry"]').count()).toBeGreaterThan(0);
+    await expect.poll(() => tgChat().innerText(), { timeout: 10_000 }).toContain('Checking the rate limit');
+    await page.getByTestId('fault-rate-limit').uncheck();
+
+    const visitorId = sandbox.webim.visitors[0]!.visitorId;
+    sandbox.webim.reply(visitorId, long); // 90 lines ≈ 5 000 characters, typed through the API
+    await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText(), { timeout: 20_000 }).toContain('line 89');
+    const botLines = await tgChat().locator('[data-from="bot"]').allInnerTexts();
+    const parts = botLines.filter((t) => t.startsWith('line '));
+    expect(parts).toHaveLength(2);
+    expect(parts[0]).toContain('line 00');
+    expect(parts[1]).toContain('line 89');
+  });
+
+  it('"user blocked the bot": Telegram answers 403 and the bridge stops writing to that user', async () => {
+    await page.getByTestId('fault-blocked').check();
+    await expect.poll(() => logRow('[data-kind="chat_block_state_changed"]').count()).toBeGreaterThan(0);
+    await page.getByTestId('desk-input').fill('Are you still there?');
+    await page.getByTestId('desk-send').click();
+    await expect.poll(() => logRow('[data-kind="message_not_delivered"]').count()).toBeGreaterThan(0);
+    expect(await tgChat().innerText()).not.toContain('Are you still there?');
+    await page.getByTestId('fault-blocked').uncheck();
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox.png'), fullPage: true });
+    expect(existsSync(path.join(ARTIFACTS, 'sandbox.png'))).toBe(true);
+  });
+});
