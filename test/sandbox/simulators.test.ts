@@ -42,7 +42,7 @@ describe('sandbox wire formats are the ones the bridge is tested with', () => {
 
   it('operator callbacks match the Webim fixture and the bridge schema', () => {
     const cb = operatorCallback('visitor-1', 90125, '8c1f', 'Hi!');
-    expect(shape(cb).sort()).toEqual(shape({ ...fixture('webim/operator_message.json'), visitor_id: 'x' }).sort());
+    expect(shape(cb).sort()).toEqual(shape({ ...fixture<Record<string, unknown>>('webim/operator_message.json'), visitor_id: 'x' }).sort());
     expect(webimCallbackSchema.safeParse(cb).success).toBe(true);
   });
 });
