@@ -1,4 +1,4 @@
-import { claimDelivery, completeDelivery, releaseDelivery, type ClaimSource } from '../db/delivery-claims';
+import { claimDelivery, completeDelivery, releaseDelivery, type ClaimResult, type ClaimSource } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import type { Logger } from '../log';
 import type { RelayDeps } from './deps';
@@ -11,15 +11,22 @@ import { DEFAULT_RETRY_AFTER_SECONDS, done, retryLater, type RelayOutcome, type 
  * - id being processed elsewhere → retry later;
  * - transient failure → claim released, retry later (the sender's retry keeps order);
  * - permanent failure or blocked user → claim completed, error logged, acknowledged.
+ *
+ * `claim` may read what `work` needs in the same statement (see lib/db/delivery-claims), so a
+ * relayed message costs two round trips: claim (+ read), complete.
  */
-export async function runClaimed(
+export async function runClaimed<Extra extends object>(
   deps: Pick<RelayDeps, 'db' | 'settings'>,
   log: Logger,
   source: ClaimSource,
   key: string,
-  work: (partsDone: number) => Promise<RelayResult>,
+  work: (partsDone: number, extra: Extra) => Promise<RelayResult>,
+  claimWith?: () => Promise<{ claim: ClaimResult } & Extra>,
 ): Promise<RelayOutcome> {
-  const claim = await claimDelivery(deps.db, source, key, deps.settings.CLAIM_LEASE_SECONDS);
+  const claimed = claimWith
+    ? await claimWith()
+    : ({ claim: await claimDelivery(deps.db, source, key, deps.settings.CLAIM_LEASE_SECONDS) } as { claim: ClaimResult } & Extra);
+  const { claim } = claimed;
   if (claim.status === 'done') {
     log.info('duplicate_ignored', { claim: source });
     return done('duplicate');
@@ -30,7 +37,7 @@ export async function runClaimed(
   }
 
   try {
-    const result = await work(claim.partsDone);
+    const result = await work(claim.partsDone, claimed);
     await completeDelivery(deps.db, source, key);
     return done(result);
   } catch (error) {

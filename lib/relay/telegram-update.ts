@@ -1,5 +1,6 @@
 import type { Update } from '@grammyjs/types';
-import { setChatBlocked, upsertChatMapping } from '../db/chat-mapping';
+import { setChatBlocked } from '../db/chat-mapping';
+import { claimUpdateForChat } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { interpretUpdate } from '../telegram/update';
 import { classifyWebimError } from '../webim/errors';
@@ -23,16 +24,28 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
     return done('ignored');
   }
 
-  return runClaimed(deps, log, 'telegram_update', String(update.update_id), async () => {
-    switch (intent.kind) {
-      case 'membership': {
-        const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
-        log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
-        return 'recorded';
-      }
-      case 'start': {
-        const mapping = await upsertChatMapping(deps.db, intent.chatId);
-        log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
+  const key = String(update.update_id);
+  const lease = deps.settings.CLAIM_LEASE_SECONDS;
+
+  if (intent.kind === 'membership') {
+    return runClaimed(deps, log, 'telegram_update', key, async () => {
+      const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
+      log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
+      return 'recorded';
+    });
+  }
+
+  // Claiming the update also creates (or refreshes) the chat's mapping: one round trip.
+  const claimWithMapping = () => claimUpdateForChat(deps.db, key, intent.chatId, lease);
+  return runClaimed(
+    deps,
+    log,
+    'telegram_update',
+    key,
+    async (_partsDone, { mapping }) => {
+      if (!mapping) throw new Error('claimed update has no mapping');
+      if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
+      if (intent.kind === 'start') {
         if (!deps.settings.WELCOME_TEXT) return 'recorded';
         try {
           await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
@@ -42,30 +55,27 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         }
         return 'answered';
       }
-      case 'visitor_message': {
-        const mapping = await upsertChatMapping(deps.db, intent.chatId);
-        const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.editDate);
-        if (mapping.created) log.info('chat_registered', { visitor_id: mapping.visitorId, created: true });
-        try {
-          await deps.webim.sendVisitorMessage({
-            visitorId: mapping.visitorId,
-            name: intent.sender.name,
-            login: intent.sender.login,
-            messageId: webimMessageId,
-            text: intent.text,
-          });
-        } catch (error) {
-          const c = classifyWebimError(error);
-          throw new DeliveryFailure(c.kind, 'webim', c.reason, undefined, { cause: error });
-        }
-        log.info('relayed_to_webim', {
-          visitor_id: mapping.visitorId,
-          webim_message_id: webimMessageId,
-          content_type: intent.contentType,
-          edited: intent.edited,
+      const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.editDate);
+      try {
+        await deps.webim.sendVisitorMessage({
+          visitorId: mapping.visitorId,
+          name: intent.sender.name,
+          login: intent.sender.login,
+          messageId: webimMessageId,
+          text: intent.text,
         });
-        return 'relayed';
+      } catch (error) {
+        const c = classifyWebimError(error);
+        throw new DeliveryFailure(c.kind, 'webim', c.reason, undefined, { cause: error });
       }
-    }
-  });
+      log.info('relayed_to_webim', {
+        visitor_id: mapping.visitorId,
+        webim_message_id: webimMessageId,
+        content_type: intent.contentType,
+        edited: intent.edited,
+      });
+      return 'relayed';
+    },
+    claimWithMapping,
+  );
 }

@@ -1,4 +1,5 @@
-import { findChatByVisitor, setChatBlocked } from '../db/chat-mapping';
+import { findChatByVisitor, setChatBlocked, type ChatMapping } from '../db/chat-mapping';
+import { claimCallbackForVisitor } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { userTextFor, type WebimCallback } from '../webim/wire';
 import { runClaimed } from './claimed';
@@ -34,8 +35,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: ValidWebimCa
   }
   const visitorId = callback.visitor_id;
 
-  const deliver = async (partsDone: number, claimKey?: string): Promise<RelayResult> => {
-    const mapping = await findChatByVisitor(deps.db, visitorId);
+  const deliver = async (partsDone: number, mapping: Pick<ChatMapping, 'chatId' | 'blocked'> | undefined, claimKey?: string): Promise<RelayResult> => {
     if (!mapping) {
       log.error('message_not_delivered', { reason: 'unknown_visitor' });
       return 'unknown_visitor';
@@ -63,10 +63,18 @@ export async function relayWebimCallback(deps: RelayDeps, callback: ValidWebimCa
   if (!message.id) {
     // Without an id a redelivery cannot be recognised; deliver and say so.
     log.warn('webim_message_without_id');
-    return runUnclaimed(log, () => deliver(0));
+    return runUnclaimed(log, async () => deliver(0, await findChatByVisitor(deps.db, visitorId)));
   }
   const key = message.id;
-  return runClaimed(deps, log, 'webim_message', key, (partsDone) => deliver(partsDone, key));
+  // Claiming the message also reads the visitor's chat: one round trip.
+  return runClaimed(
+    deps,
+    log,
+    'webim_message',
+    key,
+    (partsDone, { chat }) => deliver(partsDone, chat, key),
+    () => claimCallbackForVisitor(deps.db, key, visitorId, deps.settings.CLAIM_LEASE_SECONDS),
+  );
 }
 
 async function runUnclaimed(log: RelayDeps['log'], work: () => Promise<RelayResult>): Promise<RelayOutcome> {

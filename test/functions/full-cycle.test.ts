@@ -37,14 +37,18 @@ describe.each(databaseEngines())('full cycle on $name', (engine) => {
     // 2. The user writes; the operator desk receives it as the visitor.
     const update = fixture<{ message: { text: string } }>('telegram/text_message.json');
     update.message.text = userText;
+    const before = bridge.queries();
     expect((await bridge.postUpdate(update)).statusCode).toBe(200);
+    expect(bridge.queries() - before).toBe(2); // claim + map, complete
     const [posted] = bridge.webim.received;
     expect(posted?.message.text).toBe(userText);
     const visitorId = posted?.visitor.id as string;
 
     // 3. The operator answers; Webim calls back; the user gets the reply.
+    const beforeCallback = bridge.queries();
     const res = await bridge.postCallback(operatorCallback(visitorId, 'op-msg-1', operatorText));
     expect(res.statusCode).toBe(200);
+    expect(bridge.queries() - beforeCallback).toBe(2); // claim + find chat, complete
     expect(bridge.telegram.sentTo(287164003)).toEqual(['Hello from support', operatorText]);
 
     // 4. Privacy: no message text in any table, no text or secret in any log line.

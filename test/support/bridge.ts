@@ -24,6 +24,8 @@ export interface TestBridge {
   db: Database;
   logs: string[];
   runtime: Runtime;
+  /** Database round trips made so far (bridge and assertions share the pool). */
+  queries(): number;
   /** POST /telegram-webhook with an Update (the right secret unless overridden). */
   postUpdate(update: unknown, options?: { secret?: string | null; rawBody?: string; base64?: boolean; context?: Context }): Promise<HttpResult>;
   /** POST /webim-callback with a callback body (header auth unless overridden). */
@@ -55,7 +57,8 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
     ...extraEnv,
   };
   const logs: string[] = [];
-  const runtime = new Runtime({ env, logSink: (line) => logs.push(line) });
+  let queries = 0;
+  const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++ });
   // Assertions share the bridge's own pool (the embedded database takes one connection).
   const db = await runtime.databaseOnly();
   await migrate(db, await readMigrations());
@@ -68,6 +71,7 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
     db,
     logs,
     runtime,
+    queries: () => queries,
     postUpdate(update, options = {}) {
       const secret = options.secret === undefined ? SECRETS.webhookSecret : options.secret;
       return telegramHandler(

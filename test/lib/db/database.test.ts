@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChatByVisitor, setChatBlocked, upsertChatMapping } from '../../../lib/db/chat-mapping';
 import { Database } from '../../../lib/db/database';
-import { claimDelivery, completeDelivery, purgeExpiredClaims, recordPartsDone, releaseDelivery } from '../../../lib/db/delivery-claims';
+import {
+  claimCallbackForVisitor,
+  claimDelivery,
+  claimUpdateForChat,
+  completeDelivery,
+  purgeExpiredClaims,
+  recordPartsDone,
+  releaseDelivery,
+} from '../../../lib/db/delivery-claims';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
 import { readSettingsTable } from '../../../lib/db/settings-table';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
@@ -83,6 +91,40 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(await claimDelivery(db, 'telegram_update', '1', 60)).toEqual({ status: 'done' });
     const [row] = await db.sql`SELECT attempts, state FROM delivery_claims WHERE source = 'telegram_update' AND key = '1'`;
     expect(row).toEqual({ attempts: 2, state: 'done' });
+  });
+
+  it('claims an update and maps its chat in one round trip; a duplicate touches no mapping', async () => {
+    queries = 0;
+    const first = await claimUpdateForChat(db, 'u-500', 500, 60);
+    expect(queries).toBe(1);
+    expect(first.claim).toEqual({ status: 'claimed', partsDone: 0 });
+    expect(first.mapping?.created).toBe(true);
+    await completeDelivery(db, 'telegram_update', 'u-500');
+    await setChatBlocked(db, 500, true);
+    const duplicate = await claimUpdateForChat(db, 'u-500', 500, 60);
+    expect(duplicate).toEqual({ claim: { status: 'done' } });
+    const [row] = await db.sql`SELECT blocked FROM chat_mapping WHERE chat_id = 500`;
+    expect(row?.blocked).toBe(true); // an old redelivery must not unblock
+    const next = await claimUpdateForChat(db, 'u-501', 500, 60);
+    expect(next.mapping).toEqual({ visitorId: first.mapping?.visitorId, created: false });
+    const [after] = await db.sql`SELECT blocked FROM chat_mapping WHERE chat_id = 500`;
+    expect(after?.blocked).toBe(false); // a new message does
+  });
+
+  it('concurrent first updates of one chat: every claim wins, one mapping', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => claimUpdateForChat(db, `c-${i}`, 9090, 60)));
+    expect(results.every((r) => r.claim.status === 'claimed')).toBe(true);
+    expect(new Set(results.map((r) => r.mapping?.visitorId)).size).toBe(1);
+    expect(results.filter((r) => r.mapping?.created)).toHaveLength(1);
+  });
+
+  it('claims a Webim message and reads the visitor chat in one round trip', async () => {
+    const { visitorId } = await upsertChatMapping(db, 600);
+    queries = 0;
+    expect(await claimCallbackForVisitor(db, 'w-1', visitorId, 60)).toEqual({ claim: { status: 'claimed', partsDone: 0 }, chat: { chatId: 600, blocked: false } });
+    expect(queries).toBe(1);
+    expect(await claimCallbackForVisitor(db, 'w-1', visitorId, 60)).toEqual({ claim: { status: 'in_progress' } });
+    expect(await claimCallbackForVisitor(db, 'w-2', 'no-such-visitor', 60)).toEqual({ claim: { status: 'claimed', partsDone: 0 } });
   });
 
   it('exactly one of many concurrent claimers wins', async () => {
