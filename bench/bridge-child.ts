@@ -1,0 +1,30 @@
+/**
+ * The bridge under test, in its own process: the local server (same handlers as Lambda) plus a
+ * stats route counting database round trips and peak RSS. Configuration comes from the env.
+ */
+import { Runtime } from '../lib/runtime';
+import { startLocalServer } from '../local/server';
+
+let queries = 0;
+let peakRss = process.memoryUsage.rss();
+setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 20).unref();
+
+const runtime = new Runtime({ env: process.env, onQuery: () => queries++, logSink: () => {} });
+const server = await startLocalServer(runtime, {
+  port: 0,
+  extra: async (req, res, path) => {
+    if (path !== '/__bench/stats') return false;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ queries, peakRss, rss: process.memoryUsage.rss() }));
+    if (req.method === 'POST') peakRss = process.memoryUsage.rss(); // reset the peak window
+    return true;
+  },
+});
+await runtime.context(); // settings + connection, as a warm container has them
+process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+process.on('SIGTERM', () => {
+  void server.close().then(() => runtime.close()).finally(() => process.exit(0));
+});

@@ -1,0 +1,345 @@
+/**
+ * `npm run bench`: what the bridge costs per message and how it scales.
+ *
+ * Drives the bridge through its real HTTP routes (the local server, in its own process) against
+ * zero-latency fake Telegram, Webim and SSM servers, on embedded PGlite or on the PostgreSQL
+ * server of BENCH_DATABASE_URL. BENCH_SMOKE=1 runs a few hundred messages only (CI).
+ * Prints a table of figures with their targets and writes bench/results/latest.json + latency.svg.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
+import postgres from 'postgres';
+import { Database } from '../lib/db/database';
+import { migrate, readMigrations } from '../lib/db/migrate';
+import { startEmbeddedDatabase } from '../local/embedded-db';
+import { latencyChartSvg } from './chart';
+import { startBenchFakes, type BenchFakes } from './fakes';
+import { percentile, runLoad, type LoadResult } from './load';
+
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const SIZES = SMOKE
+  ? { chats: 16, latency: 100, throughput: 200, rss: 300, duplicates: 100, coldStarts: 2 }
+  : { chats: 64, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 5 };
+const ROOT = process.cwd();
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const BUILD = path.join(ROOT, 'bench', '.build');
+const SSM_PREFIX = '/telegram-webim-bridge/bench';
+
+const secrets = {
+  TELEGRAM_BOT_TOKEN: `7000000001:${randomBytes(26).toString('base64url')}`,
+  TELEGRAM_WEBHOOK_SECRET: randomBytes(24).toString('base64url'),
+  WEBIM_ACCESS_TOKEN: randomBytes(24).toString('base64url'),
+  WEBIM_CALLBACK_SECRET: randomBytes(24).toString('base64url'),
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const t0 = performance.now();
+const progress = (step: string) => process.stderr.write(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${step}\n`);
+
+// ---------- database ----------
+
+async function openDatabase(): Promise<{ url: string; kind: string; poolMax: number; close(): Promise<void> }> {
+  const admin = process.env.BENCH_DATABASE_URL;
+  if (!admin) {
+    const db = await startEmbeddedDatabase();
+    return { url: db.url, kind: 'embedded PGlite', poolMax: db.maxConnections, close: () => db.stop() };
+  }
+  const name = `bridge_bench_${randomBytes(5).toString('hex')}`;
+  const sql = postgres(admin, { max: 1, onnotice: () => {} });
+  const [v] = await sql`SELECT current_setting('server_version') AS v`;
+  await sql.unsafe(`CREATE DATABASE ${name}`);
+  await sql.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    kind: `PostgreSQL ${String(v?.v)}`,
+    poolMax: 8,
+    async close() {
+      const a = postgres(admin, { max: 1, onnotice: () => {} });
+      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+// ---------- the bridge process ----------
+
+function bridgeEnv(fakes: BenchFakes, databaseUrl: string, poolMax: number): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...secrets,
+    TELEGRAM_API_BASE: fakes.telegramUrl,
+    WEBIM_API_URL: fakes.webimUrl,
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: String(poolMax),
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+  };
+}
+
+async function startBridge(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'bridge-child.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
+    lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+  });
+  return { url, child };
+}
+
+async function bridgeStats(url: string, reset = false): Promise<{ queries: number; peakRss: number; rss: number }> {
+  const res = await fetch(`${url}/__bench/stats`, { method: reset ? 'POST' : 'GET' });
+  return (await res.json()) as { queries: number; peakRss: number; rss: number };
+}
+
+// ---------- traffic ----------
+
+let nextUpdateId = 900_000_000;
+let nextWebimId = 1;
+
+const updateBody = (chatId: number, text: string) => {
+  const id = nextUpdateId++;
+  return JSON.stringify({
+    update_id: id,
+    message: { message_id: id, date: 1795338901, text, chat: { id: chatId, type: 'private', first_name: 'Bench' }, from: { id: chatId, is_bot: false, first_name: 'Bench', username: `bench${chatId}` } },
+  });
+};
+
+const callbackBody = (visitorId: string, text: string) =>
+  JSON.stringify({ event: 'new_message', visitor_id: visitorId, chat_id: 1, message: { id: `bench-${nextWebimId++}`, kind: 'operator', text } });
+
+const TEXT = 'Hello, my order 5512 has not arrived yet, could you check please?';
+
+function telegramTraffic(base: string, chats: number[]) {
+  const url = new URL(`${base}/telegram-webhook`);
+  const headers = { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET };
+  return (i: number) => ({ url, headers, body: updateBody(chats[i % chats.length] as number, TEXT) });
+}
+
+function webimTraffic(base: string, visitors: string[]) {
+  const url = new URL(`${base}/webim-callback`);
+  const headers = { authorization: `Token ${secrets.WEBIM_CALLBACK_SECRET}` };
+  return (i: number) => ({ url, headers, body: callbackBody(visitors[i % visitors.length] as string, TEXT) });
+}
+
+const okShare = (r: LoadResult) => (r.statuses[200] ?? 0) / r.latenciesMs.length;
+
+// ---------- bundles and cold start ----------
+
+const FUNCTIONS = ['telegram-webhook', 'webim-callback', 'register-webhook', 'migrate'];
+
+async function buildBundles(): Promise<{ name: string; minifiedKiB: number; zippedKiB: number }[]> {
+  rmSync(BUILD, { recursive: true, force: true });
+  const out: { name: string; minifiedKiB: number; zippedKiB: number }[] = [];
+  for (const name of FUNCTIONS) {
+    const dir = path.join(BUILD, name);
+    // The same options serverless.yml gives serverless-esbuild.
+    await build({
+      entryPoints: [path.join(ROOT, 'functions', `${name}.ts`)],
+      outfile: path.join(dir, 'functions', `${name}.js`),
+      bundle: true,
+      minify: true,
+      sourcemap: 'external',
+      sourcesContent: false,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['@aws-sdk/*'],
+      logLevel: 'error',
+    });
+    const js = path.join(dir, 'functions', `${name}.js`);
+    // Like the Lambda package root: no "type": "module" above the bundle, so .js is CommonJS.
+    writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}\n');
+    const zip = path.join(dir, `${name}.zip`);
+    const zipped = spawnSync('zip', ['-q', '-9', '-r', zip, 'functions'], { cwd: dir });
+    out.push({
+      name,
+      minifiedKiB: statSync(js).size / 1024,
+      zippedKiB: zipped.status === 0 ? statSync(zip).size / 1024 : Number.NaN,
+    });
+  }
+  return out;
+}
+
+async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) {
+  Object.assign(fakes.ssmParameters, { ...secrets, TELEGRAM_API_BASE: fakes.telegramUrl, WEBIM_API_URL: fakes.webimUrl });
+  const bundle = path.join(BUILD, 'telegram-webhook', 'functions', 'telegram-webhook.js');
+  const results: { firstMs: number; loadedMs: number; warmMs: number; ssmCold: number; ssmWarm: number; statuses: number[] }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const before = fakes.ssmCalls.length;
+    // Asynchronously: the fake upstreams live in this process and must keep answering.
+    const run = await spawnAsync(process.execPath, [path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
+      env: {
+        PATH: process.env.PATH,
+        // The Lambda runtime provides the AWS SDK; here it comes from node_modules.
+        NODE_PATH: path.join(ROOT, 'node_modules'),
+        SSM_PREFIX,
+        DATABASE_URL: databaseUrl,
+        AWS_REGION: 'eu-central-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_ENDPOINT_URL_SSM: fakes.ssmUrl,
+        BENCH_WEBHOOK_SECRET: secrets.TELEGRAM_WEBHOOK_SECRET,
+        BENCH_UPDATE_ID: String(800_000_000 + i * 10),
+        LOG_LEVEL: 'warn',
+      },
+    });
+    if (run.status !== 0) throw new Error(`cold start run failed (${run.status ?? run.signal}): ${run.stderr.split('\n').filter((l) => !/NodeVersionSupportWarning|AWS SDK|node >=22|upgrade to node|a\.co\/|^versions published|will require|To continue|trace-warnings|^$/.test(l)).join('\n')}`);
+    const r = JSON.parse(run.stdout.trim().split('\n').pop() as string) as { firstMs: number; loadedMs: number; warmMs: number; firstDoneAt: number; statuses: number[] };
+    const calls = fakes.ssmCalls.slice(before);
+    results.push({ ...r, ssmCold: calls.filter((t) => t <= r.firstDoneAt).length, ssmWarm: calls.filter((t) => t > r.firstDoneAt).length });
+  }
+  return results;
+}
+
+function spawnAsync(cmd: string, args: string[], options: { env: NodeJS.ProcessEnv }): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 60_000);
+    child.on('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+// ---------- main ----------
+
+interface Figure {
+  figure: string;
+  measured: string;
+  target: string;
+  ok?: boolean;
+}
+
+async function main() {
+  const startedAt = new Date();
+  mkdirSync(RESULTS, { recursive: true });
+  const database = await openDatabase();
+  const fakes = await startBenchFakes(SSM_PREFIX);
+  say(`bench: ${SMOKE ? 'SMOKE run (small counts, timings not meaningful)' : 'full run'} on ${database.kind}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`);
+
+  const setupDb = new Database({ url: database.url, max: 1 });
+  await migrate(setupDb, await readMigrations());
+  await setupDb.close();
+
+  let bridge = await startBridge(bridgeEnv(fakes, database.url, database.poolMax));
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+  try {
+    // Register the chats (first contact creates the mappings), then learn their visitor ids.
+    const chats = Array.from({ length: SIZES.chats }, (_, i) => 1_000_000 + i);
+    await runLoad(chats.length, 8, telegramTraffic(bridge.url, chats));
+    // (Read from what Webim received: the embedded database takes one connection, the bridge's.)
+    const visitors = [...fakes.visitors];
+    if (visitors.length !== chats.length) throw new Error(`expected ${chats.length} visitors, Webim saw ${visitors.length}`);
+    // Warm up the process (JIT, connections).
+    await runLoad(200, 8, telegramTraffic(bridge.url, chats));
+    await runLoad(200, 8, webimTraffic(bridge.url, visitors));
+
+    progress('chats registered, process warm');
+    const latency: Record<string, LoadResult> = {};
+    for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
+      for (const c of [1, 16]) {
+        const before = await bridgeStats(bridge.url);
+        const r = await runLoad(SIZES.latency, c, make);
+        const after = await bridgeStats(bridge.url);
+        latency[`${dir} c=${c}`] = r;
+        const p50 = percentile(r.latenciesMs, 50);
+        const p99 = percentile(r.latenciesMs, 99);
+        figures.push({ figure: `latency ${dir}, c=${c} (p50 / p99)`, measured: `${p50.toFixed(2)} / ${p99.toFixed(2)} ms`, target: 'p50 ≤ 2 ms, p99 ≤ 10 ms', ok: p50 <= 2 && p99 <= 10 && okShare(r) === 1 });
+        if (c === 1) {
+          const perMessage = (after.queries - before.queries) / SIZES.latency;
+          figures.push({ figure: `DB round trips per message, ${dir}`, measured: perMessage.toFixed(2), target: '≤ 2', ok: perMessage <= 2 });
+        }
+      }
+    }
+    raw.latency = Object.fromEntries(Object.entries(latency).map(([k, r]) => [k, { count: r.latenciesMs.length, statuses: r.statuses, p50: percentile(r.latenciesMs, 50), p90: percentile(r.latenciesMs, 90), p99: percentile(r.latenciesMs, 99), max: Math.max(...r.latenciesMs) }]));
+
+    progress('latency measured');
+    const throughput: Record<string, number> = {};
+    for (const c of [16, 64]) {
+      for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
+        const r = await runLoad(SIZES.throughput, c, make);
+        const rate = (r.latenciesMs.length / r.elapsedMs) * 1000;
+        throughput[`${dir} c=${c}`] = rate;
+        figures.push({ figure: `throughput ${dir}, c=${c}`, measured: `${Math.round(rate)} msg/s`, target: '≥ 1500 msg/s (2 cores)', ok: rate >= 1500 && okShare(r) === 1 });
+      }
+    }
+    raw.throughput = throughput;
+
+    progress('throughput measured');
+    await bridgeStats(bridge.url, true);
+    const half = Math.floor(SIZES.rss / 2);
+    await Promise.all([runLoad(half, 8, telegramTraffic(bridge.url, chats)), runLoad(SIZES.rss - half, 8, webimTraffic(bridge.url, visitors))]);
+    const mem = await bridgeStats(bridge.url);
+    const peakMb = mem.peakRss / 1024 / 1024;
+    figures.push({ figure: `peak RSS relaying ${SIZES.rss} messages`, measured: `${peakMb.toFixed(1)} MB`, target: '≤ 128 MB', ok: peakMb <= 128 });
+    raw.peakRssMb = peakMb;
+
+    const dupBody = updateBody(chats[0] as number, TEXT);
+    const dupId = `tg-${chats[0]}-${nextUpdateId - 1}`;
+    const dup = await runLoad(SIZES.duplicates, SIZES.duplicates, () => ({ url: new URL(`${bridge.url}/telegram-webhook`), headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET }, body: dupBody }));
+    // Redeliver the ones that were told "in progress" (503), as Telegram would.
+    const retry = await runLoad(5, 1, () => ({ url: new URL(`${bridge.url}/telegram-webhook`), headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET }, body: dupBody }));
+    const deliveries = fakes.webimIds.get(dupId) ?? 0;
+    figures.push({ figure: `same update sent ${SIZES.duplicates}× concurrently`, measured: `${deliveries} Webim delivery (answers: ${JSON.stringify(dup.statuses)}, then ${JSON.stringify(retry.statuses)})`, target: 'exactly 1', ok: deliveries === 1 });
+    raw.duplicates = { deliveries, statuses: dup.statuses };
+
+    writeFileSync(
+      path.join(RESULTS, 'latency.svg'),
+      latencyChartSvg(`Bridge latency per request, ${database.kind}, concurrency 16 (${SIZES.latency} requests each)`, [
+        { label: 'Telegram → Webim', color: '#2aabee', latenciesMs: latency['telegram→webim c=16']?.latenciesMs ?? [] },
+        { label: 'Webim → Telegram', color: '#ff7a1a', latenciesMs: latency['webim→telegram c=16']?.latenciesMs ?? [] },
+      ]),
+    );
+  } finally {
+    bridge.child.kill('SIGTERM');
+    await new Promise((r) => bridge.child.once('exit', r));
+  }
+
+  // Bundles and cold starts need the database's single embedded connection free.
+  progress('load done');
+  const bundles = await buildBundles();
+  progress('bundles built');
+  for (const b of bundles) {
+    figures.push({ figure: `bundle ${b.name} (minified / zipped)`, measured: `${b.minifiedKiB.toFixed(1)} KiB / ${b.zippedKiB.toFixed(1)} KiB`, target: '≤ 250 KB zipped', ok: b.zippedKiB * 1.024 <= 250 });
+  }
+  raw.bundles = bundles;
+  const cold = await coldStarts(fakes, database.url, SIZES.coldStarts);
+  const coldMs = percentile(cold.map((c) => c.firstMs), 50);
+  figures.push({ figure: `cold start: new process → first answer (median of ${cold.length})`, measured: `${coldMs.toFixed(0)} ms (module load ${percentile(cold.map((c) => c.loadedMs), 50).toFixed(0)} ms; warm 2nd request ${percentile(cold.map((c) => c.warmMs), 50).toFixed(1)} ms)`, target: '≤ 150 ms', ok: coldMs <= 150 && cold.every((c) => c.statuses.every((s) => s === 200)) });
+  const ssmCold = Math.max(...cold.map((c) => c.ssmCold));
+  const ssmWarm = Math.max(...cold.map((c) => c.ssmWarm));
+  figures.push({ figure: 'SSM calls per cold start / per warm invocation', measured: `${ssmCold} / ${ssmWarm}`, target: '1 paged GetParametersByPath / 0', ok: ssmCold === 1 && ssmWarm === 0 });
+  raw.coldStarts = cold;
+
+  await fakes.close();
+  await database.close();
+
+  const width = Math.max(...figures.map((f) => f.figure.length));
+  const mwidth = Math.max(...figures.map((f) => f.measured.length));
+  say('');
+  say(`${'figure'.padEnd(width)}  ${'measured'.padEnd(mwidth)}  target`);
+  say(`${'-'.repeat(width)}  ${'-'.repeat(mwidth)}  ${'-'.repeat(30)}`);
+  for (const f of figures) say(`${f.figure.padEnd(width)}  ${f.measured.padEnd(mwidth)}  ${f.target}${SMOKE ? '' : f.ok ? '  ✓' : '  ✗ MISSED'}`);
+  const result = { startedAt: startedAt.toISOString(), smoke: SMOKE, database: database.kind, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), node: process.version, sizes: SIZES, figures, raw };
+  writeFileSync(path.join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
+  say(`\nwrote bench/results/latest.json and bench/results/latency.svg`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
