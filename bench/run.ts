@@ -146,12 +146,11 @@ async function buildBundles(): Promise<{ name: string; minifiedKiB: number; zipp
       outfile: path.join(dir, 'functions', `${name}.js`),
       bundle: true,
       minify: true,
-      sourcemap: 'external',
-      sourcesContent: false,
+      sourcemap: false,
       platform: 'node',
       target: 'node20',
       format: 'cjs',
-      external: ['@aws-sdk/*'],
+      mainFields: ['module', 'main'],
       logLevel: 'error',
     });
     const js = path.join(dir, 'functions', `${name}.js`);
@@ -178,8 +177,6 @@ async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) 
     const run = await spawnAsync(process.execPath, [path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
       env: {
         PATH: process.env.PATH,
-        // The Lambda runtime provides the AWS SDK; here it comes from node_modules.
-        NODE_PATH: path.join(ROOT, 'node_modules'),
         SSM_PREFIX,
         DATABASE_URL: databaseUrl,
         AWS_REGION: 'eu-central-1',

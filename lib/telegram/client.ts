@@ -1,4 +1,5 @@
 import type { Message, WebhookInfo } from '@grammyjs/types';
+import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError } from './errors';
 
 export interface TelegramClientOptions {
@@ -25,38 +26,25 @@ export interface SetWebhookParams {
 }
 
 /**
- * A minimal Bot API client over fetch: JSON in, typed result out, every failure turned into
+ * A minimal Bot API client: JSON in, typed result out, every failure turned into
  * TelegramApiError or TelegramNetworkError. Retry policy is not its business (see lib/delivery).
  */
 export class TelegramClient {
   constructor(private readonly options: TelegramClientOptions) {}
 
   async call<T>(method: string, params: Record<string, unknown>): Promise<T> {
-    let response: Response;
+    let response: JsonResponse;
     try {
-      response = await fetch(`${this.options.apiBase}/bot${this.options.token}/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(params),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      response = await postJson(`${this.options.apiBase}/bot${this.options.token}/${method}`, params, { timeoutMs: this.options.timeoutMs });
     } catch (error) {
-      throw new TelegramNetworkError(method, networkReason(error));
+      throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network');
     }
-    let body: BotApiResponse<T> | undefined;
-    try {
-      body = (await response.json()) as BotApiResponse<T>;
-    } catch (error) {
-      if (isTimeout(error)) throw new TelegramNetworkError(method, 'timeout');
-      throw new TelegramApiError(method, response.status, response.ok ? 'malformed response body' : `HTTP ${response.status}`);
+    const body = response.json as BotApiResponse<T> | undefined;
+    if (body?.ok && response.status >= 200 && response.status < 300) return body.result as T;
+    if (!body || typeof body !== 'object') {
+      throw new TelegramApiError(method, response.status, response.status < 300 ? 'malformed response body' : `HTTP ${response.status}`);
     }
-    if (body.ok && response.ok) return body.result as T;
-    throw new TelegramApiError(
-      method,
-      body.error_code ?? response.status,
-      body.description ?? `HTTP ${response.status}`,
-      body.parameters?.retry_after,
-    );
+    throw new TelegramApiError(method, body.error_code ?? response.status, body.description ?? `HTTP ${response.status}`, body.parameters?.retry_after);
   }
 
   sendMessage(chatId: number, text: string): Promise<Message> {
@@ -74,14 +62,4 @@ export class TelegramClient {
   deleteWebhook(dropPendingUpdates: boolean): Promise<true> {
     return this.call<true>('deleteWebhook', { drop_pending_updates: dropPendingUpdates });
   }
-}
-
-const isTimeout = (error: unknown) =>
-  error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-
-/** A short, token-free reason for a fetch failure (the underlying message may contain the URL). */
-export function networkReason(error: unknown): string {
-  if (isTimeout(error)) return 'timeout';
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  return typeof cause?.code === 'string' ? cause.code : 'network';
 }

@@ -1,4 +1,4 @@
-import { networkReason } from '../telegram/client';
+import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { WebimApiError, WebimNetworkError } from './errors';
 import { buildVisitorMessage, webimErrorBodySchema, type VisitorMessageInput } from './wire';
 
@@ -14,29 +14,17 @@ export class WebimClient {
 
   /** Resolves on 2xx; throws WebimApiError / WebimNetworkError otherwise. */
   async sendVisitorMessage(input: VisitorMessageInput): Promise<void> {
-    let response: Response;
+    let response: JsonResponse;
     try {
-      response = await fetch(this.options.apiUrl, {
-        method: 'POST',
-        headers: { authorization: `Token ${this.options.accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(buildVisitorMessage(input)),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      response = await postJson(this.options.apiUrl, buildVisitorMessage(input), {
+        headers: { authorization: `Token ${this.options.accessToken}` },
+        timeoutMs: this.options.timeoutMs,
       });
     } catch (error) {
-      throw new WebimNetworkError(networkReason(error));
+      throw new WebimNetworkError(error instanceof HttpTransportError ? error.reason : 'network');
     }
-    if (response.ok) {
-      await response.body?.cancel().catch(() => {});
-      return;
-    }
-    let code: string | undefined;
-    let desc: string | undefined;
-    try {
-      const parsed = webimErrorBodySchema.safeParse(await response.json());
-      if (parsed.success) ({ error: code, desc } = parsed.data);
-    } catch {
-      // Not JSON: the status alone classifies it.
-    }
-    throw new WebimApiError(response.status, code, desc);
+    if (response.status >= 200 && response.status < 300) return;
+    const parsed = webimErrorBodySchema.safeParse(response.json);
+    throw new WebimApiError(response.status, parsed.success ? parsed.data.error : undefined, parsed.success ? parsed.data.desc : undefined);
   }
 }

@@ -1,0 +1,104 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/**
+ * A small JSON-over-HTTP POST for the upstream calls (Telegram, Webim), on node:http(s) with
+ * keep-alive agents. Chosen over fetch because Node's fetch costs ~50 ms on its first call in a
+ * fresh process — a large share of a Lambda cold start (see bench/).
+ */
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+};
+
+/** Upstream answers are small; anything bigger is cut off rather than buffered. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface JsonResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The parsed body, or undefined when it was empty or not JSON. */
+  json: unknown;
+}
+
+/** No usable response: timeout, refused, reset, DNS. `reason` is a short code, never a URL. */
+export class HttpTransportError extends Error {
+  override readonly name = 'HttpTransportError';
+  constructor(readonly reason: string) {
+    super(`request failed: ${reason}`);
+  }
+}
+
+/** Codes that mean a kept-alive socket had been closed by the server while we were idle (or frozen). */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * POSTs JSON and resolves with the status and parsed body of any HTTP answer; rejects with
+ * HttpTransportError only when there is no answer. A request that failed on a reused keep-alive
+ * socket the server had already closed (typical after a Lambda thaw) is sent once more on a
+ * fresh connection, as Node's documentation recommends.
+ */
+export async function postJson(url: string, body: unknown, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+  const target = new URL(url);
+  const payload = Buffer.from(JSON.stringify(body));
+  try {
+    return await attempt(target, payload, options);
+  } catch (error) {
+    if (error instanceof StaleSocketError) return attempt(target, payload, options);
+    throw error;
+  }
+}
+
+class StaleSocketError extends HttpTransportError {}
+
+function attempt(target: URL, payload: Buffer, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+  const transport = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (reason: string, stale = false) => {
+      if (settled) return;
+      settled = true;
+      reject(stale ? new StaleSocketError(reason) : new HttpTransportError(reason));
+    };
+    const req = transport.request(
+      target,
+      {
+        method: 'POST',
+        agent: agents[target.protocol as 'http:' | 'https:'],
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, accept: 'application/json', ...options.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+        });
+        res.on('error', () => fail('response_aborted'));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          let json: unknown;
+          try {
+            json = size && size <= MAX_RESPONSE_BYTES ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      fail('timeout');
+      req.destroy();
+    }, options.timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const code = typeof error.code === 'string' ? error.code : 'network';
+      fail(code, req.reusedSocket && STALE_SOCKET.has(code));
+    });
+    req.end(payload);
+  });
+}
