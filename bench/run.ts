@@ -84,8 +84,26 @@ function bridgeEnv(fakes: BenchFakes, databaseUrl: string, poolMax: number): Nod
   };
 }
 
+/** Bundles the bridge process like the Lambda code (no TypeScript loader in the measured process). */
+async function buildBridgeProcess(): Promise<string> {
+  const outfile = path.join(BUILD, 'bridge-child.mjs');
+  await build({
+    entryPoints: [path.join(ROOT, 'bench', 'bridge-child.ts')],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
 async function startBridge(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'bridge-child.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [await buildBridgeProcess()], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
@@ -136,7 +154,6 @@ const okShare = (r: LoadResult) => (r.statuses[200] ?? 0) / r.latenciesMs.length
 const FUNCTIONS = ['telegram-webhook', 'webim-callback', 'register-webhook', 'migrate'];
 
 async function buildBundles(): Promise<{ name: string; minifiedKiB: number; zippedKiB: number }[]> {
-  rmSync(BUILD, { recursive: true, force: true });
   const out: { name: string; minifiedKiB: number; zippedKiB: number }[] = [];
   for (const name of FUNCTIONS) {
     const dir = path.join(BUILD, name);
@@ -223,6 +240,7 @@ interface Figure {
 async function main() {
   const startedAt = new Date();
   mkdirSync(RESULTS, { recursive: true });
+  rmSync(BUILD, { recursive: true, force: true });
   const database = await openDatabase();
   const fakes = await startBenchFakes(SSM_PREFIX);
   say(`bench: ${SMOKE ? 'SMOKE run (small counts, timings not meaningful)' : 'full run'} on ${database.kind}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`);
