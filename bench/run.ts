@@ -24,7 +24,7 @@ import { percentile, runLoad, type LoadResult } from './load';
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SIZES = SMOKE
   ? { chats: 16, latency: 100, throughput: 200, rss: 300, duplicates: 100, coldStarts: 2 }
-  : { chats: 64, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 5 };
+  : { chats: 64, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 9 };
 const ROOT = process.cwd();
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const BUILD = path.join(ROOT, 'bench', '.build');
@@ -103,7 +103,9 @@ async function buildBridgeProcess(): Promise<string> {
 }
 
 async function startBridge(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [await buildBridgeProcess()], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_PROFILE=1 writes a V8 CPU profile of the bridge process to bench/results/profile/.
+  const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS, 'profile')}`] : [];
+  const child = spawn(process.execPath, [...profile, await buildBridgeProcess()], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
@@ -187,7 +189,7 @@ async function buildBundles(): Promise<{ name: string; minifiedKiB: number; zipp
 async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) {
   Object.assign(fakes.ssmParameters, { ...secrets, TELEGRAM_API_BASE: fakes.telegramUrl, WEBIM_API_URL: fakes.webimUrl });
   const bundle = path.join(BUILD, 'telegram-webhook', 'functions', 'telegram-webhook.js');
-  const results: { firstMs: number; loadedMs: number; warmMs: number; ssmCold: number; ssmWarm: number; statuses: number[] }[] = [];
+  const results: { bootMs: number; firstMs: number; loadedMs: number; warmMs: number; ssmCold: number; ssmWarm: number; statuses: number[] }[] = [];
   for (let i = 0; i < runs; i++) {
     const before = fakes.ssmCalls.length;
     // Asynchronously: the fake upstreams live in this process and must keep answering.
@@ -206,7 +208,7 @@ async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) 
       },
     });
     if (run.status !== 0) throw new Error(`cold start run failed (${run.status ?? run.signal}): ${run.stderr.split('\n').filter((l) => !/NodeVersionSupportWarning|AWS SDK|node >=22|upgrade to node|a\.co\/|^versions published|will require|To continue|trace-warnings|^$/.test(l)).join('\n')}`);
-    const r = JSON.parse(run.stdout.trim().split('\n').pop() as string) as { firstMs: number; loadedMs: number; warmMs: number; firstDoneAt: number; statuses: number[] };
+    const r = JSON.parse(run.stdout.trim().split('\n').pop() as string) as { bootMs: number; firstMs: number; loadedMs: number; warmMs: number; firstDoneAt: number; statuses: number[] };
     const calls = fakes.ssmCalls.slice(before);
     results.push({ ...r, ssmCold: calls.filter((t) => t <= r.firstDoneAt).length, ssmWarm: calls.filter((t) => t > r.firstDoneAt).length });
   }
@@ -249,7 +251,17 @@ async function main() {
   await migrate(setupDb, await readMigrations());
   await setupDb.close();
 
-  let bridge = await startBridge(bridgeEnv(fakes, database.url, database.poolMax));
+  // Baseline: what an empty Node HTTP server in its own process manages on this machine with the
+  // same load generator — the ceiling any Node service here can reach.
+  const baseline = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const baselinePort = await new Promise<string>((resolve) => createInterface({ input: baseline.stdout }).once('line', resolve));
+  const baselineUrl = new URL(`http://127.0.0.1:${baselinePort}/`);
+  await runLoad(500, 16, () => ({ url: baselineUrl, body: '{}', headers: {} }));
+  const base = await runLoad(SIZES.throughput, 16, () => ({ url: baselineUrl, body: '{}', headers: {} }));
+  baseline.kill();
+  const baseRate = (base.latenciesMs.length / base.elapsedMs) * 1000;
+
+  const bridge = await startBridge(bridgeEnv(fakes, database.url, database.poolMax));
   const figures: Figure[] = [];
   const raw: Record<string, unknown> = {};
   try {
@@ -292,7 +304,8 @@ async function main() {
         figures.push({ figure: `throughput ${dir}, c=${c}`, measured: `${Math.round(rate)} msg/s`, target: '≥ 1500 msg/s (2 cores)', ok: rate >= 1500 && okShare(r) === 1 });
       }
     }
-    raw.throughput = throughput;
+    figures.push({ figure: 'context: empty Node HTTP server, c=16', measured: `${Math.round(baseRate)} req/s, p50 ${percentile(base.latenciesMs, 50).toFixed(2)} ms`, target: '(machine ceiling, no target)' });
+    raw.throughput = { ...throughput, emptyServerC16: baseRate };
 
     progress('throughput measured');
     await bridgeStats(bridge.url, true);
@@ -334,7 +347,13 @@ async function main() {
   raw.bundles = bundles;
   const cold = await coldStarts(fakes, database.url, SIZES.coldStarts);
   const coldMs = percentile(cold.map((c) => c.firstMs), 50);
-  figures.push({ figure: `cold start: new process → first answer (median of ${cold.length})`, measured: `${coldMs.toFixed(0)} ms (module load ${percentile(cold.map((c) => c.loadedMs), 50).toFixed(0)} ms; warm 2nd request ${percentile(cold.map((c) => c.warmMs), 50).toFixed(1)} ms)`, target: '≤ 150 ms', ok: coldMs <= 150 && cold.every((c) => c.statuses.every((s) => s === 200)) });
+  const med = (f: (c: (typeof cold)[number]) => number) => percentile(cold.map(f), 50);
+  figures.push({
+    figure: `cold start: new process → first answer (median of ${cold.length})`,
+    measured: `${coldMs.toFixed(0)} ms = Node boot ${med((c) => c.bootMs).toFixed(0)} + load ${med((c) => c.loadedMs - c.bootMs).toFixed(0)} + first request ${med((c) => c.firstMs - c.loadedMs).toFixed(0)} (warm: ${med((c) => c.warmMs).toFixed(1)})`,
+    target: '≤ 150 ms',
+    ok: coldMs <= 150 && cold.every((c) => c.statuses.every((s) => s === 200)),
+  });
   const ssmCold = Math.max(...cold.map((c) => c.ssmCold));
   const ssmWarm = Math.max(...cold.map((c) => c.ssmWarm));
   figures.push({ figure: 'SSM calls per cold start / per warm invocation', measured: `${ssmCold} / ${ssmWarm}`, target: '1 paged GetParametersByPath / 0', ok: ssmCold === 1 && ssmWarm === 0 });

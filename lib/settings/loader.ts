@@ -45,8 +45,13 @@ export class SettingsLoader {
   async load(readTable: (base: RawSettings) => Promise<RawSettings>): Promise<Settings> {
     if (this.fullCache && this.fullCache.expiresAt > this.now()) return this.fullCache.value;
     this.inflightFull ??= (async () => {
+      // With DATABASE_URL in the environment the table read need not wait for SSM: on a cold
+      // start the two round trips overlap.
+      const env = readEnvSettings(this.options.env);
+      const early = env.DATABASE_URL ? readTable(env) : undefined;
+      early?.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
       const base = await this.base();
-      const table = await readTable(base);
+      const table = early ? await early : await readTable(base);
       const settings = parseSettings({ ...table, ...base });
       this.fullCache = { value: settings, expiresAt: this.now() + settings.SETTINGS_TTL_SECONDS * 1000 };
       return settings;

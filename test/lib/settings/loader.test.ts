@@ -76,6 +76,25 @@ describe('settings', () => {
     expect(tableReads).toBe(2);
   });
 
+  it('reads the settings table without waiting for SSM when DATABASE_URL is in the env', async () => {
+    let ssmAnswered = false;
+    ssmMock.on(GetParametersByPathCommand).callsFake(async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      ssmAnswered = true;
+      return { Parameters: [param('WELCOME_TEXT', 'from ssm')] };
+    });
+    const loader = new SettingsLoader({ env: { ...REQUIRED, DATABASE_URL: 'postgres://db/x', SSM_PREFIX: '/bridge/prod' }, ssmClient: () => new SSMClient({ region: 'eu-central-1' }) });
+    let tableReadBeforeSsm: boolean | undefined;
+    const settings = await loader.load(async (seen) => {
+      tableReadBeforeSsm = !ssmAnswered;
+      expect(seen.DATABASE_URL).toBe('postgres://db/x');
+      return { WELCOME_TEXT: 'from table', FORWARD_INFO_MESSAGES: 'on' };
+    });
+    expect(tableReadBeforeSsm).toBe(true);
+    expect(settings.WELCOME_TEXT).toBe('from ssm'); // precedence unchanged
+    expect(settings.FORWARD_INFO_MESSAGES).toBe(true);
+  });
+
   it('does not touch SSM without SSM_PREFIX', async () => {
     const loader = new SettingsLoader({ env: REQUIRED, ssmClient: () => new SSMClient({ region: 'eu-central-1' }) });
     await loader.load(async () => ({}));
