@@ -11,7 +11,8 @@ setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 20).unref();
 
-const runtime = new Runtime({ env: process.env, onQuery: () => queries++, logSink: () => {} });
+// Logs go to stdout as on Lambda (the parent drains them): their cost is part of the measurement.
+const runtime = new Runtime({ env: process.env, onQuery: () => queries++ });
 const server = await startLocalServer(runtime, {
   port: 0,
   extra: async (req, res, path) => {
@@ -24,7 +25,7 @@ const server = await startLocalServer(runtime, {
   },
 });
 await runtime.context(); // settings + connection, as a warm container has them
-process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+process.stdout.write(`${JSON.stringify({ benchBridgeUrl: server.url })}\n`);
 process.on('SIGTERM', () => {
   void server.close().then(() => runtime.close()).finally(() => process.exit(0));
 });

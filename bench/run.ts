@@ -109,7 +109,9 @@ async function startBridge(env: NodeJS.ProcessEnv): Promise<{ url: string; child
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
-    lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+    lines.on('line', (line) => {
+      if (line.includes('"benchBridgeUrl"')) resolve((JSON.parse(line) as { benchBridgeUrl: string }).benchBridgeUrl);
+    });
   });
   return { url, child };
 }
@@ -193,7 +195,8 @@ async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) 
   for (let i = 0; i < runs; i++) {
     const before = fakes.ssmCalls.length;
     // Asynchronously: the fake upstreams live in this process and must keep answering.
-    const run = await spawnAsync(process.execPath, [path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
+    const profile = process.env.BENCH_PROFILE === '1' && i === runs - 1 ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${path.join(RESULTS, 'profile-cold')}`] : [];
+    const run = await spawnAsync(process.execPath, [...profile, path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
       env: {
         PATH: process.env.PATH,
         SSM_PREFIX,
