@@ -370,7 +370,7 @@ async function main() {
   say('');
   say(`${'figure'.padEnd(width)}  ${'measured'.padEnd(mwidth)}  target`);
   say(`${'-'.repeat(width)}  ${'-'.repeat(mwidth)}  ${'-'.repeat(30)}`);
-  for (const f of figures) say(`${f.figure.padEnd(width)}  ${f.measured.padEnd(mwidth)}  ${f.target}${SMOKE ? '' : f.ok ? '  ✓' : '  ✗ MISSED'}`);
+  for (const f of figures) say(`${f.figure.padEnd(width)}  ${f.measured.padEnd(mwidth)}  ${f.target}${SMOKE || f.ok === undefined ? '' : f.ok ? '  ✓' : '  ✗ MISSED'}`);
   const result = { startedAt: startedAt.toISOString(), smoke: SMOKE, database: database.kind, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), node: process.version, sizes: SIZES, figures, raw };
   writeFileSync(path.join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
   say(`\nwrote bench/results/latest.json and bench/results/latency.svg`);

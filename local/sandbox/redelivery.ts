@@ -38,3 +38,15 @@ export class OrderedRedelivery {
     }
   }
 }
+
+/** One webhook/callback request to the bridge; any failure to get an answer is status 0. */
+export async function postToBridge(url: string, payload: string, headers: Record<string, string>): Promise<DeliveryAttempt> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload, signal: AbortSignal.timeout(30_000) });
+    await res.body?.cancel();
+    const retryAfter = Number(res.headers.get('retry-after'));
+    return { status: res.status, retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined };
+  } catch {
+    return { status: 0 };
+  }
+}

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
-import { OrderedRedelivery } from './redelivery';
+import { OrderedRedelivery, postToBridge } from './redelivery';
 import { membershipUpdate, textUpdate, type SimUserIdentity } from './wire';
 
 export interface ChatLine {
@@ -107,19 +107,7 @@ export class TelegramSimulator {
     const payload = JSON.stringify(body);
     void this.redelivery.enqueue(String(chatId), async (attempt) => {
       const started = Date.now();
-      let status = 0;
-      try {
-        const res = await fetch(this.webhook.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': this.webhook.secret },
-          body: payload,
-          signal: AbortSignal.timeout(30_000),
-        });
-        status = res.status;
-        await res.body?.cancel();
-      } catch {
-        status = 0;
-      }
+      const { status } = await postToBridge(this.webhook.url, payload, { 'x-telegram-bot-api-secret-token': this.webhook.secret });
       const ok = status >= 200 && status < 300;
       if (line) line.status = ok ? 'delivered' : 'retrying';
       this.bus.emit('telegram', 'update_delivered', { update_id: body.update_id, chat_id: chatId, attempt, status, duplicate, ms: Date.now() - started, will_retry: !ok });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
-import { OrderedRedelivery } from './redelivery';
+import { OrderedRedelivery, postToBridge } from './redelivery';
 import { operatorCallback } from './wire';
 
 export interface DeskLine {
@@ -87,22 +87,7 @@ export class WebimSimulator {
     const payload = JSON.stringify(body);
     void this.redelivery.enqueue(visitorId, async (attempt) => {
       const started = Date.now();
-      let status = 0;
-      let retryAfter: number | undefined;
-      try {
-        const res = await fetch(this.callbackUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Token ${this.callbackSecret}` },
-          body: payload,
-          signal: AbortSignal.timeout(30_000),
-        });
-        status = res.status;
-        const ra = Number(res.headers.get('retry-after'));
-        retryAfter = Number.isFinite(ra) && ra > 0 ? ra : undefined;
-        await res.body?.cancel();
-      } catch {
-        status = 0;
-      }
+      const { status, retryAfter } = await postToBridge(this.callbackUrl, payload, { authorization: `Token ${this.callbackSecret}` });
       const ok = status >= 200 && status < 300;
       if (line) line.status = ok ? 'delivered' : 'retrying';
       this.bus.emit('webim', 'callback_delivered', { visitor_id: visitorId, webim_message_id: body.message.id, attempt, status, duplicate, retry_after_s: retryAfter, ms: Date.now() - started, will_retry: !ok });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareLocalEnvironment, type LocalEnvironment } from '../../local/bootstrap';
 import { startLocalServer, type LocalServer } from '../../local/server';
-import { SECRETS, visitorOf } from '../support/bridge';
+import { SECRETS, upstreamEnv, visitorOf } from '../support/bridge';
 import { fixture } from '../support/events';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
 import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
@@ -18,15 +18,7 @@ describe('local server (npm start)', () => {
     webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
     local = await prepareLocalEnvironment({
       dataDir: null,
-      env: {
-        TELEGRAM_BOT_TOKEN: SECRETS.botToken,
-        TELEGRAM_WEBHOOK_SECRET: SECRETS.webhookSecret,
-        TELEGRAM_API_BASE: telegram.url,
-        WEBIM_API_URL: webim.url,
-        WEBIM_ACCESS_TOKEN: SECRETS.webimAccessToken,
-        WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
-        LOG_LEVEL: 'error',
-      },
+      env: { ...upstreamEnv(telegram.url, webim.url), LOG_LEVEL: 'error' },
     });
     server = await startLocalServer(local.runtime, { port: 0 });
   });

@@ -17,6 +17,18 @@ export const SECRETS = {
   callbackSecret: 'webim-callback-secret-b71e',
 };
 
+/** The Telegram and Webim settings that point the bridge at the fakes, with the test secrets. */
+export function upstreamEnv(telegramUrl: string, webimUrl: string): Record<string, string> {
+  return {
+    TELEGRAM_BOT_TOKEN: SECRETS.botToken,
+    TELEGRAM_WEBHOOK_SECRET: SECRETS.webhookSecret,
+    TELEGRAM_API_BASE: telegramUrl,
+    WEBIM_API_URL: webimUrl,
+    WEBIM_ACCESS_TOKEN: SECRETS.webimAccessToken,
+    WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
+  };
+}
+
 export interface TestBridge {
   telegram: FakeTelegram;
   webim: FakeWebim;
@@ -43,12 +55,7 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
   const telegram = await startFakeTelegram({ token: SECRETS.botToken });
   const webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
   const env: Record<string, string> = {
-    TELEGRAM_BOT_TOKEN: SECRETS.botToken,
-    TELEGRAM_WEBHOOK_SECRET: SECRETS.webhookSecret,
-    TELEGRAM_API_BASE: telegram.url,
-    WEBIM_API_URL: webim.url,
-    WEBIM_ACCESS_TOKEN: SECRETS.webimAccessToken,
-    WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
+    ...upstreamEnv(telegram.url, webim.url),
     PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com',
     DATABASE_URL: database.url,
     DATABASE_POOL_MAX: String(database.poolMax),
