@@ -1,25 +1,10 @@
 import type { Database } from './database';
 
+/** A Telegram chat and its Webim visitor (created with the first claimed update, see delivery-claims). */
 export interface ChatMapping {
   chatId: number;
   visitorId: string;
   blocked: boolean;
-}
-
-/**
- * Returns the visitor of a Telegram chat, creating it on first contact. One atomic statement:
- * any number of concurrent first messages from one chat yield exactly one row and one visitor id.
- * A user who writes has evidently unblocked the bot, so the blocked flag is cleared.
- */
-export async function upsertChatMapping(db: Database, chatId: number): Promise<ChatMapping & { created: boolean }> {
-  const [row] = await db.query(
-    (sql) => sql<{ visitor_id: string; created: boolean }[]>`
-      INSERT INTO chat_mapping (chat_id) VALUES (${chatId})
-      ON CONFLICT (chat_id) DO UPDATE SET blocked = false, blocked_at = NULL, updated_at = now()
-      RETURNING visitor_id, (xmax = 0) AS created`,
-  );
-  if (!row) throw new Error('chat mapping upsert returned no row');
-  return { chatId, visitorId: row.visitor_id, blocked: false, created: row.created };
 }
 
 /** Finds the chat of a Webim visitor; undefined when the visitor is unknown. */

@@ -1,4 +1,4 @@
-import { claimDelivery, completeDelivery, releaseDelivery, type ClaimResult, type ClaimSource } from '../db/delivery-claims';
+import { completeDelivery, releaseDelivery, type ClaimResult, type ClaimSource } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import type { Logger } from '../log';
 import type { RelayDeps } from './deps';
@@ -12,32 +12,30 @@ import { DEFAULT_RETRY_AFTER_SECONDS, done, retryLater, type RelayOutcome, type 
  * - transient failure → claim released, retry later (the sender's retry keeps order);
  * - permanent failure or blocked user → claim completed, error logged, acknowledged.
  *
- * `claim` may read what `work` needs in the same statement (see lib/db/delivery-claims), so a
- * relayed message costs two round trips: claim (+ read), complete.
+ * `claim` takes the id and may read what `work` needs in the same statement (see
+ * lib/db/delivery-claims), so a relayed message costs two round trips: claim (+ read), complete.
  */
 export async function runClaimed<Extra extends object>(
-  deps: Pick<RelayDeps, 'db' | 'settings'>,
+  deps: Pick<RelayDeps, 'db'>,
   log: Logger,
   source: ClaimSource,
   key: string,
+  claim: () => Promise<{ claim: ClaimResult } & Extra>,
   work: (partsDone: number, extra: Extra) => Promise<RelayResult>,
-  claimWith?: () => Promise<{ claim: ClaimResult } & Extra>,
 ): Promise<RelayOutcome> {
-  const claimed = claimWith
-    ? await claimWith()
-    : ({ claim: await claimDelivery(deps.db, source, key, deps.settings.CLAIM_LEASE_SECONDS) } as { claim: ClaimResult } & Extra);
-  const { claim } = claimed;
-  if (claim.status === 'done') {
+  const claimed = await claim();
+  const state = claimed.claim;
+  if (state.status === 'done') {
     log.info('duplicate_ignored', { claim: source });
     return done('duplicate');
   }
-  if (claim.status === 'in_progress') {
+  if (state.status === 'in_progress') {
     log.warn('duplicate_in_progress', { claim: source });
     return retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'in_progress');
   }
 
   try {
-    const result = await work(claim.partsDone, claimed);
+    const result = await work(state.partsDone, claimed);
     await completeDelivery(deps.db, source, key);
     return done(result);
   } catch (error) {
@@ -46,14 +44,29 @@ export async function runClaimed<Extra extends object>(
       await releaseDelivery(deps.db, source, key).catch((releaseError) => log.error('claim_release_failed', { error: releaseError }));
       throw error;
     }
-    const fields = { upstream: error.upstream, error_class: error.kind, reason: error.reason };
-    if (error.kind === 'transient') {
-      await releaseDelivery(deps.db, source, key);
-      log.warn('delivery_deferred', { ...fields, retry_after_s: error.retryAfterSeconds });
-      return retryLater(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, error.reason);
-    }
-    await completeDelivery(deps.db, source, key);
-    log.error('message_not_delivered', fields);
-    return done(error.kind === 'blocked' ? 'blocked' : 'failed_permanent');
+    if (error.kind === 'transient') await releaseDelivery(deps.db, source, key);
+    else await completeDelivery(deps.db, source, key);
+    return outcomeOfFailure(error, log);
   }
+}
+
+/** Runs `work` for a message that carries no id to claim; failures are answered the same way. */
+export async function runUnclaimed(log: Logger, work: () => Promise<RelayResult>): Promise<RelayOutcome> {
+  try {
+    return done(await work());
+  } catch (error) {
+    if (error instanceof DeliveryFailure) return outcomeOfFailure(error, log);
+    throw error;
+  }
+}
+
+/** The sender's answer to a classified failure, logged with ids and reason (never the text). */
+function outcomeOfFailure(error: DeliveryFailure, log: Logger): RelayOutcome {
+  const fields = { upstream: error.upstream, error_class: error.kind, reason: error.reason };
+  if (error.kind === 'transient') {
+    log.warn('delivery_deferred', { ...fields, retry_after_s: error.retryAfterSeconds });
+    return retryLater(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, error.reason);
+  }
+  log.error('message_not_delivered', fields);
+  return done(error.kind === 'blocked' ? 'blocked' : 'failed_permanent');
 }

@@ -1,6 +1,6 @@
 import type { Update } from '@grammyjs/types';
 import { setChatBlocked } from '../db/chat-mapping';
-import { claimUpdateForChat } from '../db/delivery-claims';
+import { claimDelivery, claimUpdateForChat } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { interpretUpdate } from '../telegram/update';
 import { classifyWebimError } from '../webim/errors';
@@ -28,7 +28,8 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   const lease = deps.settings.CLAIM_LEASE_SECONDS;
 
   if (intent.kind === 'membership') {
-    return runClaimed(deps, log, 'telegram_update', key, async () => {
+    const claim = async () => ({ claim: await claimDelivery(deps.db, 'telegram_update', key, lease) });
+    return runClaimed(deps, log, 'telegram_update', key, claim, async () => {
       const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
       log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
       return 'recorded';
@@ -36,12 +37,12 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   }
 
   // Claiming the update also creates (or refreshes) the chat's mapping: one round trip.
-  const claimWithMapping = () => claimUpdateForChat(deps.db, key, intent.chatId, lease);
   return runClaimed(
     deps,
     log,
     'telegram_update',
     key,
+    () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
     async (_partsDone, { mapping }) => {
       if (!mapping) throw new Error('claimed update has no mapping');
       if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
@@ -76,6 +77,5 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       });
       return 'relayed';
     },
-    claimWithMapping,
   );
 }

@@ -2,19 +2,16 @@ import { findChatByVisitor, setChatBlocked, type ChatMapping } from '../db/chat-
 import { claimCallbackForVisitor } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { userTextFor, type WebimCallback } from '../webim/wire';
-import { runClaimed } from './claimed';
+import { runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome, type RelayResult } from './outcome';
 import { sendTextToUser } from './send-to-user';
-
-/** A callback that passed edge validation: a new_message carries a visitor and a message. */
-export type ValidWebimCallback = WebimCallback;
 
 /**
  * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once,
  * split and in order; other events and kinds are acknowledged and logged.
  */
-export async function relayWebimCallback(deps: RelayDeps, callback: ValidWebimCallback): Promise<RelayOutcome> {
+export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallback): Promise<RelayOutcome> {
   const message = callback.message;
   const log = deps.log.child({
     visitor_id: callback.visitor_id,
@@ -72,18 +69,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: ValidWebimCa
     log,
     'webim_message',
     key,
-    (partsDone, { chat }) => deliver(partsDone, chat, key),
     () => claimCallbackForVisitor(deps.db, key, visitorId, deps.settings.CLAIM_LEASE_SECONDS),
+    (partsDone, { chat }) => deliver(partsDone, chat, key),
   );
-}
-
-async function runUnclaimed(log: RelayDeps['log'], work: () => Promise<RelayResult>): Promise<RelayOutcome> {
-  try {
-    return done(await work());
-  } catch (error) {
-    if (!(error instanceof DeliveryFailure)) throw error;
-    if (error.kind === 'transient') return { status: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 5, reason: error.reason };
-    log.error('message_not_delivered', { upstream: error.upstream, error_class: error.kind, reason: error.reason });
-    return done(error.kind === 'blocked' ? 'blocked' : 'failed_permanent');
-  }
 }

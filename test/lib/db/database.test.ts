@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findChatByVisitor, setChatBlocked, upsertChatMapping } from '../../../lib/db/chat-mapping';
+import { findChatByVisitor, setChatBlocked } from '../../../lib/db/chat-mapping';
 import { Database } from '../../../lib/db/database';
 import {
   claimCallbackForVisitor,
@@ -13,6 +13,14 @@ import {
 import { migrate, readMigrations } from '../../../lib/db/migrate';
 import { readSettingsTable } from '../../../lib/db/settings-table';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
+
+let nextUpdate = 1;
+/** Maps a chat the way the relay does: by claiming a (new) update of it. */
+async function mapChat(db: Database, chatId: number) {
+  const { mapping } = await claimUpdateForChat(db, `map-${nextUpdate++}`, chatId, 60);
+  if (!mapping) throw new Error('no mapping');
+  return mapping;
+}
 
 describe.each(databaseEngines())('database on $name', (engine) => {
   let testDb: TestDatabase;
@@ -46,9 +54,9 @@ describe.each(databaseEngines())('database on $name', (engine) => {
 
   it('maps a chat to a random visitor once, in one round trip', async () => {
     queries = 0;
-    const first = await upsertChatMapping(db, 42);
+    const first = await mapChat(db, 42);
     expect(queries).toBe(1);
-    const again = await upsertChatMapping(db, 42);
+    const again = await mapChat(db, 42);
     expect(first.created).toBe(true);
     expect(again).toMatchObject({ created: false, visitorId: first.visitorId });
     expect(first.visitorId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -57,7 +65,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
   });
 
   it('keeps one row and one visitor under 50 concurrent upserts', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, () => upsertChatMapping(db, 4242)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => mapChat(db, 4242)));
     expect(new Set(results.map((r) => r.visitorId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const [n] = await db.sql`SELECT count(*)::int AS n FROM chat_mapping WHERE chat_id = 4242`;
@@ -66,7 +74,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
 
   it('stores Telegram chat ids beyond 32 bits and negative ids', async () => {
     const big = -1001987654321;
-    const m = await upsertChatMapping(db, big);
+    const m = await mapChat(db, big);
     expect((await findChatByVisitor(db, m.visitorId))?.chatId).toBe(big);
   });
 
@@ -74,7 +82,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(await setChatBlocked(db, 42, true)).toBe(true);
     expect((await findChatByVisitor(db, (await db.sql`SELECT visitor_id FROM chat_mapping WHERE chat_id = 42`)[0]?.visitor_id))?.blocked).toBe(true);
     expect(await setChatBlocked(db, 999_999, true)).toBe(false);
-    await upsertChatMapping(db, 42);
+    await mapChat(db, 42);
     const [row] = await db.sql`SELECT blocked, blocked_at FROM chat_mapping WHERE chat_id = 42`;
     expect(row).toEqual({ blocked: false, blocked_at: null });
   });
@@ -119,7 +127,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
   });
 
   it('claims a Webim message and reads the visitor chat in one round trip', async () => {
-    const { visitorId } = await upsertChatMapping(db, 600);
+    const { visitorId } = await mapChat(db, 600);
     queries = 0;
     expect(await claimCallbackForVisitor(db, 'w-1', visitorId, 60)).toEqual({ claim: { status: 'claimed', partsDone: 0 }, chat: { chatId: 600, blocked: false } });
     expect(queries).toBe(1);
@@ -147,7 +155,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     const admin = new Database({ url: testDb.url, max: 1 });
     await admin.sql`SELECT pg_terminate_backend(${pid})`;
     await admin.close();
-    const mapping = await upsertChatMapping(lambdaDb, 77);
+    const mapping = await mapChat(lambdaDb, 77);
     expect(mapping.created).toBe(true);
     expect(roundTrips).toBeGreaterThanOrEqual(1);
     await lambdaDb.close();
