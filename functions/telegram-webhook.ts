@@ -1,4 +1,4 @@
-import { header, HttpError, jsonResult, readJsonBody } from '../lib/http/api-gateway';
+import { header, HttpError, readJsonBody } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/http/handler';
 import { secretMatches } from '../lib/http/secret';
 import { relayTelegramUpdate } from '../lib/relay/telegram-update';
@@ -23,7 +23,7 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     const outcome = await relayTelegramUpdate({ ...ctx, log, deadline }, update);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     await runtime.housekeep(ctx);
-    return outcome.status === 'done' ? jsonResult(200, { ok: true }) : outcomeResult(outcome, {});
+    return outcomeResult(outcome, { ok: true });
   });
 }
 

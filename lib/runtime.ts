@@ -62,8 +62,8 @@ export class Runtime {
       this.rememberSecrets(base);
       return readSettingsTable(this.database(base));
     });
-    this.rememberSecrets(settings as unknown as RawSettings);
     if (this.clients?.settings !== settings) {
+      this.rememberSecrets(settings as unknown as RawSettings);
       this.clients = {
         settings,
         telegram: new TelegramClient({ token: settings.TELEGRAM_BOT_TOKEN, apiBase: settings.TELEGRAM_API_BASE, timeoutMs: settings.TELEGRAM_TIMEOUT_MS }),

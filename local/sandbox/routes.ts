@@ -6,7 +6,7 @@ import type { SandboxEventBus } from './events';
 import type { TelegramSimulator } from './telegram-simulator';
 import type { WebimSimulator } from './webim-simulator';
 
-const PUBLIC_DIR = path.join(process.cwd(), 'local', 'sandbox', 'public');
+const PUBLIC_DIR = path.join(import.meta.dirname, 'public');
 const STATIC: Record<string, [file: string, type: string]> = {
   '/sandbox': ['index.html', 'text/html; charset=utf-8'],
   '/sandbox/': ['index.html', 'text/html; charset=utf-8'],
