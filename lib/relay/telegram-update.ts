@@ -48,12 +48,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
       if (intent.kind === 'start') {
         if (!deps.settings.WELCOME_TEXT) return 'recorded';
-        try {
-          await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
-        } catch (error) {
-          if (error instanceof DeliveryFailure && error.kind === 'blocked') await setChatBlocked(deps.db, intent.chatId, true);
-          throw error;
-        }
+        await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
         return 'answered';
       }
       const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.editDate);

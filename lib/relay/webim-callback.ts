@@ -1,6 +1,5 @@
-import { findChatByVisitor, setChatBlocked, type ChatMapping } from '../db/chat-mapping';
+import { findChatByVisitor, type ChatMapping } from '../db/chat-mapping';
 import { claimCallbackForVisitor } from '../db/delivery-claims';
-import { DeliveryFailure } from '../delivery/failure';
 import { userTextFor, type WebimCallback } from '../webim/wire';
 import { runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
@@ -42,19 +41,14 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
       return 'blocked';
     }
-    try {
-      const parts = await sendTextToUser(
-        { ...deps, log: chatLog },
-        mapping.chatId,
-        rendered.text,
-        claimKey ? { source: 'webim_message', key: claimKey, partsDone } : undefined,
-      );
-      chatLog.info('relayed_to_telegram', { parts });
-      return 'relayed';
-    } catch (error) {
-      if (error instanceof DeliveryFailure && error.kind === 'blocked') await setChatBlocked(deps.db, mapping.chatId, true);
-      throw error;
-    }
+    const parts = await sendTextToUser(
+      { ...deps, log: chatLog },
+      mapping.chatId,
+      rendered.text,
+      claimKey ? { source: 'webim_message', key: claimKey, partsDone } : undefined,
+    );
+    chatLog.info('relayed_to_telegram', { parts });
+    return 'relayed';
   };
 
   if (!message.id) {
