@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../functions/webim-callback';
-import type { HttpEvent, HttpResult } from '../lib/http/api-gateway';
+import { jsonResult, type HttpEvent, type HttpResult } from '../lib/http/api-gateway';
 import type { Runtime } from '../lib/runtime';
 import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
 
@@ -54,18 +54,18 @@ export async function startLocalServer(
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (options.extra && (await options.extra(req, res, path))) return;
-      if (req.method === 'GET' && path === '/health') return writeHttpResult(res, { statusCode: 200, body: '{"status":"ok"}', headers: { 'content-type': 'application/json' } });
-      const route = routes.find((r) => r.pattern.test(path));
-      if (!route) return writeHttpResult(res, { statusCode: 404, body: '{"message":"Not Found"}', headers: { 'content-type': 'application/json' } });
-      if (req.method !== route.method) return writeHttpResult(res, { statusCode: 404, body: '{"message":"Not Found"}', headers: { 'content-type': 'application/json' } });
+      if (req.method === 'GET' && path === '/health') return writeHttpResult(res, jsonResult(200, { status: 'ok' }));
+      const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
+      // API Gateway answers an unknown route or method the same way.
+      if (!route) return writeHttpResult(res, jsonResult(404, { message: 'Not Found' }));
       const body = await readRequestBody(req);
-      if (!body) return writeHttpResult(res, { statusCode: 413, body: '{"message":"Request Entity Too Large"}', headers: { 'content-type': 'application/json' } });
+      if (!body) return writeHttpResult(res, jsonResult(413, { message: 'Request Entity Too Large' }));
       const match = route.pattern.exec(path);
       const pathParameters = route.params ? Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(match?.[i + 1] ?? '')])) : undefined;
       writeHttpResult(res, await route.handler(toHttpApiEvent(req, body, { routeKey: route.routeKey, pathParameters }), localContext()));
     } catch (error) {
       runtime.log.error('local_server_error', { error });
-      if (!res.headersSent) writeHttpResult(res, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
+      if (!res.headersSent) writeHttpResult(res, jsonResult(500, { message: 'Internal Server Error' }));
     }
   });
   server.keepAliveTimeout = 65_000;
