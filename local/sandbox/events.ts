@@ -20,6 +20,7 @@ export class SandboxEventBus {
   private readonly events: SandboxEvent[] = [];
   private readonly subscribers = new Set<ServerResponse>();
   private seq = 0;
+  private statePending = false;
 
   constructor(private readonly snapshot: () => unknown) {}
 
@@ -31,9 +32,17 @@ export class SandboxEventBus {
     this.stateChanged();
   }
 
-  /** Tells every page to re-render from the current state. */
+  /**
+   * Tells every page to re-render from the current state. Coalesced: a burst of events in one
+   * tick (a request's log lines, the simulator's own note) sends the state once.
+   */
   stateChanged(): void {
-    this.broadcast('state', this.snapshot());
+    if (this.statePending) return;
+    this.statePending = true;
+    setImmediate(() => {
+      this.statePending = false;
+      this.broadcast('state', this.snapshot());
+    });
   }
 
   recent(): SandboxEvent[] {
