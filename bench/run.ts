@@ -13,10 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import postgres from 'postgres';
 import { Database } from '../lib/db/database';
 import { migrate, readMigrations } from '../lib/db/migrate';
 import { startEmbeddedDatabase } from '../local/embedded-db';
+import { createScratchDatabase } from '../local/scratch-database';
 import { latencyChartSvg } from './chart';
 import { startBenchFakes, type BenchFakes } from './fakes';
 import { percentile, runLoad, type LoadResult } from './load';
@@ -49,23 +49,8 @@ async function openDatabase(): Promise<{ url: string; kind: string; poolMax: num
     const db = await startEmbeddedDatabase();
     return { url: db.url, kind: 'embedded PGlite', poolMax: db.maxConnections, close: () => db.stop() };
   }
-  const name = `bridge_bench_${randomBytes(5).toString('hex')}`;
-  const sql = postgres(admin, { max: 1, onnotice: () => {} });
-  const [v] = await sql`SELECT current_setting('server_version') AS v`;
-  await sql.unsafe(`CREATE DATABASE ${name}`);
-  await sql.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    kind: `PostgreSQL ${String(v?.v)}`,
-    poolMax: 8,
-    async close() {
-      const a = postgres(admin, { max: 1, onnotice: () => {} });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
+  const db = await createScratchDatabase(admin, 'bridge_bench');
+  return { url: db.url, kind: `PostgreSQL ${db.serverVersion}`, poolMax: 8, close: () => db.drop() };
 }
 
 // ---------- the bridge process ----------

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { startEmbeddedDatabase } from '../../local/embedded-db';
+import { createScratchDatabase } from '../../local/scratch-database';
 
 export interface TestDatabase {
   url: string;
@@ -26,21 +25,8 @@ const embedded: DatabaseEngine = {
 const server = (adminUrl: string): DatabaseEngine => ({
   name: 'PostgreSQL server',
   async create() {
-    const name = `bridge_test_${randomBytes(6).toString('hex')}`;
-    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      poolMax: 4,
-      async drop() {
-        const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-        await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await a.end();
-      },
-    };
+    const db = await createScratchDatabase(adminUrl, 'bridge_test');
+    return { url: db.url, poolMax: 4, drop: () => db.drop() };
   },
 });
 
