@@ -20,7 +20,7 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     note.update_id = update.update_id;
 
     const ctx = await runtime.context();
-    const outcome = await relayTelegramUpdate({ ...ctx, log, deadline }, update);
+    const outcome = await relayTelegramUpdate({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline }, update);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     await runtime.housekeep(ctx);
     return outcomeResult(outcome, { ok: true });

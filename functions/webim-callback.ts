@@ -12,7 +12,12 @@ function presentedSecret(event: HttpEvent): string | undefined {
   if (match) return match[1];
   if (event.pathParameters?.secret) return event.pathParameters.secret;
   const last = event.rawPath?.split('/').filter(Boolean).pop();
-  return last && last !== 'webim-callback' ? decodeURIComponent(last) : undefined;
+  if (!last || last === 'webim-callback') return undefined;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return undefined; // not valid percent-encoding: no secret presented (401)
+  }
 }
 
 /**
@@ -26,20 +31,24 @@ export function createWebimCallbackHandler(runtime: Runtime) {
       throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
     }
     const parsed = webimCallbackSchema.safeParse(readJsonBody(event));
-    if (!parsed.success) throw new HttpError(400, 'malformed_callback', 'body is not a Webim callback');
+    if (!parsed.success) throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error)}`);
     const callback = parsed.data;
-    if (callback.event === 'new_message' && (!callback.visitor_id || !callback.message)) {
-      throw new HttpError(400, 'malformed_callback', 'new_message needs visitor_id and message');
-    }
     note.visitor_id = callback.visitor_id;
     note.webim_message_id = callback.message?.id;
 
     const ctx = await runtime.context();
-    const outcome = await relayWebimCallback({ ...ctx, log, deadline }, callback);
+    const outcome = await relayWebimCallback({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline }, callback);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     await runtime.housekeep(ctx);
     return outcomeResult(outcome, { result: 'ok' });
-  });
+  }, { result: 'ok' });
 }
+
+/** Where the body broke the schema (paths and rules only: the values may be user content). */
+const describeIssues = (error: { issues: { path: PropertyKey[]; message: string }[] }): string =>
+  error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || 'body'} ${i.message}`)
+    .join('; ');
 
 export const handler = createWebimCallbackHandler(defaultRuntime());

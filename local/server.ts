@@ -17,6 +17,15 @@ interface Route {
   params?: string[];
 }
 
+/** Percent-decodes a path parameter as API Gateway does, keeping it raw when it is not valid encoding. */
+function decodePathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** A Lambda-like context: local requests get the same 29 s budget API Gateway allows. */
 function localContext(): Context {
   const deadline = Date.now() + 29_000;
@@ -59,9 +68,10 @@ export async function startLocalServer(
       // API Gateway answers an unknown route or method the same way.
       if (!route) return writeHttpResult(res, jsonResult(404, { message: 'Not Found' }));
       const body = await readRequestBody(req);
-      if (!body) return writeHttpResult(res, jsonResult(413, { message: 'Request Entity Too Large' }));
+      // The rest of an oversized body is never read, so the connection cannot carry another request.
+      if (!body) return writeHttpResult(res, jsonResult(413, { message: 'Request Entity Too Large' }, { connection: 'close' }));
       const match = route.pattern.exec(path);
-      const pathParameters = route.params ? Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(match?.[i + 1] ?? '')])) : undefined;
+      const pathParameters = route.params ? Object.fromEntries(route.params.map((p, i) => [p, decodePathSegment(match?.[i + 1] ?? '')])) : undefined;
       writeHttpResult(res, await route.handler(toHttpApiEvent(req, body, { routeKey: route.routeKey, pathParameters }), localContext()));
     } catch (error) {
       runtime.log.error('local_server_error', { error });

@@ -1,66 +1,148 @@
 import postgres, { type Sql } from 'postgres';
+import type { Deadline } from '../delivery/deadline';
+import { DatabaseTimeoutError, isDeadConnectionError } from './errors';
+
+export { isDeadConnectionError } from './errors';
 
 export interface DatabaseOptions {
   url: string;
   /** 1 on Lambda: a container serves one request at a time. */
   max?: number;
+  /** Longest any one statement may take when no invocation deadline is tighter. */
+  statementTimeoutMs?: number;
+  /** TLS for the connection (see lib/db/tls); the driver's own `sslmode` parsing when absent. */
+  ssl?: postgres.Options<Record<string, never>>['ssl'];
   /** Count of round trips, for benchmarks and tests. */
   onQuery?: () => void;
 }
 
-/** Error codes of the `postgres` driver and the OS that mean "the connection died", not "the query failed". */
-const DEAD_CONNECTION = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  '57P01', // admin_shutdown (e.g. RDS failover, proxy recycling)
-]);
+const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+/** Left for answering the request after a statement that used up the rest of the budget. */
+const ANSWER_RESERVE_MS = 300;
 
-export const isDeadConnectionError = (error: unknown): boolean =>
-  !!error && typeof error === 'object' && DEAD_CONNECTION.has(String((error as { code?: unknown }).code));
+/** The shared part of every view of one database: the driver instance and its settings. */
+interface Pool {
+  sql: Sql;
+  readonly options: DatabaseOptions;
+  /** Writes that must not be lost but could not be made when due (keyed, so each is kept once). */
+  readonly deferred: Map<string, (sql: Sql) => Promise<unknown>>;
+}
+
+const connect = (options: DatabaseOptions): Sql =>
+  postgres(options.url, {
+    max: options.max ?? 1,
+    connect_timeout: 5,
+    idle_timeout: 20,
+    max_lifetime: 60 * 5,
+    prepare: false,
+    ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
+    onnotice: () => {},
+    connection: { application_name: 'telegram-webim-bridge' },
+  });
 
 /**
  * The process-wide Postgres handle. Options follow Lambda practice: a tiny pool, short connect
  * and idle timeouts, a bounded connection lifetime, and no named prepared statements so RDS Proxy
  * or PgBouncer in transaction mode work.
+ *
+ * Invariant: no statement waits longer than the invocation has left. A view made with
+ * `withDeadline` bounds each statement by that deadline; a statement that runs out of time
+ * fails with DatabaseTimeoutError and the connections are replaced, because a connection that
+ * stopped answering (a black-holed network path) would otherwise hold every later statement too.
  */
 export class Database {
-  readonly sql: Sql;
-  private readonly onQuery?: () => void;
+  private readonly pool: Pool;
+  private deadline?: Deadline;
 
   constructor(options: DatabaseOptions) {
-    this.onQuery = options.onQuery;
-    this.sql = postgres(options.url, {
-      max: options.max ?? 1,
-      connect_timeout: 5,
-      idle_timeout: 20,
-      max_lifetime: 60 * 5,
-      prepare: false,
-      onnotice: () => {},
-      connection: { application_name: 'telegram-webim-bridge' },
-    });
+    this.pool = { sql: connect(options), options, deferred: new Map() };
+  }
+
+  /** The driver; replaced after a timeout, so read it anew for each use. */
+  get sql(): Sql {
+    return this.pool.sql;
+  }
+
+  /** A view of the same connections whose statements end by `deadline`. */
+  withDeadline(deadline: Deadline): Database {
+    const view = Object.create(this) as Database;
+    view.deadline = deadline;
+    return view;
+  }
+
+  /** Milliseconds the next statement may take (`capMs` may shorten it further). */
+  timeoutMs(capMs?: number): number {
+    const cap = Math.min(capMs ?? Infinity, this.pool.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+    return this.deadline ? Math.min(cap, this.deadline.remaining() - ANSWER_RESERVE_MS) : cap;
   }
 
   /**
-   * Runs one statement (or one transaction) and retries it once when the connection turned out
-   * to be dead — typical after a Lambda container thaws and the server closed the idle socket.
-   * Every statement we send is safe to repeat.
+   * Runs one statement (or one transaction) within the time left, and retries it once when the
+   * connection turned out to be dead — typical after a Lambda container thaws and the server
+   * closed the idle socket. Every statement we send is safe to repeat.
    */
-  async query<T>(run: (sql: Sql) => Promise<T>): Promise<T> {
-    this.onQuery?.();
+  async query<T>(run: (sql: Sql) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    this.pool.options.onQuery?.();
     try {
-      return await run(this.sql);
+      return await this.bounded(run, options.timeoutMs);
     } catch (error) {
       if (!isDeadConnectionError(error)) throw error;
-      this.onQuery?.();
-      return run(this.sql);
+      this.pool.options.onQuery?.();
+      return this.bounded(run, options.timeoutMs);
     }
   }
 
+  /**
+   * Keeps a write that failed (the database was unreachable) in this process's memory, to be
+   * made by `flushDeferredWrites` before the next claim. It is lost only if the process ends first.
+   */
+  deferWrite(key: string, write: (sql: Sql) => Promise<unknown>): void {
+    this.pool.deferred.set(key, write);
+  }
+
+  /** Makes the deferred writes, if any (no round trip otherwise); those that fail again stay. */
+  async flushDeferredWrites(): Promise<void> {
+    for (const [key, write] of [...this.pool.deferred]) {
+      try {
+        await this.query(write);
+        this.pool.deferred.delete(key);
+      } catch {
+        return; // still unreachable: the caller's own statement will say so
+      }
+    }
+  }
+
+  /** How many deferred writes wait (health checks and tests). */
+  get deferredWrites(): number {
+    return this.pool.deferred.size;
+  }
+
   async close(): Promise<void> {
-    await this.sql.end({ timeout: 5 });
+    await this.pool.sql.end({ timeout: 5 });
+  }
+
+  private async bounded<T>(run: (sql: Sql) => Promise<T>, capMs?: number): Promise<T> {
+    const ms = this.timeoutMs(capMs);
+    if (ms <= 0) throw new DatabaseTimeoutError(0);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseTimeoutError(ms)), ms);
+    });
+    const sql = this.pool.sql;
+    try {
+      return await Promise.race([run(sql), expired]);
+    } catch (error) {
+      if (error instanceof DatabaseTimeoutError) this.replaceConnections(sql);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Drops connections that stopped answering; the next statement connects anew. */
+  private replaceConnections(stale: Sql): void {
+    if (this.pool.sql !== stale) return; // another statement already replaced them
+    this.pool.sql = connect(this.pool.options);
+    stale.end({ timeout: 0 }).catch(() => {});
   }
 }

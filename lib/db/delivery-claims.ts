@@ -1,26 +1,113 @@
+import { sleep } from '../delivery/deadline';
 import type { Database } from './database';
+
+/** Recording a completion is retried briefly; each try is short so the answer is not held up. */
+const COMPLETION_ATTEMPTS = 2;
+const COMPLETION_TIMEOUT_MS = 2_000;
+const COMPLETION_RETRY_DELAY_MS = 100;
 
 export type ClaimSource = 'telegram_update' | 'webim_message';
 
-export type ClaimResult =
-  /** Ours to deliver; `partsDone` Telegram messages of it were already sent by an earlier attempt. */
-  | { status: 'claimed'; partsDone: number }
+/**
+ * What identifies a message for exactly-once delivery. `scope` keeps ids of different senders
+ * apart: a Webim message id is unique only per visitor; Telegram update ids are unique per bot.
+ */
+export interface ClaimId {
+  source: ClaimSource;
+  scope: string;
+  key: string;
+}
+
+/** The claim on a message this invocation now holds: its progress and how to finish it. */
+export class HeldClaim {
+  constructor(
+    private readonly db: Database,
+    readonly id: ClaimId,
+    /** Telegram messages of a split reply already sent, by this or an earlier attempt. */
+    public partsDone: number,
+  ) {}
+
+  /** Records how many parts of a split reply have been sent, so a retry resumes after them. */
+  async recordParts(partsDone: number): Promise<void> {
+    this.partsDone = partsDone;
+    const { source, scope, key } = this.id;
+    await this.db.query(
+      (sql) => sql`UPDATE delivery_claims SET parts_done = ${partsDone} WHERE source = ${source} AND scope = ${scope} AND key = ${key}`,
+    );
+  }
+
+  /**
+   * Marks the message finished for good (delivered, or failed permanently) and frees its chat
+   * for the next operator message.
+   */
+  async complete(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.db.query((sql) => completeStatement(sql, this.id, this.partsDone), options);
+  }
+
+  /**
+   * Gives the id back after a transient failure, keeping the progress made, so the sender's
+   * retry can take it again. The chat stays held by this message: later ones wait for it.
+   */
+  async release(): Promise<void> {
+    const { source, scope, key } = this.id;
+    await this.db.query(
+      (sql) => sql`
+        UPDATE delivery_claims SET state = 'released', parts_done = ${this.partsDone}
+        WHERE source = ${source} AND scope = ${scope} AND key = ${key} AND state = 'processing'`,
+    );
+  }
+
+  /**
+   * Completion after the upstream accepted the message: a failure to record it must never turn
+   * the success into a retry, so it is kept in this container's memory and written before the
+   * next claim. Returns false when it could not be written now.
+   */
+  async completeAfterSuccess(): Promise<boolean> {
+    for (let attempt = 1; attempt <= COMPLETION_ATTEMPTS; attempt++) {
+      try {
+        await this.complete({ timeoutMs: COMPLETION_TIMEOUT_MS });
+        return true;
+      } catch {
+        if (attempt < COMPLETION_ATTEMPTS) await sleep(COMPLETION_RETRY_DELAY_MS);
+      }
+    }
+    const { id, partsDone } = this;
+    this.db.deferWrite(`${id.source}/${id.scope}/${id.key}`, (sql) => completeStatement(sql, id, partsDone));
+    return false;
+  }
+}
+
+type Sql = Database['sql'];
+
+const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number) => sql`
+  WITH finished AS (
+    UPDATE delivery_claims SET state = 'done', completed_at = now(), parts_done = ${partsDone}
+    WHERE source = ${source} AND scope = ${scope} AND key = ${key}
+    RETURNING 1
+  )
+  UPDATE chat_mapping SET outbound_message_id = NULL, outbound_since = NULL
+  WHERE ${source === 'webim_message'} AND visitor_id = ${scope} AND outbound_message_id = ${key}`;
+
+export type ClaimAttempt<Extra extends object = object> =
+  | ({ status: 'claimed'; claim: HeldClaim } & Extra)
   /** Delivered (or permanently failed) before: acknowledge with no side effect. */
   | { status: 'done' }
   /** Another invocation is delivering it right now: ask the sender to retry later. */
-  | { status: 'in_progress' };
-
-type Sql = Database['sql'];
+  | { status: 'in_progress' }
+  /** An earlier operator message of the same chat is unfinished: wait so as not to overtake it. */
+  | { status: 'chat_busy' }
+  /** The callback names a visitor we have no chat for. */
+  | { status: 'unknown_visitor' };
 
 /**
  * The claim as a CTE named `taken`: a new id is inserted as `processing`; a `released` id (an
  * earlier transient failure) or a `processing` one whose lease expired (a crashed invocation) is
  * taken over. `taken` has a row only when the id is now ours.
  */
-const takenCte = (sql: Sql, source: ClaimSource, key: string, leaseSeconds: number) => sql`
+const takenCte = (sql: Sql, key: string, leaseSeconds: number) => sql`
   taken AS (
-    INSERT INTO delivery_claims AS c (source, key) VALUES (${source}, ${key})
-    ON CONFLICT (source, key) DO UPDATE
+    INSERT INTO delivery_claims AS c (source, scope, key) VALUES ('telegram_update', '', ${key})
+    ON CONFLICT (source, scope, key) DO UPDATE
       SET state = 'processing', claimed_at = now(), attempts = c.attempts + 1
       WHERE c.state = 'released'
          OR (c.state = 'processing' AND c.claimed_at < now() - make_interval(secs => ${leaseSeconds}))
@@ -28,26 +115,30 @@ const takenCte = (sql: Sql, source: ClaimSource, key: string, leaseSeconds: numb
   )`;
 
 /** When the id was not taken: its current state, read in the same statement. */
-const stateOf = (sql: Sql, source: ClaimSource, key: string, extraNulls: number) => sql`
+const stateOf = (sql: Sql, key: string, extraNulls: number) => sql`
   SELECT state AS outcome, parts_done${sql.unsafe(', NULL'.repeat(extraNulls))} FROM delivery_claims
-  WHERE source = ${source} AND key = ${key} AND NOT EXISTS (SELECT 1 FROM taken)`;
+  WHERE source = 'telegram_update' AND scope = '' AND key = ${key} AND NOT EXISTS (SELECT 1 FROM taken)`;
 
-function claimResultOf(row: { outcome: string; parts_done: number } | undefined): ClaimResult {
-  if (!row) return { status: 'in_progress' }; // a concurrent claimer committed after our snapshot
-  if (row.outcome === 'claimed') return { status: 'claimed', partsDone: row.parts_done };
-  if (row.outcome === 'done') return { status: 'done' };
-  return { status: 'in_progress' };
+/** A claim outcome other than `claimed`, from the state column (or from a claim decided concurrently). */
+function notClaimed(outcome: string | undefined): Exclude<ClaimAttempt, { status: 'claimed' }> {
+  if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'unknown_visitor') return { status: outcome };
+  return { status: 'in_progress' }; // processing, released under a live lease, or a concurrent claimer committed after our snapshot
 }
 
-/** Atomically claims an id for delivery (see `takenCte`). One round trip. */
-export async function claimDelivery(db: Database, source: ClaimSource, key: string, leaseSeconds: number): Promise<ClaimResult> {
+const updateClaimId = (updateId: string): ClaimId => ({ source: 'telegram_update', scope: '', key: updateId });
+
+/** Atomically claims a Telegram update that needs no chat mapping (see `takenCte`). One round trip. */
+export async function claimUpdate(db: Database, updateId: string, leaseSeconds: number): Promise<ClaimAttempt> {
+  await db.flushDeferredWrites();
   const rows = await db.query(
     (sql) => sql<{ outcome: string; parts_done: number }[]>`
-      WITH ${takenCte(sql, source, key, leaseSeconds)}
+      WITH ${takenCte(sql, updateId, leaseSeconds)}
       SELECT 'claimed' AS outcome, parts_done FROM taken
-      UNION ALL ${stateOf(sql, source, key, 0)}`,
+      UNION ALL ${stateOf(sql, updateId, 0)}`,
   );
-  return claimResultOf(rows[0]);
+  const row = rows[0];
+  if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
+  return { status: 'claimed', claim: new HeldClaim(db, updateClaimId(updateId), row.parts_done) };
 }
 
 /**
@@ -60,73 +151,51 @@ export async function claimUpdateForChat(
   updateId: string,
   chatId: number,
   leaseSeconds: number,
-): Promise<{ claim: ClaimResult; mapping?: { visitorId: string; created: boolean } }> {
+): Promise<ClaimAttempt<{ mapping: { visitorId: string; created: boolean } }>> {
+  await db.flushDeferredWrites();
   const rows = await db.query(
     (sql) => sql<{ outcome: string; parts_done: number; visitor_id: string | null; created: boolean | null }[]>`
-      WITH ${takenCte(sql, 'telegram_update', updateId, leaseSeconds)},
+      WITH ${takenCte(sql, updateId, leaseSeconds)},
       mapped AS (
         INSERT INTO chat_mapping (chat_id) SELECT ${chatId} WHERE EXISTS (SELECT 1 FROM taken)
         ON CONFLICT (chat_id) DO UPDATE SET blocked = false, blocked_at = NULL, updated_at = now()
         RETURNING visitor_id, (xmax = 0) AS created
       )
       SELECT 'claimed' AS outcome, t.parts_done, m.visitor_id, m.created FROM taken t LEFT JOIN mapped m ON true
-      UNION ALL ${stateOf(sql, 'telegram_update', updateId, 2)}`,
+      UNION ALL ${stateOf(sql, updateId, 2)}`,
   );
   const row = rows[0];
-  const claim = claimResultOf(row);
-  if (claim.status !== 'claimed') return { claim };
-  if (!row?.visitor_id) throw new Error('claimed update returned no chat mapping');
-  return { claim, mapping: { visitorId: row.visitor_id, created: row.created === true } };
+  if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
+  if (!row.visitor_id) throw new Error('claimed update returned no chat mapping');
+  return {
+    status: 'claimed',
+    claim: new HeldClaim(db, updateClaimId(updateId), row.parts_done),
+    mapping: { visitorId: row.visitor_id, created: row.created === true },
+  };
 }
 
 /**
- * Claims a Webim message and reads the visitor's chat in the same round trip.
- * `chat` is undefined when the visitor is unknown.
+ * Claims an operator message of a visitor and reads the visitor's chat in one round trip
+ * (the `claim_operator_message` function of migration 002). Refuses while an earlier message of
+ * the same chat is unfinished, unless that one has held the chat for `holdSeconds` already.
  */
-export async function claimCallbackForVisitor(
+export async function claimOperatorMessage(
   db: Database,
-  messageId: string,
   visitorId: string,
-  leaseSeconds: number,
-): Promise<{ claim: ClaimResult; chat?: { chatId: number; blocked: boolean } }> {
-  const rows = await db.query(
-    (sql) => sql<{ outcome: string; parts_done: number; chat_id: string | null; blocked: boolean | null }[]>`
-      WITH ${takenCte(sql, 'webim_message', messageId, leaseSeconds)}
-      SELECT 'claimed' AS outcome, t.parts_done, m.chat_id, m.blocked
-      FROM taken t LEFT JOIN chat_mapping m ON m.visitor_id = ${visitorId}
-      UNION ALL ${stateOf(sql, 'webim_message', messageId, 2)}`,
+  messageId: string,
+  options: { leaseSeconds: number; holdSeconds: number },
+): Promise<ClaimAttempt<{ chat: { chatId: number; blocked: boolean } }>> {
+  await db.flushDeferredWrites();
+  const [row] = await db.query(
+    (sql) => sql<{ claim_outcome: string; claim_parts_done: number; claim_chat_id: string | null; claim_blocked: boolean | null }[]>`
+      SELECT * FROM claim_operator_message(${visitorId}, ${messageId}, ${options.leaseSeconds}, ${options.holdSeconds})`,
   );
-  const row = rows[0];
-  const claim = claimResultOf(row);
-  if (claim.status !== 'claimed' || row?.chat_id == null) return { claim };
-  return { claim, chat: { chatId: Number(row.chat_id), blocked: row.blocked === true } };
-}
-
-/** Marks a claimed id as finished for good (delivered, or failed permanently). */
-export async function completeDelivery(db: Database, source: ClaimSource, key: string): Promise<void> {
-  await db.query(
-    (sql) => sql`
-      UPDATE delivery_claims SET state = 'done', completed_at = now()
-      WHERE source = ${source} AND key = ${key}`,
-  );
-}
-
-/** Gives a claimed id back after a transient failure so the sender's retry can take it again. */
-export async function releaseDelivery(db: Database, source: ClaimSource, key: string): Promise<void> {
-  await db.query(
-    (sql) => sql`
-      UPDATE delivery_claims SET state = 'released'
-      WHERE source = ${source} AND key = ${key} AND state = 'processing'`,
-  );
-}
-
-/** Records how many parts of a split reply have been sent, so a retry resumes after them. */
-export async function recordPartsDone(db: Database, source: ClaimSource, key: string, partsDone: number): Promise<void> {
-  await db.query(
-    (sql) => sql`
-      UPDATE delivery_claims SET parts_done = ${partsDone}
-      WHERE source = ${source} AND key = ${key}`,
-  );
+  if (row?.claim_outcome !== 'claimed' || row.claim_chat_id == null) return notClaimed(row?.claim_outcome);
+  return {
+    status: 'claimed',
+    claim: new HeldClaim(db, { source: 'webim_message', scope: visitorId, key: messageId }, row.claim_parts_done),
+    chat: { chatId: Number(row.claim_chat_id), blocked: row.claim_blocked === true },
+  };
 }
 
 /** Deletes claims older than the retention window. Returns how many were removed. */

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { deadlineIn, type Deadline } from '../delivery/deadline';
+import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, toDeliveryFailure } from '../delivery/failure';
 import type { Logger } from '../log';
 import type { RelayOutcome } from '../relay/outcome';
 import type { Runtime } from '../runtime';
@@ -11,7 +12,7 @@ const MAX_BUDGET_MS = 25_000;
 /** Kept back for finishing our bookkeeping and answering. */
 const SAFETY_MS = 1_000;
 
-/** The time this invocation may spend on upstream calls. */
+/** The time this invocation may spend on upstream calls and database statements. */
 export function deadlineFor(context?: Pick<Context, 'getRemainingTimeInMillis'>): Deadline {
   const remaining = context?.getRemainingTimeInMillis?.() ?? MAX_BUDGET_MS + SAFETY_MS;
   return deadlineIn(Math.max(0, Math.min(MAX_BUDGET_MS, remaining - SAFETY_MS)));
@@ -25,14 +26,21 @@ export interface RequestScope {
 }
 
 /**
- * Wraps a route: one access log line per request (status, outcome, duration), HttpError →
- * its status, SettingsError → 500 naming the missing keys in the log, anything else → 503 so
- * the sender retries. The response body never carries internals.
+ * Wraps a route: one access log line per request (status, outcome, duration) and one mapping of
+ * errors to answers:
+ * - HttpError → its status (401, 400, 413);
+ * - missing or invalid settings → 503 + `configuration_error` naming the keys: the sender keeps
+ *   the message until the setting is fixed;
+ * - a passing outage (database, SSM) → 503 so the sender retries;
+ * - anything else is not something a retry can fix → logged with the request's ids and
+ *   acknowledged (200), so one poison request never turns into endless redeliveries.
+ * The response body never carries internals.
  */
 export function httpHandler(
   route: string,
   runtime: Runtime,
   handle: (event: HttpEvent, scope: RequestScope) => Promise<HttpResult>,
+  acknowledged: unknown = { ok: true },
 ) {
   return async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
     const started = performance.now();
@@ -42,24 +50,38 @@ export function httpHandler(
     try {
       result = await handle(event, scope);
     } catch (error) {
-      if (error instanceof HttpError) {
-        log.warn('request_rejected', { status: error.status, reason: error.code });
-        result = jsonResult(error.status, { error: error.code, desc: error.message });
-      } else if (error instanceof SettingsError) {
-        log.error('configuration_error', { missing: error.missing, invalid: error.invalid.map((i) => i.key), error });
-        result = jsonResult(500, { error: 'not_configured' });
-      } else {
-        log.error('request_failed', { error });
-        result = jsonResult(503, { error: 'temporarily_unavailable' }, { 'retry-after': '5' });
-      }
+      result = errorResult(error, log, scope.note, acknowledged);
     }
     log.info('request_done', { status: result.statusCode, ...scope.note, duration_ms: Math.round((performance.now() - started) * 10) / 10 });
     return result;
   };
 }
 
+function errorResult(error: unknown, log: Logger, note: Record<string, unknown>, acknowledged: unknown): HttpResult {
+  if (error instanceof HttpError) {
+    log.warn('request_rejected', { status: error.status, reason: error.code });
+    return jsonResult(error.status, { error: error.code, desc: error.message });
+  }
+  if (error instanceof SettingsError) {
+    log.error('configuration_error', { missing: error.missing, invalid: error.invalid.map((i) => i.key), error });
+    return retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured');
+  }
+  if (isAwsServiceError(error) || toDeliveryFailure(error).kind === 'transient') {
+    log.error('request_failed', { error_class: 'transient', error });
+    return retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable');
+  }
+  log.error('message_not_delivered', { ...note, reason: 'internal_error', error_class: 'permanent', error });
+  return jsonResult(200, acknowledged);
+}
+
+/** An AWS SDK error (SSM throttling, an outage): the SDK marks them with `$metadata`. */
+const isAwsServiceError = (error: unknown): boolean => !!error && typeof error === 'object' && '$metadata' in error;
+
+const retryResult = (seconds: number, code: string): HttpResult =>
+  jsonResult(503, { error: code }, { 'retry-after': String(Math.max(1, Math.ceil(seconds))) });
+
 /** Maps a relay outcome to the HTTP answer: 200, or 503 with Retry-After when a retry helps. */
 export function outcomeResult(outcome: RelayOutcome, okBody: unknown): HttpResult {
   if (outcome.status === 'done') return jsonResult(200, okBody);
-  return jsonResult(503, { error: 'retry_later', desc: outcome.reason }, { 'retry-after': String(Math.ceil(outcome.retryAfterSeconds)) });
+  return jsonResult(503, { error: 'retry_later', desc: outcome.reason }, { 'retry-after': String(Math.max(1, Math.ceil(outcome.retryAfterSeconds) || DEFAULT_RETRY_AFTER_SECONDS)) });
 }

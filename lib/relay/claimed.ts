@@ -1,53 +1,59 @@
-import { completeDelivery, releaseDelivery, type ClaimResult, type ClaimSource } from '../db/delivery-claims';
-import { DeliveryFailure } from '../delivery/failure';
+import type { ClaimAttempt, HeldClaim } from '../db/delivery-claims';
+import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, toDeliveryFailure, type DeliveryFailure } from '../delivery/failure';
 import type { Logger } from '../log';
-import type { RelayDeps } from './deps';
-import { DEFAULT_RETRY_AFTER_SECONDS, done, retryLater, type RelayOutcome, type RelayResult } from './outcome';
+import { done, retryLater, type RelayOutcome, type RelayResult } from './outcome';
 
 /**
- * Runs `work` at most once to completion per (source, key) — the exactly-once core of SPEC §6.
+ * Runs `work` at most once to completion per claimed message — the exactly-once core.
  *
  * - duplicate of a completed id → `duplicate`, no side effect;
- * - id being processed elsewhere → retry later;
- * - transient failure → claim released, retry later (the sender's retry keeps order);
- * - permanent failure or blocked user → claim completed, error logged, acknowledged.
+ * - id being processed elsewhere, or an earlier message of the chat unfinished → retry later;
+ * - transient or configuration failure → claim released, retry later (the sender keeps the message, order is kept);
+ * - permanent failure, blocked user, or an error nobody classified → claim completed, error logged, acknowledged.
  *
- * `claim` takes the id and may read what `work` needs in the same statement (see
- * lib/db/delivery-claims), so a relayed message costs two round trips: claim (+ read), complete.
+ * The completion after a successful `work` is recorded outside the failure handling: once an
+ * upstream has accepted the message the answer is success, and a claim is never released after
+ * a successful send (a completion the database refuses to take now is kept and written later).
  */
 export async function runClaimed<Extra extends object>(
-  deps: Pick<RelayDeps, 'db'>,
   log: Logger,
-  source: ClaimSource,
-  key: string,
-  claim: () => Promise<{ claim: ClaimResult } & Extra>,
-  work: (partsDone: number, extra: Extra) => Promise<RelayResult>,
+  attemptClaim: () => Promise<ClaimAttempt<Extra>>,
+  work: (claimed: { claim: HeldClaim } & Extra) => Promise<RelayResult>,
 ): Promise<RelayOutcome> {
-  const claimed = await claim();
-  const state = claimed.claim;
-  if (state.status === 'done') {
-    log.info('duplicate_ignored', { claim: source });
-    return done('duplicate');
+  let attempt: ClaimAttempt<Extra>;
+  try {
+    attempt = await attemptClaim();
+  } catch (error) {
+    return outcomeOfFailure(toDeliveryFailure(error), log);
   }
-  if (state.status === 'in_progress') {
-    log.warn('duplicate_in_progress', { claim: source });
-    return retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'in_progress');
+  switch (attempt.status) {
+    case 'done':
+      log.info('duplicate_ignored');
+      return done('duplicate');
+    case 'in_progress':
+      log.warn('duplicate_in_progress');
+      return retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'in_progress');
+    case 'chat_busy':
+      log.info('delivery_deferred', { reason: 'earlier_message_unfinished' });
+      return retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'chat_busy');
+    case 'unknown_visitor':
+      log.error('message_not_delivered', { reason: 'unknown_visitor', error_class: 'permanent' });
+      return done('unknown_visitor');
   }
 
+  const { claim } = attempt;
+  let result: RelayResult;
   try {
-    const result = await work(state.partsDone, claimed);
-    await completeDelivery(deps.db, source, key);
-    return done(result);
+    result = await work(attempt);
   } catch (error) {
-    if (!(error instanceof DeliveryFailure)) {
-      // Not classified (e.g. the database went away): give the id back so a retry can take it.
-      await releaseDelivery(deps.db, source, key).catch((releaseError) => log.error('claim_release_failed', { error: releaseError }));
-      throw error;
-    }
-    if (error.kind === 'transient') await releaseDelivery(deps.db, source, key);
-    else await completeDelivery(deps.db, source, key);
-    return outcomeOfFailure(error, log);
+    const failure = toDeliveryFailure(error);
+    await settle(claim, failure, log);
+    return outcomeOfFailure(failure, log);
   }
+  if (!(await claim.completeAfterSuccess())) {
+    log.error('claim_completion_deferred', { claim: claim.id.source, reason: 'database_unavailable' });
+  }
+  return done(result);
 }
 
 /** Runs `work` for a message that carries no id to claim; failures are answered the same way. */
@@ -55,18 +61,35 @@ export async function runUnclaimed(log: Logger, work: () => Promise<RelayResult>
   try {
     return done(await work());
   } catch (error) {
-    if (error instanceof DeliveryFailure) return outcomeOfFailure(error, log);
-    throw error;
+    return outcomeOfFailure(toDeliveryFailure(error), log);
+  }
+}
+
+/** Gives the claim back (a retry can help) or finishes it (it cannot); a failure here is logged, never thrown. */
+async function settle(claim: HeldClaim, failure: DeliveryFailure, log: Logger): Promise<void> {
+  if (failure.retryable) {
+    // If this fails too the claim stays `processing` and is taken over once its lease runs out.
+    await claim.release().catch((error: unknown) => log.error('claim_release_failed', { error }));
+  } else if (!(await claim.completeAfterSuccess())) {
+    log.error('claim_completion_deferred', { claim: claim.id.source, reason: 'database_unavailable' });
   }
 }
 
 /** The sender's answer to a classified failure, logged with ids and reason (never the text). */
-function outcomeOfFailure(error: DeliveryFailure, log: Logger): RelayOutcome {
-  const fields = { upstream: error.upstream, error_class: error.kind, reason: error.reason };
-  if (error.kind === 'transient') {
-    log.warn('delivery_deferred', { ...fields, retry_after_s: error.retryAfterSeconds });
-    return retryLater(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, error.reason);
+export function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOutcome {
+  const fields = { upstream: failure.upstream, error_class: failure.kind, reason: failure.reason };
+  switch (failure.kind) {
+    case 'transient':
+      log.warn('delivery_deferred', { ...fields, retry_after_s: failure.retryAfterSeconds });
+      return retryLater(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, failure.reason);
+    case 'configuration':
+      log.error('configuration_error', { ...fields, error: failure.cause });
+      return retryLater(CONFIGURATION_RETRY_AFTER_SECONDS, failure.reason);
+    case 'blocked':
+      log.error('message_not_delivered', fields);
+      return done('blocked');
+    case 'permanent':
+      log.error('message_not_delivered', { ...fields, error: failure.upstream === 'bridge' || failure.upstream === 'database' ? failure.cause : undefined });
+      return done('failed_permanent');
   }
-  log.error('message_not_delivered', fields);
-  return done(error.kind === 'blocked' ? 'blocked' : 'failed_permanent');
 }

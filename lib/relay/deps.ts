@@ -1,17 +1,13 @@
-import type { Database } from '../db/database';
 import type { Deadline } from '../delivery/deadline';
-import type { RetryPolicy } from '../delivery/telegram-retry';
 import type { Logger } from '../log';
-import type { Settings } from '../settings/schema';
-import type { TelegramClient } from '../telegram/client';
-import type { WebimClient } from '../webim/client';
+import type { AppContext } from '../runtime';
+import type { RetryPolicy } from '../telegram/retry';
 
-/** Everything a relay use-case needs; built once per container, plus a per-invocation deadline and logger. */
-export interface RelayDeps {
-  settings: Settings;
-  db: Database;
-  telegram: TelegramClient;
-  webim: WebimClient;
+/**
+ * Everything a relay use-case needs: the container's context (settings, clients, database —
+ * the database as a view bounded by `deadline`), plus the invocation's deadline and logger.
+ */
+export interface RelayDeps extends AppContext {
   log: Logger;
   deadline: Deadline;
   telegramRetry?: RetryPolicy;

@@ -15,7 +15,10 @@ export type RelayResult =
   | 'failed_permanent';
 
 export const done = (result: RelayResult): RelayOutcome => ({ status: 'done', result });
-export const retryLater = (retryAfterSeconds: number, reason: string): RelayOutcome => ({ status: 'retry', retryAfterSeconds, reason });
 
-/** Retry-After we suggest when the failure itself gives no hint. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** A retry outcome; Retry-After is always a whole number of seconds, at least 1. */
+export const retryLater = (retryAfterSeconds: number, reason: string): RelayOutcome => ({
+  status: 'retry',
+  retryAfterSeconds: Number.isFinite(retryAfterSeconds) ? Math.min(86_400, Math.max(1, Math.ceil(retryAfterSeconds))) : 5,
+  reason,
+});

@@ -1,37 +1,45 @@
 import { setChatBlocked } from '../db/chat-mapping';
-import { recordPartsDone, type ClaimSource } from '../db/delivery-claims';
+import type { HeldClaim } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
-import { DEFAULT_TELEGRAM_RETRY, withTelegramRetries } from '../delivery/telegram-retry';
+import { attemptBudgetMs, DEFAULT_TELEGRAM_RETRY, withTelegramRetries } from '../telegram/retry';
 import { splitText } from '../telegram/split-text';
 import type { RelayDeps } from './deps';
 
 /**
  * Sends a text to a Telegram chat as one or more messages (split at the 4096 limit), in order.
- * With a claim, progress is recorded after each part of a split text so that a retry after a
- * transient failure resumes with the first unsent part instead of repeating earlier ones.
- * When Telegram says the user blocked the bot, the chat is marked blocked before the failure
- * propagates, so no later message is attempted until the user writes again.
+ *
+ * With a claim, progress is kept after each part of a split text so that a retry after a
+ * transient failure resumes with the first unsent part instead of repeating earlier ones. A
+ * later part is started only when a whole call still fits the deadline: a call cut short might
+ * reach the user unseen and be sent again by the retry. When Telegram says the user blocked the
+ * bot, the chat is marked blocked before the failure propagates, so no later message is
+ * attempted until the user writes again.
  */
-export async function sendTextToUser(
-  deps: RelayDeps,
-  chatId: number,
-  text: string,
-  progress?: { source: ClaimSource; key: string; partsDone: number },
-): Promise<number> {
+export async function sendTextToUser(deps: RelayDeps, chatId: number, text: string, claim?: HeldClaim): Promise<number> {
   const parts = splitText(text);
-  let sent = progress?.partsDone ?? 0;
-  for (; sent < parts.length; sent++) {
+  const policy = {
+    ...(deps.telegramRetry ?? DEFAULT_TELEGRAM_RETRY),
+    onRetry: (info: { attempt: number; waitMs: number; reason: string }) => deps.log.warn('telegram_retry', { chat_id: chatId, ...info }),
+  };
+  const timeoutMs = deps.telegram.timeoutMs;
+  const first = claim?.partsDone ?? 0;
+  for (let sent = first; sent < parts.length; sent++) {
+    if (sent > first && attemptBudgetMs(timeoutMs, deps.deadline, policy) < timeoutMs) {
+      throw new DeliveryFailure('transient', 'telegram', 'no_time_for_next_part');
+    }
     const part = parts[sent] as string;
     try {
-      await withTelegramRetries(() => deps.telegram.sendMessage(chatId, part), deps.deadline, {
-        ...(deps.telegramRetry ?? DEFAULT_TELEGRAM_RETRY),
-        onRetry: (info) => deps.log.warn('telegram_retry', { chat_id: chatId, part: sent + 1, ...info }),
-      });
+      await withTelegramRetries((ms) => deps.telegram.sendMessage(chatId, part, ms), timeoutMs, deps.deadline, policy);
     } catch (error) {
-      if (error instanceof DeliveryFailure && error.kind === 'blocked') await setChatBlocked(deps.db, chatId, true);
+      if (error instanceof DeliveryFailure && error.kind === 'blocked') {
+        await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
+      }
       throw error;
     }
-    if (progress && parts.length > 1) await recordPartsDone(deps.db, progress.source, progress.key, sent + 1);
+    if (claim && parts.length > 1) {
+      // Kept in the claim even if the database is away now: a release writes it later.
+      await claim.recordParts(sent + 1).catch((e: unknown) => deps.log.warn('progress_record_failed', { error: e }));
+    }
   }
   return parts.length;
 }

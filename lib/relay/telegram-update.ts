@@ -1,22 +1,34 @@
 import type { Update } from '@grammyjs/types';
 import { setChatBlocked } from '../db/chat-mapping';
-import { claimDelivery, claimUpdateForChat } from '../db/delivery-claims';
+import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
-import { interpretUpdate } from '../telegram/update';
-import { classifyWebimError } from '../webim/errors';
+import { interpretUpdate, type UpdateIntent } from '../telegram/update';
+import { webimDeliveryFailure } from '../webim/errors';
 import { webimMessageIdFor } from '../webim/wire';
 import { runClaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome } from './outcome';
 import { sendTextToUser } from './send-to-user';
 
+/** Time kept back after the Webim call for completing the claim and answering. */
+const WEBIM_RESERVE_MS = 1_000;
+/** A Webim call with less time than this is not started. */
+const WEBIM_MIN_ATTEMPT_MS = 250;
+
 /**
  * Use-case: relay one Telegram update. Every update gets a deliberate outcome — relayed to
  * Webim, answered (/start), recorded (block state), or ignored — and is processed at most once
- * to completion, keyed by its update_id.
+ * to completion, keyed by its update_id. An update the code cannot interpret is logged with its
+ * ids and acknowledged: Telegram would otherwise send it again forever.
  */
 export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Promise<RelayOutcome> {
-  const intent = interpretUpdate(update);
+  let intent: UpdateIntent;
+  try {
+    intent = interpretUpdate(update);
+  } catch (error) {
+    deps.log.error('message_not_delivered', { update_id: update.update_id, reason: 'uninterpretable_update', error_class: 'permanent', error });
+    return done('failed_permanent');
+  }
   const log = deps.log.child({ update_id: update.update_id, chat_id: intent.chatId, intent: intent.kind });
 
   if (intent.kind === 'ignore') {
@@ -28,41 +40,38 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   const lease = deps.settings.CLAIM_LEASE_SECONDS;
 
   if (intent.kind === 'membership') {
-    const claim = async () => ({ claim: await claimDelivery(deps.db, 'telegram_update', key, lease) });
-    return runClaimed(deps, log, 'telegram_update', key, claim, async () => {
-      const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
-      log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
-      return 'recorded';
-    });
+    return runClaimed(
+      log,
+      () => claimUpdate(deps.db, key, lease),
+      async () => {
+        const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
+        log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
+        return 'recorded';
+      },
+    );
   }
 
   // Claiming the update also creates (or refreshes) the chat's mapping: one round trip.
   return runClaimed(
-    deps,
     log,
-    'telegram_update',
-    key,
     () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
-    async (_partsDone, { mapping }) => {
-      if (!mapping) throw new Error('claimed update has no mapping');
+    async ({ mapping }) => {
       if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
       if (intent.kind === 'start') {
         if (!deps.settings.WELCOME_TEXT) return 'recorded';
         await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
         return 'answered';
       }
-      const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.editDate);
+      const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.edited ? update.update_id : undefined);
+      const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
+      if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
       try {
-        await deps.webim.sendVisitorMessage({
-          visitorId: mapping.visitorId,
-          name: intent.sender.name,
-          login: intent.sender.login,
-          messageId: webimMessageId,
-          text: intent.text,
-        });
+        await deps.webim.sendVisitorMessage(
+          { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, messageId: webimMessageId, text: intent.text },
+          budget,
+        );
       } catch (error) {
-        const c = classifyWebimError(error);
-        throw new DeliveryFailure(c.kind, 'webim', c.reason, undefined, { cause: error });
+        throw webimDeliveryFailure(error);
       }
       log.info('relayed_to_webim', {
         visitor_id: mapping.visitorId,

@@ -1,5 +1,6 @@
-import { findChatByVisitor, type ChatMapping } from '../db/chat-mapping';
-import { claimCallbackForVisitor } from '../db/delivery-claims';
+import { findChatByVisitor } from '../db/chat-mapping';
+import { claimOperatorMessage } from '../db/delivery-claims';
+import type { HeldClaim } from '../db/delivery-claims';
 import { userTextFor, type WebimCallback } from '../webim/wire';
 import { runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
@@ -7,8 +8,9 @@ import { done, type RelayOutcome, type RelayResult } from './outcome';
 import { sendTextToUser } from './send-to-user';
 
 /**
- * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once,
- * split and in order; other events and kinds are acknowledged and logged.
+ * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once
+ * per (visitor, message id), split and in order, and never overtake an earlier unfinished
+ * message of the same chat; other events and kinds are acknowledged and logged.
  */
 export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallback): Promise<RelayOutcome> {
   const message = callback.message;
@@ -31,22 +33,13 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   }
   const visitorId = callback.visitor_id;
 
-  const deliver = async (partsDone: number, mapping: Pick<ChatMapping, 'chatId' | 'blocked'> | undefined, claimKey?: string): Promise<RelayResult> => {
-    if (!mapping) {
-      log.error('message_not_delivered', { reason: 'unknown_visitor' });
-      return 'unknown_visitor';
-    }
-    const chatLog = log.child({ chat_id: mapping.chatId });
-    if (mapping.blocked) {
+  const deliver = async (chat: { chatId: number; blocked: boolean }, claim?: HeldClaim): Promise<RelayResult> => {
+    const chatLog = log.child({ chat_id: chat.chatId });
+    if (chat.blocked) {
       chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
       return 'blocked';
     }
-    const parts = await sendTextToUser(
-      { ...deps, log: chatLog },
-      mapping.chatId,
-      rendered.text,
-      claimKey ? { source: 'webim_message', key: claimKey, partsDone } : undefined,
-    );
+    const parts = await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim);
     chatLog.info('relayed_to_telegram', { parts });
     return 'relayed';
   };
@@ -54,16 +47,22 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   if (!message.id) {
     // Without an id a redelivery cannot be recognised; deliver and say so.
     log.warn('webim_message_without_id');
-    return runUnclaimed(log, async () => deliver(0, await findChatByVisitor(deps.db, visitorId)));
+    return runUnclaimed(log, async () => {
+      const chat = await findChatByVisitor(deps.db, visitorId);
+      if (chat) return deliver(chat);
+      log.error('message_not_delivered', { reason: 'unknown_visitor', error_class: 'permanent' });
+      return 'unknown_visitor';
+    });
   }
-  const key = message.id;
-  // Claiming the message also reads the visitor's chat: one round trip.
+  const messageId = message.id;
+  // Claiming the message also reads the visitor's chat and checks the chat's order: one round trip.
   return runClaimed(
-    deps,
     log,
-    'webim_message',
-    key,
-    () => claimCallbackForVisitor(deps.db, key, visitorId, deps.settings.CLAIM_LEASE_SECONDS),
-    (partsDone, { chat }) => deliver(partsDone, chat, key),
+    () =>
+      claimOperatorMessage(deps.db, visitorId, messageId, {
+        leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS,
+        holdSeconds: deps.settings.ORDER_HOLD_SECONDS,
+      }),
+    ({ chat, claim }) => deliver(chat, claim),
   );
 }

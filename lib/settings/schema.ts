@@ -9,6 +9,9 @@ const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on');
 
+/** The longest invocation is the HTTP functions' Lambda timeout (28 s); a lease must outlast it. */
+export const MIN_CLAIM_LEASE_SECONDS = 30;
+
 const intIn = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -41,8 +44,22 @@ export const settingsSchema = z.object({
   DATABASE_POOL_MAX: intIn(1, 100, 1),
   /** How long delivery claims (processed ids) are kept before purging; Telegram keeps updates 24 h. */
   CLAIM_RETENTION_HOURS: intIn(24, 24 * 30, 48),
-  /** A claim still "processing" after this long is assumed abandoned (crashed invocation) and may be retaken. */
-  CLAIM_LEASE_SECONDS: intIn(5, 3600, 60),
+  /**
+   * A claim still "processing" after this long is assumed abandoned (crashed invocation) and may
+   * be retaken. It must outlast the longest invocation (the HTTP functions' 28 s Lambda timeout),
+   * or a redelivery could take over a claim whose owner is still sending.
+   */
+  CLAIM_LEASE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(MIN_CLAIM_LEASE_SECONDS, `must be at least ${MIN_CLAIM_LEASE_SECONDS}: longer than the longest invocation (28 s), or a message can be sent twice`)
+    .max(3600)
+    .default(60),
+  /**
+   * How long an unfinished operator message holds back the later ones of its chat (so replies
+   * keep their order); after this the next message goes ahead even if the first never finishes.
+   */
+  ORDER_HOLD_SECONDS: intIn(30, 86_400, 600),
   /** Allow plain-http outbound URLs to non-loopback hosts (never in production). */
   ALLOW_INSECURE_HTTP: flag.default(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

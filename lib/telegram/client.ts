@@ -1,6 +1,6 @@
 import type { Message, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
-import { TelegramApiError, TelegramNetworkError } from './errors';
+import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
 export interface TelegramClientOptions {
   token: string;
@@ -32,23 +32,35 @@ export interface SetWebhookParams {
 export class TelegramClient {
   constructor(private readonly options: TelegramClientOptions) {}
 
-  async call<T>(method: string, params: Record<string, unknown>): Promise<T> {
+  /** The configured per-call timeout (callers may cut it to their deadline). */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /**
+   * Calls a Bot API method. Resolves with `result` only for a 2xx `ok:true` envelope; anything
+   * else is a TelegramApiError (Telegram refused), TelegramResponseError (the answer is not a Bot
+   * API envelope) or TelegramNetworkError (no answer).
+   */
+  async call<T>(method: string, params: Record<string, unknown>, timeoutMs = this.options.timeoutMs): Promise<T> {
     let response: JsonResponse;
     try {
-      response = await postJson(`${this.options.apiBase}/bot${this.options.token}/${method}`, params, { timeoutMs: this.options.timeoutMs });
+      response = await postJson(`${this.options.apiBase}/bot${this.options.token}/${method}`, params, { timeoutMs: Math.min(timeoutMs, this.options.timeoutMs) });
     } catch (error) {
       throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network');
     }
     const body = response.json as BotApiResponse<T> | undefined;
-    if (body?.ok && response.status >= 200 && response.status < 300) return body.result as T;
-    if (!body || typeof body !== 'object') {
-      throw new TelegramApiError(method, response.status, response.status < 300 ? 'malformed response body' : `HTTP ${response.status}`);
-    }
-    throw new TelegramApiError(method, body.error_code ?? response.status, body.description ?? `HTTP ${response.status}`, body.parameters?.retry_after);
+    if (!body || typeof body !== 'object' || typeof body.ok !== 'boolean') throw new TelegramResponseError(method, response.status);
+    if (body.ok && response.status >= 200 && response.status < 300) return body.result as T;
+    const code = Number.isInteger(body.error_code) && (body.error_code as number) >= 400 ? (body.error_code as number) : response.status;
+    // ok:false with neither an error code nor an error status is no Bot API answer either.
+    if (code < 400) throw new TelegramResponseError(method, response.status);
+    const description = typeof body.description === 'string' ? body.description.slice(0, 200) : `HTTP ${response.status}`;
+    throw new TelegramApiError(method, code, description, positiveSeconds(body.parameters?.retry_after));
   }
 
-  sendMessage(chatId: number, text: string): Promise<Message> {
-    return this.call<Message>('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true } });
+  sendMessage(chatId: number, text: string, timeoutMs?: number): Promise<Message> {
+    return this.call<Message>('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true } }, timeoutMs);
   }
 
   setWebhook(params: SetWebhookParams): Promise<true> {
@@ -63,3 +75,9 @@ export class TelegramClient {
     return this.call<true>('deleteWebhook', { drop_pending_updates: dropPendingUpdates });
   }
 }
+
+/** `retry_after` only when Telegram gave a usable number of seconds. */
+const positiveSeconds = (value: unknown): number | undefined => {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 86_400) : undefined;
+};

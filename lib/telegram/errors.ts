@@ -9,10 +9,21 @@ export class TelegramApiError extends Error {
     /** HTTP status / Bot API error_code. */
     readonly status: number,
     readonly description: string,
-    /** `parameters.retry_after` of a 429, in seconds. */
+    /** `parameters.retry_after` of a 429, in seconds (only when it was a positive number). */
     readonly retryAfterSeconds?: number,
   ) {
     super(`Telegram ${method} failed: ${status} ${description}`);
+  }
+}
+
+/** An answer that is not a Bot API envelope at all (empty, not JSON, no `ok`): not Telegram speaking. */
+export class TelegramResponseError extends Error {
+  override readonly name = 'TelegramResponseError';
+  constructor(
+    readonly method: string,
+    readonly status: number,
+  ) {
+    super(`Telegram ${method} answered HTTP ${status} without a Bot API response body`);
   }
 }
 
@@ -34,6 +45,8 @@ export type TelegramFailureAction =
   | { action: 'backoff'; reason: string }
   /** The user blocked the bot or is gone: stop writing to this chat. */
   | { action: 'stop_contact'; reason: string }
+  /** Every call would fail until a setting is fixed (token revoked, wrong API base). */
+  | { action: 'configuration'; reason: string }
   /** Retrying cannot help (bad request, chat not found, …). */
   | { action: 'permanent'; reason: string };
 
@@ -42,10 +55,16 @@ const STOP_CONTACT = [/blocked by the user/i, /user is deactivated/i, /bot was k
 /** The single decision point for what to do after a failed Bot API call. */
 export function classifyTelegramError(error: unknown): TelegramFailureAction {
   if (error instanceof TelegramNetworkError) return { action: 'backoff', reason: `network_${error.reason}` };
-  if (!(error instanceof TelegramApiError)) return { action: 'backoff', reason: 'unexpected_error' };
+  if (error instanceof TelegramResponseError) {
+    // A 5xx page from a proxy is an outage; a 2xx/4xx that is not the Bot API means TELEGRAM_API_BASE is wrong.
+    return error.status >= 500 ? { action: 'backoff', reason: `server_error_${error.status}` } : { action: 'configuration', reason: 'telegram_not_a_bot_api_response' };
+  }
+  if (!(error instanceof TelegramApiError)) return { action: 'permanent', reason: 'unexpected_error' };
   const { status, description } = error;
-  if (status === 429) return { action: 'retry_after', seconds: Math.max(1, error.retryAfterSeconds ?? 1), reason: 'rate_limited' };
+  if (status === 429) return { action: 'retry_after', seconds: Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1)), reason: 'rate_limited' };
   if (status >= 500) return { action: 'backoff', reason: `server_error_${status}` };
+  if (status === 401) return { action: 'configuration', reason: 'telegram_token_rejected' };
+  if (status === 404) return { action: 'configuration', reason: 'telegram_token_or_api_base_wrong' };
   if (status === 403 && STOP_CONTACT.some((re) => re.test(description))) return { action: 'stop_contact', reason: 'blocked_by_user' };
   if (/chat not found/i.test(description)) return { action: 'permanent', reason: 'chat_not_found' };
   if (status === 403) return { action: 'permanent', reason: 'forbidden' };

@@ -5,7 +5,9 @@ import * as z from 'zod';
  * Edge validation of a Telegram Update: only what the bridge relies on is checked, unknown fields
  * pass through (Telegram adds fields regularly).
  */
-const chatSchema = z.looseObject({ id: z.number().int(), type: z.string() });
+/** Telegram ids fit in 52 bits; anything outside would fail in the database on every redelivery. */
+const telegramId = z.number().int().min(-(2 ** 52)).max(2 ** 52);
+const chatSchema = z.looseObject({ id: telegramId, type: z.string() });
 const messageSchema = z.looseObject({
   message_id: z.number().int(),
   date: z.number().int(),
@@ -16,7 +18,7 @@ const messageSchema = z.looseObject({
   edit_date: z.number().int().optional(),
 });
 export const updateSchema = z.looseObject({
-  update_id: z.number().int().nonnegative(),
+  update_id: z.number().int().nonnegative().max(2 ** 52),
   message: messageSchema.optional(),
   edited_message: messageSchema.optional(),
   my_chat_member: z
@@ -39,7 +41,7 @@ export interface Sender {
 export type UpdateIntent =
   | { kind: 'ignore'; reason: string; chatId?: number }
   | { kind: 'start'; chatId: number; messageId: number; sender: Sender }
-  | { kind: 'visitor_message'; chatId: number; messageId: number; sender: Sender; text: string; edited: boolean; editDate?: number; contentType: string }
+  | { kind: 'visitor_message'; chatId: number; messageId: number; sender: Sender; text: string; edited: boolean; contentType: string }
   | { kind: 'membership'; chatId: number; blocked: boolean };
 
 const senderOf = (user: User | undefined): Sender => ({
@@ -79,7 +81,6 @@ export function interpretUpdate(update: Update): UpdateIntent {
     sender,
     text,
     edited,
-    editDate: edited ? (message.edit_date ?? message.date) : undefined,
     contentType: content.type,
   };
 }
@@ -103,14 +104,17 @@ function markerFor(m: Message): { type: string; label: string } | undefined {
   if (m.animation) return { type: 'animation', label: 'animation' };
   if (m.video) return { type: 'video', label: 'video' };
   if (m.video_note) return { type: 'video_note', label: 'video note' };
-  if (m.voice) return { type: 'voice', label: `voice ${m.voice.duration}s` };
+  if (m.voice) return { type: 'voice', label: typeof m.voice.duration === 'number' ? `voice ${m.voice.duration}s` : 'voice' };
   if (m.audio) {
     const title = [m.audio.performer, m.audio.title].filter(Boolean).join(' – ');
     return { type: 'audio', label: title ? `audio ${title}` : 'audio' };
   }
   if (m.document) return { type: 'document', label: m.document.file_name ? `document ${m.document.file_name}` : 'document' };
   if (m.sticker) return { type: 'sticker', label: m.sticker.emoji ? `sticker ${m.sticker.emoji}` : 'sticker' };
-  if (m.venue) return { type: 'venue', label: `venue ${m.venue.title}, ${m.venue.address} (${fmtCoord(m.venue.location.latitude)},${fmtCoord(m.venue.location.longitude)})` };
+  if (m.venue) {
+    const where = m.venue.location ? ` (${fmtCoord(m.venue.location.latitude)},${fmtCoord(m.venue.location.longitude)})` : '';
+    return { type: 'venue', label: `venue ${[m.venue.title, m.venue.address].filter(Boolean).join(', ')}${where}` };
+  }
   if (m.location) return { type: 'location', label: `location ${fmtCoord(m.location.latitude)},${fmtCoord(m.location.longitude)}` };
   if (m.contact) {
     const name = [m.contact.first_name, m.contact.last_name].filter(Boolean).join(' ');
@@ -126,4 +130,4 @@ function markerFor(m: Message): { type: string; label: string } | undefined {
   return undefined;
 }
 
-const fmtCoord = (n: number) => String(Math.round(n * 1e5) / 1e5);
+const fmtCoord = (n: unknown) => (typeof n === 'number' ? String(Math.round(n * 1e5) / 1e5) : '?');

@@ -12,13 +12,18 @@ export interface WebimClientOptions {
 export class WebimClient {
   constructor(private readonly options: WebimClientOptions) {}
 
-  /** Resolves on 2xx; throws WebimApiError / WebimNetworkError otherwise. */
-  async sendVisitorMessage(input: VisitorMessageInput): Promise<void> {
+  /** The configured per-call timeout (callers may cut it to their deadline). */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /** Resolves on 2xx; throws WebimApiError / WebimNetworkError otherwise. `timeoutMs` may only shorten the configured one. */
+  async sendVisitorMessage(input: VisitorMessageInput, timeoutMs = this.options.timeoutMs): Promise<void> {
     let response: JsonResponse;
     try {
       response = await postJson(this.options.apiUrl, buildVisitorMessage(input), {
         headers: { authorization: `Token ${this.options.accessToken}` },
-        timeoutMs: this.options.timeoutMs,
+        timeoutMs: Math.min(timeoutMs, this.options.timeoutMs),
       });
     } catch (error) {
       throw new WebimNetworkError(error instanceof HttpTransportError ? error.reason : 'network');

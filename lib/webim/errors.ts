@@ -1,3 +1,5 @@
+import { DeliveryFailure, type DeliveryFailureKind } from '../delivery/failure';
+
 /** Webim answered with a non-2xx status. `code`/`desc` come from its {"error","desc"} body when present. */
 export class WebimApiError extends Error {
   override readonly name = 'WebimApiError';
@@ -18,15 +20,28 @@ export class WebimNetworkError extends Error {
   }
 }
 
-export type WebimFailureClass = { kind: 'transient'; reason: string } | { kind: 'permanent'; reason: string };
+export type WebimFailureClass = { kind: Exclude<DeliveryFailureKind, 'blocked'>; reason: string };
 
-/** 408, 429, 5xx, timeouts and network errors are transient; every other 4xx is permanent. */
+/**
+ * The single decision point for a failed call into Webim:
+ * - 401/403 (token wrong or rotated) and 404 (endpoint wrong) fail every message alike: configuration;
+ * - 408, 429, 5xx, timeouts and network errors: transient;
+ * - any other 4xx: this message is refused, permanent.
+ */
 export function classifyWebimError(error: unknown): WebimFailureClass {
   if (error instanceof WebimNetworkError) return { kind: 'transient', reason: `network_${error.reason}` };
   if (error instanceof WebimApiError) {
     const { status } = error;
+    if (status === 401 || status === 403) return { kind: 'configuration', reason: `webim_token_rejected_${status}` };
+    if (status === 404) return { kind: 'configuration', reason: 'webim_endpoint_not_found' };
     if (status === 408 || status === 429 || status >= 500) return { kind: 'transient', reason: `webim_${status}` };
-    return { kind: 'permanent', reason: `webim_${status}${error.code ? `_${error.code}` : ''}` };
+    return { kind: 'permanent', reason: `webim_${status}${error.code ? `_${error.code.replace(/[^\w-]/g, '').slice(0, 40)}` : ''}` };
   }
-  return { kind: 'transient', reason: 'unexpected_error' };
+  return { kind: 'permanent', reason: 'unexpected_error' };
+}
+
+/** The delivery failure for an error of a Webim call. */
+export function webimDeliveryFailure(error: unknown): DeliveryFailure {
+  const c = classifyWebimError(error);
+  return new DeliveryFailure(c.kind, 'webim', c.reason, undefined, { cause: error });
 }

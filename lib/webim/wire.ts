@@ -35,9 +35,13 @@ export function buildVisitorMessage(input: VisitorMessageInput): OutboundVisitor
   };
 }
 
-/** Our stable id for a Telegram message (edits get their own id so Webim does not drop them as repeats). */
-export function webimMessageIdFor(chatId: number, messageId: number, editDate?: number): string {
-  return editDate ? `tg-${chatId}-${messageId}-edit-${editDate}` : `tg-${chatId}-${messageId}`;
+/**
+ * Our stable id for a Telegram message: `tg-<chat_id>-<message_id>`. Each edit arrives in an
+ * update of its own, so an edit's id carries that update's id (`…-edit-<update_id>`): two edits
+ * in the same second stay two messages, and a redelivered edit keeps its id.
+ */
+export function webimMessageIdFor(chatId: number, messageId: number, editUpdateId?: number): string {
+  return editUpdateId !== undefined ? `tg-${chatId}-${messageId}-edit-${editUpdateId}` : `tg-${chatId}-${messageId}`;
 }
 
 /** Webim error bodies look like {"error":"<code>","desc":"<text>"}. */
@@ -50,8 +54,22 @@ const fileSchema = z.looseObject({
   size: z.number().optional(),
 });
 
+/**
+ * An id from Webim (visitor or message): a string of 1–256 printable characters or a safe
+ * integer, as a string. Anything else (control characters such as NUL, absurd lengths) is
+ * refused at the edge with 400 instead of failing in the database on every redelivery.
+ */
+const webimId = z.union([
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters'),
+  z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+]).transform(String);
+
 const messageObjectSchema = z.looseObject({
-  id: z.union([z.string().min(1), z.number()]).transform(String).optional(),
+  id: webimId.optional(),
   kind: z.string().default('operator'),
   text: z.string().optional(),
   data: z.looseObject({ file: fileSchema.optional() }).or(fileSchema).optional(),
@@ -60,11 +78,13 @@ const messageObjectSchema = z.looseObject({
 /** Webim's call to POST /webim-callback. Unknown fields are allowed. */
 export const webimCallbackSchema = z.looseObject({
   event: z.string().default('new_message'),
-  visitor_id: z.union([z.string().min(1), z.number()]).transform(String).optional(),
-  chat_id: z.union([z.string(), z.number()]).optional(),
+  visitor_id: webimId.optional(),
+  chat_id: z.union([z.string().max(256), z.number()]).optional(),
   message: z
     .union([z.string().transform((text) => ({ kind: 'operator', text, id: undefined, data: undefined })), messageObjectSchema])
     .optional(),
+}).refine((c) => c.event !== 'new_message' || (c.visitor_id !== undefined && c.message !== undefined), {
+  message: 'new_message needs visitor_id and message',
 });
 
 export type WebimCallback = z.output<typeof webimCallbackSchema>;

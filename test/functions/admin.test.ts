@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '../../lib/db/migrate';
 import { createMigrateHandler } from '../../functions/migrate';
 import { createRegisterWebhookHandler } from '../../functions/register-webhook';
 import { Runtime } from '../../lib/runtime';
@@ -38,8 +39,10 @@ describe.each(databaseEngines())('one-shot functions on $name', (engine) => {
 
   it('migrate applies the migrations once and reports them', async () => {
     const migrateHandler = createMigrateHandler(runtime);
-    expect(await migrateHandler()).toEqual({ applied: ['001_initial'], known: ['001_initial'] });
-    expect(await migrateHandler()).toEqual({ applied: [], known: ['001_initial'] });
+    const known = (await readMigrations()).map((m) => m.version);
+    expect(known.slice(0, 2)).toEqual(['001_initial', '002_claim_scope_and_chat_order']);
+    expect(await migrateHandler()).toEqual({ applied: known, known });
+    expect(await migrateHandler()).toEqual({ applied: [], known });
   });
 
   it('registerWebhook sets the webhook with the secret token and explicit options, then reports getWebhookInfo', async () => {

@@ -88,15 +88,16 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
     expect(bridge.webim.received.map((m) => m.message.text)).toEqual([text]);
   });
 
-  it('gives an edit its own Webim message id', async () => {
-    await bridge.postUpdate(fixture('telegram/edited_message.json'));
-    // a duplicate of the same update: already done
-    expect(bridge.webim.received).toHaveLength(0);
-    const edit = fixture<{ update_id: number; edited_message: { edit_date: number } }>('telegram/edited_message.json');
-    edit.update_id += 1000;
-    edit.edited_message.edit_date += 5;
-    await bridge.postUpdate(edit);
-    expect(bridge.webim.received[0]?.message.id).toBe(`tg-287164003-412-edit-${edit.edited_message.edit_date}`);
+  it('gives each edit its own Webim message id, even two edits in the same second', async () => {
+    const edit = fixture<{ update_id: number; edited_message: { edit_date: number; text: string } }>('telegram/edited_message.json');
+    const first = { ...edit, update_id: edit.update_id + 2000 };
+    const second = { ...edit, update_id: edit.update_id + 2001, edited_message: { ...edit.edited_message, text: 'second edit' } };
+    const before = bridge.webim.received.length;
+    expect((await bridge.postUpdate(first)).statusCode).toBe(200);
+    expect((await bridge.postUpdate(second)).statusCode).toBe(200);
+    expect((await bridge.postUpdate(second)).statusCode).toBe(200); // a redelivery of the second edit
+    const ids = bridge.webim.received.slice(before).map((m) => m.message.id);
+    expect(ids).toEqual([`tg-287164003-412-edit-${first.update_id}`, `tg-287164003-412-edit-${second.update_id}`]);
   });
 
   it.each(['telegram/group_message.json', 'telegram/callback_query.json'])('acknowledges and ignores %s', async (name) => {

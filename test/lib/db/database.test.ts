@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChatByVisitor, setChatBlocked } from '../../../lib/db/chat-mapping';
 import { Database } from '../../../lib/db/database';
-import {
-  claimCallbackForVisitor,
-  claimDelivery,
-  claimUpdateForChat,
-  completeDelivery,
-  purgeExpiredClaims,
-  recordPartsDone,
-  releaseDelivery,
-} from '../../../lib/db/delivery-claims';
+import { claimOperatorMessage, claimUpdate, claimUpdateForChat, HeldClaim, purgeExpiredClaims } from '../../../lib/db/delivery-claims';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
 import { readSettingsTable } from '../../../lib/db/settings-table';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
@@ -17,9 +9,9 @@ import { databaseEngines, type TestDatabase } from '../../support/databases';
 let nextUpdate = 1;
 /** Maps a chat the way the relay does: by claiming a (new) update of it. */
 async function mapChat(db: Database, chatId: number) {
-  const { mapping } = await claimUpdateForChat(db, `map-${nextUpdate++}`, chatId, 60);
-  if (!mapping) throw new Error('no mapping');
-  return mapping;
+  const attempt = await claimUpdateForChat(db, `map-${nextUpdate++}`, chatId, 60);
+  if (attempt.status !== 'claimed') throw new Error(`no mapping: ${attempt.status}`);
+  return attempt.mapping;
 }
 
 describe.each(databaseEngines())('database on $name', (engine) => {
@@ -42,7 +34,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(runs.flat()).toEqual(migrations.map((m) => m.version));
     expect(await migrate(db, migrations)).toEqual([]);
     const rows = await db.sql`SELECT version FROM schema_migrations ORDER BY version`;
-    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+    expect(rows.map((r) => r.version as string)).toEqual(migrations.map((m) => m.version));
   });
 
   it('rolls back a failing migration as a whole', async () => {
@@ -87,64 +79,119 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(row).toEqual({ blocked: false, blocked_at: null });
   });
 
-  it('claims: new → claimed, then in progress, released → claimable, done → duplicate', async () => {
-    expect(await claimDelivery(db, 'telegram_update', '1', 60)).toEqual({ status: 'claimed', partsDone: 0 });
-    expect(await claimDelivery(db, 'telegram_update', '1', 60)).toEqual({ status: 'in_progress' });
-    expect(await claimDelivery(db, 'webim_message', '1', 60)).toEqual({ status: 'claimed', partsDone: 0 }); // sources are separate
-    await recordPartsDone(db, 'telegram_update', '1', 2);
-    await releaseDelivery(db, 'telegram_update', '1');
-    expect(await claimDelivery(db, 'telegram_update', '1', 60)).toEqual({ status: 'claimed', partsDone: 2 });
-    await completeDelivery(db, 'telegram_update', '1');
-    await releaseDelivery(db, 'telegram_update', '1'); // no effect on a completed claim
-    expect(await claimDelivery(db, 'telegram_update', '1', 60)).toEqual({ status: 'done' });
+  /** The claim held after an attempt, or a failure naming what came back instead. */
+  const held = <T extends { status: string }>(attempt: T) => {
+    if (attempt.status !== 'claimed') throw new Error(`expected a claim, got ${attempt.status}`);
+    return attempt as Extract<T, { status: 'claimed' }>;
+  };
+
+  it('claims: new → claimed, then in progress, released → claimable with progress, done → duplicate', async () => {
+    const first = held(await claimUpdate(db, '1', 60));
+    expect(first.claim.partsDone).toBe(0);
+    expect(await claimUpdate(db, '1', 60)).toEqual({ status: 'in_progress' });
+    await first.claim.recordParts(1);
+    first.claim.partsDone = 2; // progress kept in memory while the database was away
+    await first.claim.release();
+    const again = held(await claimUpdate(db, '1', 60));
+    expect(again.claim.partsDone).toBe(2);
+    await again.claim.complete();
+    await again.claim.release(); // no effect on a completed claim
+    expect(await claimUpdate(db, '1', 60)).toEqual({ status: 'done' });
     const [row] = await db.sql`SELECT attempts, state FROM delivery_claims WHERE source = 'telegram_update' AND key = '1'`;
     expect(row).toEqual({ attempts: 2, state: 'done' });
   });
 
+  it('takes over a processing claim only after its lease', async () => {
+    held(await claimUpdate(db, 'lease-1', 60));
+    expect(await claimUpdate(db, 'lease-1', 60)).toEqual({ status: 'in_progress' });
+    await db.sql`UPDATE delivery_claims SET claimed_at = now() - interval '61 seconds' WHERE key = 'lease-1'`;
+    held(await claimUpdate(db, 'lease-1', 60));
+  });
+
   it('claims an update and maps its chat in one round trip; a duplicate touches no mapping', async () => {
     queries = 0;
-    const first = await claimUpdateForChat(db, 'u-500', 500, 60);
+    const first = held(await claimUpdateForChat(db, 'u-500', 500, 60));
     expect(queries).toBe(1);
-    expect(first.claim).toEqual({ status: 'claimed', partsDone: 0 });
-    expect(first.mapping?.created).toBe(true);
-    await completeDelivery(db, 'telegram_update', 'u-500');
+    expect(first.claim.partsDone).toBe(0);
+    expect(first.mapping.created).toBe(true);
+    await first.claim.complete();
     await setChatBlocked(db, 500, true);
-    const duplicate = await claimUpdateForChat(db, 'u-500', 500, 60);
-    expect(duplicate).toEqual({ claim: { status: 'done' } });
+    expect(await claimUpdateForChat(db, 'u-500', 500, 60)).toEqual({ status: 'done' });
     const [row] = await db.sql`SELECT blocked FROM chat_mapping WHERE chat_id = 500`;
     expect(row?.blocked).toBe(true); // an old redelivery must not unblock
-    const next = await claimUpdateForChat(db, 'u-501', 500, 60);
-    expect(next.mapping).toEqual({ visitorId: first.mapping?.visitorId, created: false });
+    const next = held(await claimUpdateForChat(db, 'u-501', 500, 60));
+    expect(next.mapping).toEqual({ visitorId: first.mapping.visitorId, created: false });
     const [after] = await db.sql`SELECT blocked FROM chat_mapping WHERE chat_id = 500`;
     expect(after?.blocked).toBe(false); // a new message does
   });
 
   it('concurrent first updates of one chat: every claim wins, one mapping', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => claimUpdateForChat(db, `c-${i}`, 9090, 60)));
-    expect(results.every((r) => r.claim.status === 'claimed')).toBe(true);
-    expect(new Set(results.map((r) => r.mapping?.visitorId)).size).toBe(1);
-    expect(results.filter((r) => r.mapping?.created)).toHaveLength(1);
+    const results = (await Promise.all(Array.from({ length: 50 }, (_, i) => claimUpdateForChat(db, `c-${i}`, 9090, 60)))).map(held);
+    expect(new Set(results.map((r) => r.mapping.visitorId)).size).toBe(1);
+    expect(results.filter((r) => r.mapping.created)).toHaveLength(1);
   });
 
-  it('claims a Webim message and reads the visitor chat in one round trip', async () => {
+  const order = { leaseSeconds: 60, holdSeconds: 600 };
+
+  it('claims an operator message and reads the visitor chat in one round trip', async () => {
     const { visitorId } = await mapChat(db, 600);
     queries = 0;
-    expect(await claimCallbackForVisitor(db, 'w-1', visitorId, 60)).toEqual({ claim: { status: 'claimed', partsDone: 0 }, chat: { chatId: 600, blocked: false } });
+    const first = held(await claimOperatorMessage(db, visitorId, 'w-1', order));
+    expect(first.chat).toEqual({ chatId: 600, blocked: false });
+    expect(first.claim.partsDone).toBe(0);
     expect(queries).toBe(1);
-    expect(await claimCallbackForVisitor(db, 'w-1', visitorId, 60)).toEqual({ claim: { status: 'in_progress' } });
-    expect(await claimCallbackForVisitor(db, 'w-2', 'no-such-visitor', 60)).toEqual({ claim: { status: 'claimed', partsDone: 0 } });
+    expect(await claimOperatorMessage(db, visitorId, 'w-1', order)).toEqual({ status: 'in_progress' });
+    expect(await claimOperatorMessage(db, 'no-such-visitor', 'w-2', order)).toEqual({ status: 'unknown_visitor' });
+    await first.claim.complete();
+    expect(await claimOperatorMessage(db, visitorId, 'w-1', order)).toEqual({ status: 'done' });
   });
 
-  it('exactly one of many concurrent claimers wins', async () => {
-    const results = await Promise.all(Array.from({ length: 30 }, () => claimDelivery(db, 'webim_message', 'race', 60)));
+  it('scopes operator message ids by visitor: the same id for two visitors is two messages', async () => {
+    const a = (await mapChat(db, 610)).visitorId;
+    const b = (await mapChat(db, 611)).visitorId;
+    const first = held(await claimOperatorMessage(db, a, '424242', order));
+    await first.claim.complete();
+    held(await claimOperatorMessage(db, b, '424242', order));
+  });
+
+  it('holds a chat for its unfinished operator message: later ones wait, until it finishes or the hold runs out', async () => {
+    const { visitorId } = await mapChat(db, 620);
+    const first = held(await claimOperatorMessage(db, visitorId, 'o-1', order));
+    await first.claim.release(); // a transient failure: o-1 is still owed to the user
+    expect(await claimOperatorMessage(db, visitorId, 'o-2', order)).toEqual({ status: 'chat_busy' });
+    const retried = held(await claimOperatorMessage(db, visitorId, 'o-1', order));
+    await retried.claim.complete();
+    const second = held(await claimOperatorMessage(db, visitorId, 'o-2', order));
+    await second.claim.release();
+    await db.sql`UPDATE chat_mapping SET outbound_since = now() - interval '601 seconds' WHERE chat_id = 620`;
+    held(await claimOperatorMessage(db, visitorId, 'o-3', order)); // o-2 held the chat too long
+  });
+
+  it('exactly one of many concurrent claimers wins, and other messages of the chat wait', async () => {
+    const { visitorId } = await mapChat(db, 630);
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => claimOperatorMessage(db, visitorId, i % 2 ? 'race' : `race-${i}`, order)));
     expect(results.filter((r) => r.status === 'claimed')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'in_progress')).toHaveLength(29);
+    expect(results.filter((r) => r.status === 'in_progress' || r.status === 'chat_busy')).toHaveLength(29);
+    const updates = await Promise.all(Array.from({ length: 30 }, () => claimUpdate(db, 'race', 60)));
+    expect(updates.filter((r) => r.status === 'claimed')).toHaveLength(1);
+  });
+
+  it('keeps a completion that could not be written and writes it before the next claim', async () => {
+    const { visitorId } = await mapChat(db, 640);
+    const claimed = held(await claimOperatorMessage(db, visitorId, 'late-1', order));
+    // A view with no time left: every statement fails at once, as when the database is unreachable.
+    const unreachable = db.withDeadline({ remaining: () => 0 });
+    const late = new HeldClaim(unreachable, claimed.claim.id, 0);
+    expect(await late.completeAfterSuccess()).toBe(false);
+    expect(db.deferredWrites).toBe(1);
+    expect(await claimOperatorMessage(db, visitorId, 'late-1', order)).toEqual({ status: 'done' });
+    expect(db.deferredWrites).toBe(0);
   });
 
   it('purges claims past the retention window only', async () => {
     await db.sql`INSERT INTO delivery_claims (source, key, state, created_at) VALUES ('telegram_update', 'old', 'done', now() - interval '49 hours'), ('telegram_update', 'young', 'done', now() - interval '23 hours')`;
     expect(await purgeExpiredClaims(db, 48)).toBe(1);
-    const keys = (await db.sql`SELECT key FROM delivery_claims WHERE key IN ('old', 'young')`).map((r) => r.key);
+    const keys = (await db.sql`SELECT key FROM delivery_claims WHERE key IN ('old', 'young')`).map((r) => r.key as string);
     expect(keys).toEqual(['young']);
   });
 

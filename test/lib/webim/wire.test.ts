@@ -39,8 +39,11 @@ describe('Webim wire format', () => {
     [new WebimApiError(408), 'transient'],
     [new WebimNetworkError('timeout'), 'transient'],
     [new WebimApiError(400, 'bad_request'), 'permanent'],
-    [new WebimApiError(401, 'unauthorized'), 'permanent'],
-    [new WebimApiError(404), 'permanent'],
+    [new WebimApiError(422, 'invalid_message'), 'permanent'],
+    [new WebimApiError(401, 'unauthorized'), 'configuration'],
+    [new WebimApiError(403), 'configuration'],
+    [new WebimApiError(404), 'configuration'],
+    [new TypeError('oops'), 'permanent'],
   ])('classifies %s as %s', (error, kind) => {
     expect(classifyWebimError(error).kind).toBe(kind);
   });
