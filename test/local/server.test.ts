@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../lib/db/migrate';
 import { prepareLocalEnvironment, type LocalEnvironment } from '../../local/bootstrap';
@@ -54,5 +55,26 @@ describe('local server (npm start)', () => {
     expect((await post('/nope', '{}', {})).status).toBe(404);
     expect((await fetch(`${server.url}/telegram-webhook`)).status).toBe(404);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it('answers a malformed percent-encoded path secret with 401, not 500', async () => {
+    expect((await post('/webim-callback/%E0%A4%A', '{}', {})).status).toBe(401);
+  });
+
+  it('after a 413 the same keep-alive connection still serves the next request', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body: Buffer) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(`${server.url}/telegram-webhook`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(await send(Buffer.alloc(11 * 1024 * 1024, 0x20))).toBe(413);
+    expect(await send(Buffer.from('{}'))).toBe(401);
+    expect(await send(Buffer.from('{}'))).toBe(401);
+    agent.destroy();
   });
 });

@@ -9,6 +9,7 @@ import type { DatabaseEngine, TestDatabase } from './databases';
 import { httpApiEvent } from './events';
 import { startFakeTelegram, type FakeTelegram } from './fake-telegram';
 import { startFakeWebim, type FakeWebim } from './fake-webim';
+import { startTcpProxy, throughProxy, type TcpProxy } from './tcp-proxy';
 
 export const SECRETS = {
   botToken: '7012345678:AAHk3-test_token_Zx9QpLmN0vBcD2eFgH',
@@ -32,7 +33,9 @@ export function upstreamEnv(telegramUrl: string, webimUrl: string): Record<strin
 export interface TestBridge {
   telegram: FakeTelegram;
   webim: FakeWebim;
-  /** A separate connection for assertions. */
+  /** Between the bridge and its database when asked for: breaks the connection on demand. */
+  proxy?: TcpProxy;
+  /** The bridge's own database handle (assertions share its pool: the embedded database takes one connection). */
   db: Database;
   logs: string[];
   runtime: Runtime;
@@ -50,14 +53,20 @@ export interface TestBridge {
  * The bridge wired like production — real handlers, Runtime, settings loader, `postgres` driver
  * on a fresh database — with Telegram and Webim replaced by loopback fakes.
  */
-export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<string, string> = {}): Promise<TestBridge> {
+export async function startTestBridge(
+  engine: DatabaseEngine,
+  extraEnv: Record<string, string> = {},
+  options: { proxy?: boolean } = {},
+): Promise<TestBridge> {
   const database: TestDatabase = await engine.create();
+  const target = new URL(database.url);
+  const proxy = options.proxy ? await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) }) : undefined;
   const telegram = await startFakeTelegram({ token: SECRETS.botToken });
   const webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
   const env: Record<string, string> = {
     ...upstreamEnv(telegram.url, webim.url),
     PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com',
-    DATABASE_URL: database.url,
+    DATABASE_URL: proxy ? throughProxy(database.url, proxy) : database.url,
     DATABASE_POOL_MAX: String(database.poolMax),
     TELEGRAM_TIMEOUT_MS: '2000',
     WEBIM_TIMEOUT_MS: '2000',
@@ -75,6 +84,7 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
   return {
     telegram,
     webim,
+    proxy,
     db,
     logs,
     runtime,
@@ -110,7 +120,9 @@ export async function startTestBridge(engine: DatabaseEngine, extraEnv: Record<s
     },
     parsedLogs: () => logs.map((l) => JSON.parse(l) as Record<string, unknown>),
     async close() {
+      proxy?.restore();
       await runtime.close();
+      await proxy?.close();
       await telegram.close();
       await webim.close();
       await database.drop();

@@ -13,6 +13,8 @@ export interface BotApiCall {
 export async function startFakeTelegram(options: { token: string }) {
   const scripts = new Map<string, ScriptedResponse[]>();
   const calls: BotApiCall[] = [];
+  /** Messages Telegram accepted (answered ok), in order. */
+  const delivered: { chatId: number; text: string }[] = [];
   let messageId = 1000;
   const webhook = { url: '', pending_update_count: 0, max_connections: 40, allowed_updates: undefined as string[] | undefined, has_custom_certificate: false };
 
@@ -24,7 +26,13 @@ export async function startFakeTelegram(options: { token: string }) {
     const params = (req.body ?? {}) as Record<string, unknown>;
     calls.push({ token, method, params });
     const scripted = scripts.get(method)?.shift();
-    if (scripted) return scripted;
+    if (scripted && !scripted.pass) return scripted;
+    const answer = normalAnswer(method, params);
+    if (method === 'sendMessage' && answer.status === 200) delivered.push({ chatId: Number(params.chat_id), text: String(params.text) });
+    return { ...answer, delayMs: scripted?.delayMs, after: scripted?.after };
+  });
+
+  function normalAnswer(method: string, params: Record<string, unknown>): ScriptedResponse {
     switch (method) {
       case 'sendMessage':
         return { status: 200, body: { ok: true, result: { message_id: ++messageId, date: Math.floor(Date.now() / 1000), chat: { id: params.chat_id, type: 'private' }, text: params.text } } };
@@ -39,13 +47,16 @@ export async function startFakeTelegram(options: { token: string }) {
       default:
         return { status: 400, body: { ok: false, error_code: 400, description: `Bad Request: method ${method} not faked` } };
     }
-  });
+  }
 
   return {
     url: fake.url,
     calls,
     webhook,
-    /** Texts sent with sendMessage to a chat, in order. */
+    delivered,
+    /** Texts Telegram accepted for a chat, in order (failed attempts left out). */
+    deliveredTo: (chatId: number) => delivered.filter((d) => d.chatId === chatId).map((d) => d.text),
+    /** Texts sent with sendMessage to a chat, in order (every attempt, also failed ones). */
     sentTo: (chatId: number) => calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).map((c) => String(c.params.text)),
     /** The next calls of `method` get these answers, in order, before normal service resumes. */
     script(method: string, ...responses: ScriptedResponse[]) {

@@ -11,9 +11,9 @@ export async function startFakeWebim(options: { accessToken: string }) {
   const fake = await startHttpFake((req) => {
     if (req.headers.authorization !== `Token ${options.accessToken}`) return { status: 401, body: { error: 'unauthorized', desc: 'bad token' } };
     const next = scripted.shift();
-    if (next) return next;
+    if (next && !next.pass) return next;
     received.push(req.body as OutboundVisitorMessage);
-    return { status: 200, body: { result: 'ok' } };
+    return { status: 200, body: { result: 'ok' }, delayMs: next?.delayMs, after: next?.after };
   });
   return {
     url: `${fake.url}/custom-channel/messages`,

@@ -4,8 +4,16 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedResponse {
   status: number;
   body?: unknown;
+  /** A body sent as it is, not as JSON (e.g. a proxy's HTML page, or nothing). */
+  rawBody?: string;
   /** Never answer (to exercise client timeouts). */
   hang?: boolean;
+  /** Answer only after this long (a slow upstream). */
+  delayMs?: number;
+  /** Runs right after the answer is sent (e.g. to break the database at that very moment). */
+  after?: () => void;
+  /** For scripted answers: serve the request normally, only with this delay / hook. */
+  pass?: boolean;
 }
 
 export interface RecordedRequest {
@@ -33,8 +41,11 @@ export async function startHttpFake(
     requests.push(recorded);
     const answer = await respond(recorded);
     if (answer.hang) return; // the client's timeout must fire
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    res.writeHead(answer.status, { 'content-type': answer.rawBody !== undefined ? 'text/html' : 'application/json' });
+    res.end(answer.rawBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+    answer.after?.();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../../lib/db/database';
+import { claimUpdate } from '../../../lib/db/delivery-claims';
+import { migrate, readMigrations } from '../../../lib/db/migrate';
+import { DeliveryFailure } from '../../../lib/delivery/failure';
+import { createLogger } from '../../../lib/log';
+import { runClaimed } from '../../../lib/relay/claimed';
+import { databaseEngines, type TestDatabase } from '../../support/databases';
+
+/** The exactly-once core on its own, with a real database: how each kind of failure settles the claim. */
+describe.each(databaseEngines())('runClaimed on $name', (engine) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ sink: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const stateOf = async (key: string) => (await db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = ${key}`)[0]?.state;
+
+  beforeAll(async () => {
+    testDb = await engine.create();
+    db = new Database({ url: testDb.url, max: testDb.poolMax });
+    await migrate(db, await readMigrations());
+  });
+  afterAll(async () => {
+    await db.close();
+    await testDb.drop();
+  });
+
+  it('an error nobody classified (a bug, an input the code cannot read) is permanent: completed, logged, acknowledged', async () => {
+    const outcome = await runClaimed(log, () => claimUpdate(db, 'bug-1', 60), async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'latitude')");
+    });
+    expect(outcome).toEqual({ status: 'done', result: 'failed_permanent' });
+    expect(await stateOf('bug-1')).toBe('done');
+    expect(lines.at(-1)).toMatchObject({ event: 'message_not_delivered', reason: 'internal_error', error_class: 'permanent', error_name: 'TypeError' });
+  });
+
+  it('a database refusal of the claim itself is permanent, a passing outage is transient', async () => {
+    const refused = await runClaimed(log, async () => db.query((sql) => sql`SELECT 1/0`).then(() => ({ status: 'done' as const })), async () => 'relayed');
+    expect(refused).toEqual({ status: 'done', result: 'failed_permanent' });
+    const outage = await runClaimed(
+      log,
+      async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+      },
+      async () => 'relayed',
+    );
+    expect(outage).toMatchObject({ status: 'retry', reason: 'database_econnrefused' });
+  });
+
+  it('transient and configuration failures release the claim; permanent and blocked complete it', async () => {
+    const cases = [
+      ['t-1', new DeliveryFailure('transient', 'webim', 'webim_503'), 'released'],
+      ['c-1', new DeliveryFailure('configuration', 'webim', 'webim_token_rejected_401'), 'released'],
+      ['p-1', new DeliveryFailure('permanent', 'telegram', 'chat_not_found'), 'done'],
+      ['b-1', new DeliveryFailure('blocked', 'telegram', 'blocked_by_user'), 'done'],
+    ] as const;
+    for (const [key, failure, state] of cases) {
+      await runClaimed(log, () => claimUpdate(db, key, 60), async () => {
+        throw failure;
+      });
+      expect(await stateOf(key)).toBe(state);
+    }
+  });
+});
