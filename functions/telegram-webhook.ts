@@ -1,6 +1,6 @@
 import { header, HttpError, readJsonBody } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/http/handler';
-import { secretMatches } from '../lib/http/secret';
+import { secretMatchesAny } from '../lib/http/secret';
 import { relayTelegramUpdate } from '../lib/relay/telegram-update';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 import { parseUpdate } from '../lib/telegram/update';
@@ -11,8 +11,8 @@ import { parseUpdate } from '../lib/telegram/update';
  */
 export function createTelegramWebhookHandler(runtime: Runtime) {
   return httpHandler('telegram-webhook', runtime, async (event, { log, deadline, note }) => {
-    const expected = await runtime.secret('TELEGRAM_WEBHOOK_SECRET');
-    if (!expected || !secretMatches(header(event, 'x-telegram-bot-api-secret-token'), expected)) {
+    const accepted = await runtime.acceptedSecrets('TELEGRAM_WEBHOOK_SECRET');
+    if (!secretMatchesAny(header(event, 'x-telegram-bot-api-secret-token'), accepted)) {
       throw new HttpError(401, 'unauthorized', 'missing or wrong secret token');
     }
     const update = parseUpdate(readJsonBody(event));
@@ -22,7 +22,6 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     const ctx = await runtime.context();
     const outcome = await relayTelegramUpdate({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline }, update);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
-    await runtime.housekeep(ctx);
     return outcomeResult(outcome, { ok: true });
   });
 }

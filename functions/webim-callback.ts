@@ -1,6 +1,6 @@
 import { header, HttpError, readJsonBody, type HttpEvent } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/http/handler';
-import { secretMatches } from '../lib/http/secret';
+import { secretMatchesAny } from '../lib/http/secret';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 import { webimCallbackSchema } from '../lib/webim/wire';
@@ -26,8 +26,8 @@ function presentedSecret(event: HttpEvent): string | undefined {
  */
 export function createWebimCallbackHandler(runtime: Runtime) {
   return httpHandler('webim-callback', runtime, async (event, { log, deadline, note }) => {
-    const expected = await runtime.secret('WEBIM_CALLBACK_SECRET');
-    if (!expected || !secretMatches(presentedSecret(event), expected)) {
+    const accepted = await runtime.acceptedSecrets('WEBIM_CALLBACK_SECRET');
+    if (!secretMatchesAny(presentedSecret(event), accepted)) {
       throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
     }
     const parsed = webimCallbackSchema.safeParse(readJsonBody(event));
@@ -39,7 +39,6 @@ export function createWebimCallbackHandler(runtime: Runtime) {
     const ctx = await runtime.context();
     const outcome = await relayWebimCallback({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline }, callback);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
-    await runtime.housekeep(ctx);
     return outcomeResult(outcome, { result: 'ok' });
   }, { result: 'ok' });
 }

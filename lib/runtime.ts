@@ -1,6 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { databaseConnection } from './db/connection-options';
 import { Database } from './db/database';
-import { purgeExpiredClaims } from './db/delivery-claims';
 import { readSettingsTable } from './db/settings-table';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { SettingsLoader } from './settings/loader';
@@ -26,8 +26,6 @@ export interface RuntimeOptions {
   onQuery?: () => void;
 }
 
-const PURGE_INTERVAL_MS = 60 * 60 * 1000;
-
 /**
  * Built once per cold start (module scope in each function). Nothing here does I/O until first
  * use; warm invocations reuse the settings cache, the database connection and the clients.
@@ -38,7 +36,6 @@ export class Runtime {
   private db?: Database;
   private clients?: { settings: Settings; telegram: TelegramClient; webim: WebimClient };
   private secrets: string[] = [];
-  private lastPurge = 0;
 
   constructor(private readonly options: RuntimeOptions) {
     this.loader = new SettingsLoader({ env: options.env, ssmClient: options.ssmClient });
@@ -47,23 +44,29 @@ export class Runtime {
   }
 
   /**
-   * A webhook secret for authenticating a request. Comes from env / SSM without touching the
-   * database; only if it is kept solely in the settings table is the full load needed.
+   * The secrets a request may present: the current one and, during a rotation, the previous one
+   * (`<NAME>_PREVIOUS`). Read from env / SSM without touching the database; only a secret kept
+   * solely in the settings table needs the full load.
    */
-  async secret(name: 'TELEGRAM_WEBHOOK_SECRET' | 'WEBIM_CALLBACK_SECRET'): Promise<string | undefined> {
+  async acceptedSecrets(name: 'TELEGRAM_WEBHOOK_SECRET' | 'WEBIM_CALLBACK_SECRET'): Promise<string[]> {
     const base = await this.loader.base();
     this.rememberSecrets(base);
-    return base[name] ?? (await this.context()).settings[name];
+    const previous = `${name}_PREVIOUS` as const;
+    if (base[name]) return [base[name], base[previous]].filter((v): v is string => !!v);
+    const { settings } = await this.context();
+    return [settings[name], settings[previous]].filter((v): v is string => !!v);
   }
 
   /** Settings (validated), database and clients; cached per container for SETTINGS_TTL_SECONDS. */
   async context(): Promise<AppContext> {
     const settings = await this.loader.load((base) => {
       this.rememberSecrets(base);
-      return readSettingsTable(this.database(base));
+      return readSettingsTable(this.database(base)).then((table) => {
+        this.rememberSecrets(table); // secrets kept in the table are scrubbed from logs too
+        return table;
+      });
     });
     if (this.clients?.settings !== settings) {
-      this.rememberSecrets(settings as unknown as RawSettings);
       this.clients = {
         settings,
         telegram: new TelegramClient({ token: settings.TELEGRAM_BOT_TOKEN, apiBase: settings.TELEGRAM_API_BASE, timeoutMs: settings.TELEGRAM_TIMEOUT_MS }),
@@ -80,16 +83,9 @@ export class Runtime {
     return this.database(base);
   }
 
-  /** Deletes expired delivery claims, at most once an hour per container. */
-  async housekeep(ctx: AppContext): Promise<void> {
-    if (Date.now() - this.lastPurge < PURGE_INTERVAL_MS) return;
-    this.lastPurge = Date.now();
-    try {
-      const purged = await purgeExpiredClaims(ctx.db, ctx.settings.CLAIM_RETENTION_HOURS);
-      if (purged) this.log.info('claims_purged', { purged });
-    } catch (error) {
-      this.log.warn('claims_purge_failed', { error });
-    }
+  /** Forgets cached settings so the next use reads them again (after an admin changed them). */
+  invalidateSettings(): void {
+    this.loader.invalidate();
   }
 
   async close(): Promise<void> {
@@ -99,10 +95,11 @@ export class Runtime {
 
   private database(base?: RawSettings): Database {
     if (this.db) return this.db;
-    const url = base?.DATABASE_URL;
-    if (!url) throw new SettingsError(['DATABASE_URL'], []);
+    const raw = base?.DATABASE_URL;
+    if (!raw) throw new SettingsError(['DATABASE_URL'], []);
+    const { url, ssl } = databaseConnection(raw, { caFile: base.DATABASE_CA_FILE });
     const max = Number(base.DATABASE_POOL_MAX ?? 1);
-    this.db = new Database({ url, max: Number.isInteger(max) && max > 0 ? max : 1, onQuery: this.options.onQuery });
+    this.db = new Database({ url, ssl, max: Number.isInteger(max) && max > 0 ? max : 1, onQuery: this.options.onQuery });
     return this.db;
   }
 

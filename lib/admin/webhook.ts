@@ -9,7 +9,6 @@ export type WebhookAction = 'set' | 'info' | 'delete';
 
 export interface WebhookRequest {
   action?: WebhookAction;
-  /** Only for `set` / `delete`: discard updates Telegram queued. Off unless asked: they are user messages. */
   dropPendingUpdates?: boolean;
 }
 
@@ -54,7 +53,8 @@ export async function manageWebhook(telegram: TelegramClient, settings: Settings
       url: expectedUrl,
       secret_token: settings.TELEGRAM_WEBHOOK_SECRET,
       allowed_updates: ALLOWED_UPDATES,
-      max_connections: settings.TELEGRAM_MAX_CONNECTIONS,
+      // Never more concurrent webhook calls than the function may run (its share of the connection budget).
+      max_connections: Math.min(settings.TELEGRAM_MAX_CONNECTIONS, settings.WEBHOOK_RESERVED_CONCURRENCY ?? 100),
       drop_pending_updates: request.dropPendingUpdates ?? false,
     });
   } else if (action === 'delete') {

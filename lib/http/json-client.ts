@@ -40,19 +40,27 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * fresh connection, as Node's documentation recommends.
  */
 export async function postJson(url: string, body: unknown, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+  return requestJson('POST', url, Buffer.from(JSON.stringify(body)), options);
+}
+
+/** A GET with the same answer handling (health probes: no body, nothing created upstream). */
+export async function getJson(url: string, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+  return requestJson('GET', url, undefined, options);
+}
+
+async function requestJson(method: 'GET' | 'POST', url: string, payload: Buffer | undefined, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
   const target = new URL(url);
-  const payload = Buffer.from(JSON.stringify(body));
   try {
-    return await attempt(target, payload, options);
+    return await attempt(method, target, payload, options);
   } catch (error) {
-    if (error instanceof StaleSocketError) return attempt(target, payload, options);
+    if (error instanceof StaleSocketError) return attempt(method, target, payload, options);
     throw error;
   }
 }
 
 class StaleSocketError extends HttpTransportError {}
 
-function attempt(target: URL, payload: Buffer, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefined, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -64,9 +72,9 @@ function attempt(target: URL, payload: Buffer, options: { headers?: Record<strin
     const req = transport.request(
       target,
       {
-        method: 'POST',
+        method,
         agent: agents[target.protocol as 'http:' | 'https:'],
-        headers: { 'content-type': 'application/json', 'content-length': payload.length, accept: 'application/json', ...options.headers },
+        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), accept: 'application/json', ...options.headers },
       },
       (res) => {
         const chunks: Buffer[] = [];

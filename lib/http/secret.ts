@@ -10,3 +10,13 @@ export function secretMatches(presented: string | undefined, expected: string): 
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+/**
+ * Whether the presented secret matches any of the accepted ones (the current secret and, during a
+ * rotation, the previous one). Every candidate is compared, so timing says nothing about which.
+ */
+export function secretMatchesAny(presented: string | undefined, accepted: readonly string[]): boolean {
+  let match = false;
+  for (const expected of accepted) match = secretMatches(presented, expected) || match;
+  return match;
+}

@@ -27,7 +27,20 @@ export const settingsSchema = z.object({
   WEBIM_API_URL: z.url({ protocol: /^https?$/ }),
   WEBIM_ACCESS_TOKEN: z.string().min(1),
   WEBIM_CALLBACK_SECRET: z.string().min(8, 'must be at least 8 characters'),
+  /** During a rotation: the previous webhook secret, still accepted until Telegram has the new one. */
+  TELEGRAM_WEBHOOK_SECRET_PREVIOUS: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A-Z a-z 0-9 _ -').optional(),
+  /** During a rotation: the previous callback secret, still accepted until Webim sends the new one. */
+  WEBIM_CALLBACK_SECRET_PREVIOUS: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** The public base URL; defaults to HTTP_API_URL (the deployed API's own endpoint). */
   PUBLIC_BASE_URL: baseUrl.optional(),
+  /** Set by serverless.yml to the HTTP API's endpoint; the default for PUBLIC_BASE_URL. */
+  HTTP_API_URL: baseUrl.optional(),
+  /** Most database connections all functions together may hold (the deploy splits it into reserved concurrency). */
+  DATABASE_CONNECTION_BUDGET: intIn(5, 10_000, 40),
+  /** Set by serverless.yml: the webhook function's reserved concurrency (caps max_connections). */
+  WEBHOOK_RESERVED_CONCURRENCY: z.coerce.number().int().min(1).optional(),
+  /** PEM file with extra CA certificates for the database's TLS (default: Lambda's /var/runtime/ca-cert.pem, which holds the RDS CAs). */
+  DATABASE_CA_FILE: z.string().min(1).optional(),
   WELCOME_TEXT: z.string().max(4096).default(''),
   DATABASE_URL: z.string().min(1).optional(),
   SETTINGS_TTL_SECONDS: intIn(0, 86_400, 300),
@@ -75,6 +88,8 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'TELEGRAM_WEBHOOK_SECRET',
   'WEBIM_ACCESS_TOKEN',
   'WEBIM_CALLBACK_SECRET',
+  'TELEGRAM_WEBHOOK_SECRET_PREVIOUS',
+  'WEBIM_CALLBACK_SECRET_PREVIOUS',
   'DATABASE_URL',
 ];
 
@@ -121,6 +136,7 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
   }
   if (missing.length || invalid.length || !result.success) throw new SettingsError(missing, invalid);
   const settings = result.data;
+  settings.PUBLIC_BASE_URL ??= settings.HTTP_API_URL;
   if (!settings.ALLOW_INSECURE_HTTP) {
     for (const key of ['TELEGRAM_API_BASE', 'WEBIM_API_URL', 'PUBLIC_BASE_URL'] as const) {
       const url = settings[key];

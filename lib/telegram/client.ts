@@ -1,4 +1,4 @@
-import type { Message, WebhookInfo } from '@grammyjs/types';
+import type { Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -65,6 +65,10 @@ export class TelegramClient {
 
   setWebhook(params: SetWebhookParams): Promise<true> {
     return this.call<true>('setWebhook', { ...params });
+  }
+
+  getMe(): Promise<UserFromGetMe> {
+    return this.call<UserFromGetMe>('getMe', {});
   }
 
   getWebhookInfo(): Promise<WebhookInfo> {

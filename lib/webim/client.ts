@@ -1,4 +1,4 @@
-import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
+import { getJson, HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { WebimApiError, WebimNetworkError } from './errors';
 import { buildVisitorMessage, webimErrorBodySchema, type VisitorMessageInput } from './wire';
 
@@ -31,5 +31,18 @@ export class WebimClient {
     if (response.status >= 200 && response.status < 300) return;
     const parsed = webimErrorBodySchema.safeParse(response.json);
     throw new WebimApiError(response.status, parsed.success ? parsed.data.error : undefined, parsed.success ? parsed.data.desc : undefined);
+  }
+
+  /**
+   * Checks that the endpoint answers at all, with a GET that creates nothing (no visitor, no
+   * message). Resolves with the HTTP status; throws WebimNetworkError when there is no answer.
+   */
+  async probe(timeoutMs = this.options.timeoutMs): Promise<number> {
+    try {
+      const response = await getJson(this.options.apiUrl, { headers: { authorization: `Token ${this.options.accessToken}` }, timeoutMs });
+      return response.status;
+    } catch (error) {
+      throw new WebimNetworkError(error instanceof HttpTransportError ? error.reason : 'network');
+    }
   }
 }

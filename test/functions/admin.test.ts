@@ -1,32 +1,41 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../../lib/db/migrate';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAdminHandler } from '../../functions/admin';
+import { createHousekeepingHandler } from '../../functions/housekeeping';
 import { createMigrateHandler } from '../../functions/migrate';
-import { createRegisterWebhookHandler } from '../../functions/register-webhook';
+import type { AdminResult } from '../../lib/admin/actions';
+import { readMigrations } from '../../lib/db/migrate';
 import { Runtime } from '../../lib/runtime';
+import { SECRETS } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
 import { startFakeTelegram, telegramError, type FakeTelegram } from '../support/fake-telegram';
-import { SECRETS } from '../support/bridge';
+import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
 
-describe.each(databaseEngines())('one-shot functions on $name', (engine) => {
+const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
+
+describe.each(databaseEngines())('admin, migrate and housekeeping functions on $name', (engine) => {
   let database: TestDatabase;
   let telegram: FakeTelegram;
+  let webim: FakeWebim;
   let runtime: Runtime;
   const logs: string[] = [];
+  const admin = () => createAdminHandler(runtime);
 
   beforeAll(async () => {
     database = await engine.create();
     telegram = await startFakeTelegram({ token: SECRETS.botToken });
+    webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
     runtime = new Runtime({
       env: {
         TELEGRAM_BOT_TOKEN: SECRETS.botToken,
         TELEGRAM_WEBHOOK_SECRET: SECRETS.webhookSecret,
         TELEGRAM_API_BASE: telegram.url,
-        WEBIM_API_URL: 'https://demo.webim.ru/api/custom-channel',
+        WEBIM_API_URL: webim.url,
         WEBIM_ACCESS_TOKEN: SECRETS.webimAccessToken,
         WEBIM_CALLBACK_SECRET: SECRETS.callbackSecret,
-        PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com/',
+        HTTP_API_URL: `${API}/`,
         DATABASE_URL: database.url,
-        TELEGRAM_MAX_CONNECTIONS: '10',
+        TELEGRAM_MAX_CONNECTIONS: '40',
+        WEBHOOK_RESERVED_CONCURRENCY: '19',
       },
       logSink: (l) => logs.push(l),
     });
@@ -34,7 +43,11 @@ describe.each(databaseEngines())('one-shot functions on $name', (engine) => {
   afterAll(async () => {
     await runtime.close();
     await telegram.close();
+    await webim.close();
     await database.drop();
+  });
+  beforeEach(() => {
+    telegram.calls.length = 0;
   });
 
   it('migrate applies the migrations once and reports them', async () => {
@@ -45,43 +58,56 @@ describe.each(databaseEngines())('one-shot functions on $name', (engine) => {
     expect(await migrateHandler()).toEqual({ applied: [], known });
   });
 
-  it('registerWebhook sets the webhook with the secret token and explicit options, then reports getWebhookInfo', async () => {
-    const report = await createRegisterWebhookHandler(runtime)({});
+  it('set registers the webhook at the API\'s own URL with the secret, capped to the reserved concurrency', async () => {
+    const result = (await admin()({ action: 'set' })) as AdminResult;
     const set = telegram.calls.find((c) => c.method === 'setWebhook');
     expect(set?.params).toEqual({
-      url: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com/telegram-webhook',
+      url: `${API}/telegram-webhook`,
       secret_token: SECRETS.webhookSecret,
       allowed_updates: ['message', 'edited_message', 'my_chat_member'],
-      max_connections: 10,
+      max_connections: 19,
       drop_pending_updates: false,
     });
-    expect(report).toEqual({
-      action: 'set',
-      url: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com/telegram-webhook',
-      pending_update_count: 0,
-      max_connections: 10,
-      allowed_updates: ['message', 'edited_message', 'my_chat_member'],
-      ok: true,
-    });
+    expect(result).toMatchObject({ action: 'set', ok: true, webhook: { url: `${API}/telegram-webhook`, pending_update_count: 0, max_connections: 19 } });
     expect(logs.join('\n')).not.toContain(SECRETS.webhookSecret);
     expect(logs.join('\n')).not.toContain(SECRETS.botToken);
   });
 
-  it('info reports delivery errors Telegram saw; delete removes the webhook', async () => {
+  it('info fails the invocation (non-zero exit) when Telegram reports a delivery error; delete removes the webhook', async () => {
     telegram.script('getWebhookInfo', {
       status: 200,
-      body: { ok: true, result: { url: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com/telegram-webhook', has_custom_certificate: false, pending_update_count: 17, last_error_date: 1795338000, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
+      body: { ok: true, result: { url: `${API}/telegram-webhook`, has_custom_certificate: false, pending_update_count: 17, last_error_date: 1795338000, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
     });
-    const handler = createRegisterWebhookHandler(runtime);
-    expect(await handler({ action: 'info' })).toMatchObject({ ok: false, pending_update_count: 17, last_error_date: '2026-11-22T09:00:00.000Z', last_error_message: 'Wrong response from the webhook: 401 Unauthorized' });
-    expect(await handler({ action: 'delete' })).toMatchObject({ action: 'delete', url: '', ok: true });
+    const error = (await admin()({ action: 'info' }).catch((e: unknown) => e)) as Error;
+    expect(error.name).toBe('AdminActionFailed');
+    expect(error.message).toContain('17 pending');
+    expect(error.message).toContain('Wrong response from the webhook: 401 Unauthorized');
+    expect(await admin()({ action: 'delete' })).toMatchObject({ action: 'delete', ok: true, webhook: { url: '' } });
     expect(telegram.calls.at(-2)).toMatchObject({ method: 'deleteWebhook', params: { drop_pending_updates: false } });
   });
 
-  it('fails with a token-free message when Telegram refuses', async () => {
+  it('fails with a token-free message when Telegram refuses, and on an unknown action', async () => {
     telegram.script('setWebhook', telegramError(400, 'Bad Request: bad webhook: HTTPS url must be provided for webhook'));
-    const error = (await createRegisterWebhookHandler(runtime)({ action: 'set' }).catch((e: unknown) => e)) as Error;
-    expect(error?.message).toBe('Telegram setWebhook failed: 400 Bad Request: bad webhook: HTTPS url must be provided for webhook');
-    await expect(createRegisterWebhookHandler(runtime)({ action: 'nuke' as never })).rejects.toThrow(/unknown action/);
+    const error = (await admin()({ action: 'set' }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe('Telegram setWebhook failed: 400 Bad Request: bad webhook: HTTPS url must be provided for webhook');
+    expect(error.message).not.toContain(SECRETS.botToken);
+    await expect(admin()({ action: 'nuke' })).rejects.toThrow(/unknown action "nuke"/);
+  });
+
+  it('setup (what a deploy runs) migrates, registers and prints the doctor report; running it again is safe', async () => {
+    for (let run = 0; run < 2; run++) {
+      const result = (await admin()({ action: 'setup' })) as AdminResult;
+      expect(result.ok).toBe(true);
+      expect(result.lines.join('\n')).toMatch(/✓ webhook\s+registered https:\/\/abcd1234ef/);
+      expect(result.lines).toContain('doctor:');
+      expect(result.lines.at(-1)).toMatch(/^all good/);
+    }
+    expect(telegram.calls.filter((c) => c.method === 'setWebhook')).toHaveLength(2);
+  });
+
+  it('housekeeping purges delivery records past their retention', async () => {
+    const db = await runtime.databaseOnly();
+    await db.sql`INSERT INTO delivery_claims (source, key, state, created_at) VALUES ('telegram_update', 'ancient', 'done', now() - interval '49 hours')`;
+    expect(await createHousekeepingHandler(runtime)()).toEqual({ purged: 1 });
   });
 });

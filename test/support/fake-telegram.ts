@@ -42,6 +42,8 @@ export async function startFakeTelegram(options: { token: string }) {
       case 'deleteWebhook':
         webhook.url = '';
         return { status: 200, body: { ok: true, result: true, description: 'Webhook was deleted' } };
+      case 'getMe':
+        return { status: 200, body: { ok: true, result: { id: Number(options.token.split(':')[0]), is_bot: true, first_name: 'Support', username: 'acme_support_bot', can_join_groups: false, can_read_all_group_messages: false, supports_inline_queries: false } } };
       case 'getWebhookInfo':
         return { status: 200, body: { ok: true, result: { ...webhook } } };
       default:

@@ -10,6 +10,8 @@ export async function startFakeWebim(options: { accessToken: string }) {
   const received: OutboundVisitorMessage[] = [];
   const fake = await startHttpFake((req) => {
     if (req.headers.authorization !== `Token ${options.accessToken}`) return { status: 401, body: { error: 'unauthorized', desc: 'bad token' } };
+    // A GET is a health probe: it creates nothing (the Custom Channel takes messages by POST).
+    if (req.method !== 'POST') return { status: 405, body: { error: 'method_not_allowed', desc: 'POST messages here' } };
     const next = scripted.shift();
     if (next && !next.pass) return next;
     received.push(req.body as OutboundVisitorMessage);

@@ -17,6 +17,7 @@ export interface ScriptedResponse {
 }
 
 export interface RecordedRequest {
+  method: string;
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
@@ -37,7 +38,7 @@ export async function startHttpFake(
     } catch {
       // keep raw text
     }
-    const recorded = { path: req.url ?? '/', headers: req.headers, body };
+    const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
     requests.push(recorded);
     const answer = await respond(recorded);
     if (answer.hang) return; // the client's timeout must fire

@@ -1,0 +1,18 @@
+// The database connection budget, split into reserved concurrency per function at package time.
+// Every Lambda container holds at most one connection, so the functions' reserved concurrency
+// together can never exceed the budget: the HTTP functions share what the one-shot and
+// scheduled functions (one each) leave. Set with --param="connectionBudget=80".
+const fromParams = (options, name) =>
+  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
+
+/** The split for a budget: exported for tests and for the doctor's check. */
+function split(budget) {
+  if (!Number.isInteger(budget) || budget < 5) throw new Error(`connectionBudget must be an integer ≥ 5, got ${budget}`);
+  const oneShot = 3; // admin, migrate, housekeeping: one container each
+  const http = budget - oneShot;
+  const webhook = Math.ceil(http / 2);
+  return { budget, webhook, callback: http - webhook, oneShot: 1 };
+}
+
+module.exports = async ({ options }) => split(Number(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40));
+module.exports.split = split;

@@ -1,0 +1,99 @@
+// Alarms, their SNS topic and a dashboard, resolved offline at package time. The bridge answers
+// every failure with an HTTP status, so Lambda's own Errors metric stays flat when, say, a wrong
+// Webim token drops every message: the alarms that matter read the bridge's own metrics, which it
+// writes as CloudWatch Embedded Metric Format log lines (lib/metrics.ts).
+const NAMESPACE = 'TelegramWebimBridge';
+
+const fromParams = (options, name) =>
+  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
+
+const HTTP_FUNCTIONS = ['TelegramWebhook', 'WebimCallback'];
+const ALL_FUNCTIONS = [...HTTP_FUNCTIONS, 'Admin', 'Migrate', 'Housekeeping'];
+
+module.exports = async ({ options, resolveVariable }) => {
+  const stage = await resolveVariable('sls:stage');
+  const param = async (name) => {
+    const given = fromParams(options, name);
+    if (given !== undefined) return given;
+    try {
+      return await resolveVariable(`param:${name}`);
+    } catch {
+      return undefined; // an empty default (alarmEmail) resolves to nothing
+    }
+  };
+  const threshold = async (name) => {
+    const value = Number(await param(name));
+    if (!Number.isFinite(value) || value < 1) throw new Error(`--param="${name}=…" must be a number ≥ 1`);
+    return value;
+  };
+  const email = String((await param('alarmEmail')) ?? '');
+
+  const alarm = (id, description, metric, limit, extra = {}) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `telegram-webim-bridge-${stage}-${id}`,
+      AlarmDescription: description,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      Period: 300,
+      Statistic: 'Sum',
+      Threshold: limit,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+      OKActions: [{ Ref: 'AlarmTopic' }],
+      ...metric,
+      ...extra,
+    },
+  });
+  const bridgeMetric = (name) => ({ Namespace: NAMESPACE, MetricName: name, Dimensions: [{ Name: 'Stage', Value: stage }] });
+  const lambdaMetric = (name, fn) => ({ Namespace: 'AWS/Lambda', MetricName: name, Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${fn}LambdaFunction` } }] });
+
+  const Resources = {
+    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: `Telegram-Webim bridge ${stage} alarms` } },
+    AlarmEmailSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Condition: 'HasAlarmEmail',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: email || 'unused@example.invalid' },
+    },
+    UndeliveredMessagesAlarm: alarm('undelivered', 'Messages that could not be delivered (logged as message_not_delivered)', bridgeMetric('Failed'), await threshold('undeliveredThreshold')),
+    ConfigurationErrorsAlarm: alarm('configuration-errors', 'A setting is missing or an upstream rejects our credentials: messages are being held', bridgeMetric('ConfigurationErrors'), await threshold('configurationErrorThreshold')),
+    Http5xxAlarm: alarm('http-5xx', 'HTTP API answered 5xx (deferred deliveries, timeouts, throttling)', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }] }, await threshold('http5xxThreshold')),
+  };
+  for (const fn of ALL_FUNCTIONS) {
+    Resources[`${fn}ErrorsAlarm`] = alarm(`${fn.toLowerCase()}-errors`, `${fn} function errors (crashes, timeouts, failed one-shot actions)`, lambdaMetric('Errors', fn), await threshold('functionErrorThreshold'));
+  }
+  for (const fn of HTTP_FUNCTIONS) {
+    Resources[`${fn}ThrottlesAlarm`] = alarm(`${fn.toLowerCase()}-throttles`, `${fn} throttled: its reserved concurrency (the database connection budget) is exhausted`, lambdaMetric('Throttles', fn), await threshold('throttleThreshold'));
+  }
+  Resources.Dashboard = {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: {
+      DashboardName: `telegram-webim-bridge-${stage}`,
+      DashboardBody: { 'Fn::Sub': JSON.stringify(dashboard(stage)) },
+    },
+  };
+  return { Conditions: { HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': [email, ''] }] } }, Resources };
+};
+
+function dashboard(stage) {
+  const widget = (title, metrics, x, y) => ({
+    type: 'metric',
+    x,
+    y,
+    width: 12,
+    height: 6,
+    properties: { title, region: '${AWS::Region}', stat: 'Sum', period: 300, view: 'timeSeries', metrics },
+  });
+  const byDirection = (name) =>
+    ['telegram_to_webim', 'webim_to_telegram'].map((direction) => [NAMESPACE, name, 'Stage', stage, 'Direction', direction]);
+  return {
+    widgets: [
+      widget('Relayed', byDirection('Relayed'), 0, 0),
+      widget('Deferred (503, retried by the sender)', byDirection('Deferred'), 12, 0),
+      widget('Not delivered', [...byDirection('Failed'), ...byDirection('Blocked')], 0, 6),
+      widget('Configuration errors', [[NAMESPACE, 'ConfigurationErrors', 'Stage', stage]], 12, 6),
+      { ...widget('Upstream latency (p50, p99)', [[NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'telegram_to_webim', { stat: 'p50' }], ['...', { stat: 'p99' }], [NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'webim_to_telegram', { stat: 'p50' }], ['...', { stat: 'p99' }]], 0, 12) },
+      widget('HTTP API 4xx / 5xx', [['AWS/ApiGateway', '4xx', 'ApiId', '${HttpApi}', 'Stage', '$default'], ['.', '5xx', '.', '.', '.', '.']], 12, 12),
+    ],
+  };
+}

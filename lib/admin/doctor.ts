@@ -1,0 +1,249 @@
+import type { WebhookInfo } from '@grammyjs/types';
+import type { Database } from '../db/database';
+import type { Migration } from '../db/migrate';
+import type { Settings } from '../settings/schema';
+import { SettingsError } from '../settings/schema';
+import { TelegramClient } from '../telegram/client';
+import { classifyTelegramError } from '../telegram/errors';
+import { WebimClient } from '../webim/client';
+import { ALLOWED_UPDATES } from './webhook';
+
+export type CheckStatus = 'ok' | 'fail' | 'warn';
+
+/** One line of the doctor's report: what was checked, what it found, and what to do about it. */
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  hint?: string;
+}
+
+export interface DoctorReport {
+  /** False when any check failed (a warning alone keeps it true). */
+  ok: boolean;
+  checks: Check[];
+  /** The report as printed: one line per check, hints indented below problems. */
+  lines: string[];
+}
+
+export interface DoctorInput {
+  /** Validated settings; throws SettingsError naming what is missing or invalid. */
+  settings: () => Promise<Settings>;
+  /** The database (reachable or not: the doctor finds out). */
+  database: () => Promise<Database>;
+  /** The migration files this version ships. */
+  migrations: Migration[];
+  now?: () => number;
+  /** Per-call timeout for the upstream probes. */
+  timeoutMs?: number;
+}
+
+const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
+/** A webhook error younger than this means updates are failing now. */
+const RECENT_ERROR_SECONDS = 15 * 60;
+
+/**
+ * Checks everything a working stage needs, each as one line with ✓ / ✗ / ! and a hint for each
+ * problem: settings (names, never values), database and TLS, migrations, bot token, webhook,
+ * Webim endpoint, the callback URL to give Webim, secrets in rotation. Never throws; never
+ * creates anything upstream (no message, no visitor).
+ */
+export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
+  const checks: Check[] = [];
+  const now = input.now ?? Date.now;
+  const timeoutMs = input.timeoutMs ?? 5000;
+
+  let settings: Settings | undefined;
+  try {
+    settings = await input.settings();
+    checks.push({ name: 'settings', status: 'ok', detail: 'all required settings present and valid' });
+  } catch (error) {
+    checks.push(settingsCheck(error));
+  }
+
+  checks.push(...(await databaseChecks(input)));
+
+  if (!settings) {
+    checks.push({ name: 'telegram', status: 'warn', detail: 'not checked: settings incomplete' });
+    checks.push({ name: 'webim', status: 'warn', detail: 'not checked: settings incomplete' });
+    return report(checks);
+  }
+
+  const telegram = new TelegramClient({ token: settings.TELEGRAM_BOT_TOKEN, apiBase: settings.TELEGRAM_API_BASE, timeoutMs });
+  const botOk = await botCheck(telegram, checks);
+  if (botOk) await webhookChecks(telegram, settings, checks, now());
+  checks.push(await webimCheck(settings, timeoutMs));
+  checks.push(callbackCheck(settings));
+  for (const name of ['TELEGRAM_WEBHOOK_SECRET_PREVIOUS', 'WEBIM_CALLBACK_SECRET_PREVIOUS'] as const) {
+    if (settings[name]) {
+      checks.push({
+        name: 'rotation',
+        status: 'warn',
+        detail: `${name} is still set: the previous secret is still accepted`,
+        hint: `once ${name === 'TELEGRAM_WEBHOOK_SECRET_PREVIOUS' ? 'the webhook is registered with the new secret' : 'Webim sends the new secret'}, delete ${name}`,
+      });
+    }
+  }
+  return report(checks);
+}
+
+function report(checks: Check[]): DoctorReport {
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${MARK[c.status]} ${c.name.padEnd(10)} ${c.detail}`);
+    if (c.hint && c.status !== 'ok') lines.push(`  → ${c.hint}`);
+  }
+  const failed = checks.filter((c) => c.status === 'fail').length;
+  const warned = checks.filter((c) => c.status === 'warn').length;
+  lines.push(failed ? `${failed} problem(s) to fix${warned ? `, ${warned} warning(s)` : ''}` : `all good${warned ? ` (${warned} warning(s))` : ''}`);
+  return { ok: failed === 0, checks, lines };
+}
+
+function settingsCheck(error: unknown): Check {
+  if (!(error instanceof SettingsError)) return { name: 'settings', status: 'fail', detail: `could not be loaded: ${describe(error)}`, hint: 'check SSM_PREFIX and the permission to read it' };
+  const parts = [];
+  if (error.missing.length) parts.push(`missing ${error.missing.join(', ')}`);
+  if (error.invalid.length) parts.push(`invalid ${error.invalid.map((i) => `${i.key} (${i.problem})`).join('; ')}`);
+  return {
+    name: 'settings',
+    status: 'fail',
+    detail: parts.join('; '),
+    hint: 'set them as env vars, SSM parameters under SSM_PREFIX (aws ssm put-parameter --name "$SSM_PREFIX/NAME" --type SecureString --value …), or rows of the settings table',
+  };
+}
+
+async function databaseChecks(input: DoctorInput): Promise<Check[]> {
+  let db: Database;
+  try {
+    db = await input.database();
+    await db.query((sql) => sql`SELECT 1`, { timeoutMs: 5000 });
+  } catch (error) {
+    return [
+      {
+        name: 'database',
+        status: 'fail',
+        detail: `unreachable: ${describe(error)}`,
+        hint: 'check DATABASE_URL (host, port, user, password); from Lambda: the VPC subnets and a security group rule allowing the functions on port 5432',
+      },
+    ];
+  }
+  const checks: Check[] = [];
+  const tls = await db
+    .query((sql) => sql<{ ssl: boolean; version: string | null }[]>`SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`, { timeoutMs: 5000 })
+    .then((rows) => rows[0])
+    .catch(() => undefined);
+  const host = safeHost(db);
+  const loopback = host === undefined || ['localhost', '127.0.0.1', '::1'].includes(host);
+  if (tls?.ssl) checks.push({ name: 'database', status: 'ok', detail: `reachable over TLS (${tls.version ?? 'TLS'})` });
+  else if (loopback) checks.push({ name: 'database', status: 'ok', detail: 'reachable (loopback, no TLS needed)' });
+  else checks.push({ name: 'database', status: 'fail', detail: 'reachable but NOT encrypted', hint: 'remove sslmode=disable from DATABASE_URL: non-loopback connections use TLS (verify-full) by default' });
+
+  try {
+    const applied = new Set((await db.query((sql) => sql<{ version: string }[]>`SELECT version FROM schema_migrations`, { timeoutMs: 5000 })).map((r) => r.version));
+    const pending = input.migrations.filter((m) => !applied.has(m.version)).map((m) => m.version);
+    checks.push(
+      pending.length
+        ? { name: 'migrations', status: 'fail', detail: `pending: ${pending.join(', ')}`, hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>' }
+        : { name: 'migrations', status: 'ok', detail: `current (${input.migrations.length} applied)` },
+    );
+  } catch {
+    checks.push({ name: 'migrations', status: 'fail', detail: 'none applied yet', hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>' });
+  }
+  return checks;
+}
+
+const safeHost = (db: Database): string | undefined => {
+  const options = (db.sql as unknown as { options?: { host?: string[] } }).options;
+  return options?.host?.[0];
+};
+
+async function botCheck(telegram: TelegramClient, checks: Check[]): Promise<boolean> {
+  try {
+    const me = await telegram.getMe();
+    checks.push({ name: 'bot', status: 'ok', detail: `token valid: @${me.username}` });
+    return true;
+  } catch (error) {
+    const c = classifyTelegramError(error);
+    checks.push({
+      name: 'bot',
+      status: 'fail',
+      detail: `getMe failed: ${c.reason}`,
+      hint: c.action === 'configuration' ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)' : 'Telegram is unreachable from here: check outbound internet (a Lambda in a VPC needs a NAT gateway)',
+    });
+    return false;
+  }
+}
+
+async function webhookChecks(telegram: TelegramClient, settings: Settings, checks: Check[], nowMs: number): Promise<void> {
+  let info: WebhookInfo;
+  try {
+    info = await telegram.getWebhookInfo();
+  } catch (error) {
+    checks.push({ name: 'webhook', status: 'fail', detail: `getWebhookInfo failed: ${classifyTelegramError(error).reason}` });
+    return;
+  }
+  const expected = settings.PUBLIC_BASE_URL ? `${settings.PUBLIC_BASE_URL}/telegram-webhook` : undefined;
+  const register = 'npx serverless invoke -f admin --data \'{"action":"set"}\' (or npm run register-webhook locally)';
+  if (!expected) checks.push({ name: 'webhook', status: 'warn', detail: `registered at ${info.url || '(none)'}; PUBLIC_BASE_URL unknown, so not compared`, hint: 'set PUBLIC_BASE_URL' });
+  else if (info.url !== expected) checks.push({ name: 'webhook', status: 'fail', detail: `registered at ${info.url || '(none)'}, expected ${expected}`, hint: register });
+  else checks.push({ name: 'webhook', status: 'ok', detail: `${info.url} (secret token set: ${settings.TELEGRAM_WEBHOOK_SECRET ? 'yes' : 'no'})` });
+
+  const allowed = info.allowed_updates ?? [];
+  if (info.url && [...allowed].sort().join() !== [...ALLOWED_UPDATES].sort().join()) {
+    checks.push({ name: 'updates', status: 'warn', detail: `allowed_updates is [${allowed.join(', ') || 'Telegram default'}], expected [${ALLOWED_UPDATES.join(', ')}]`, hint: register });
+  }
+  const cap = settings.WEBHOOK_RESERVED_CONCURRENCY;
+  if (info.url && cap !== undefined && (info.max_connections ?? 40) > cap) {
+    checks.push({ name: 'capacity', status: 'warn', detail: `max_connections ${info.max_connections} exceeds the webhook function's reserved concurrency ${cap}`, hint: register });
+  }
+
+  const pending = info.pending_update_count;
+  if (info.last_error_date) {
+    const age = Math.max(0, Math.round(nowMs / 1000 - info.last_error_date));
+    const recent = age < RECENT_ERROR_SECONDS;
+    checks.push({
+      name: 'delivery',
+      status: recent ? 'fail' : 'warn',
+      detail: `${pending} update(s) waiting; last error ${ago(age)}: ${info.last_error_message ?? 'unknown'}`,
+      hint: webhookErrorHint(info.last_error_message ?? ''),
+    });
+  } else {
+    checks.push({ name: 'delivery', status: pending > 100 ? 'warn' : 'ok', detail: `${pending} update(s) waiting, no delivery error reported` });
+  }
+}
+
+function webhookErrorHint(message: string): string {
+  if (/401|403/.test(message)) return 'Telegram is refused by the bridge: the webhook secret differs from TELEGRAM_WEBHOOK_SECRET; register the webhook again';
+  if (/503|502|500/.test(message)) return 'the bridge answers 5xx: read its logs (configuration_error, delivery_deferred) and the alarms';
+  if (/certificate|SSL/i.test(message)) return 'Telegram cannot verify the TLS certificate of PUBLIC_BASE_URL';
+  return 'read the functions\' logs for the time of the error';
+}
+
+async function webimCheck(settings: Settings, timeoutMs: number): Promise<Check> {
+  const webim = new WebimClient({ apiUrl: settings.WEBIM_API_URL, accessToken: settings.WEBIM_ACCESS_TOKEN, timeoutMs });
+  const scheme = new URL(settings.WEBIM_API_URL).protocol;
+  try {
+    const status = await webim.probe(timeoutMs);
+    if (status === 401 || status === 403) return { name: 'webim', status: 'warn', detail: `endpoint answers ${status} to our token`, hint: 'check WEBIM_ACCESS_TOKEN (the Custom Channel key)' };
+    if (status >= 500) return { name: 'webim', status: 'warn', detail: `endpoint reachable but answers ${status}`, hint: 'Webim reports a server error: retry later or contact Webim' };
+    return { name: 'webim', status: 'ok', detail: `endpoint reachable over ${scheme === 'https:' ? 'HTTPS' : 'plain HTTP (loopback)'} (HTTP ${status} to a probe that creates nothing)` };
+  } catch (error) {
+    return { name: 'webim', status: 'fail', detail: `endpoint unreachable: ${describe(error)}`, hint: 'check WEBIM_API_URL; from Lambda in a VPC: a NAT gateway for outbound internet' };
+  }
+}
+
+function callbackCheck(settings: Settings): Check {
+  if (!settings.PUBLIC_BASE_URL) return { name: 'callback', status: 'warn', detail: 'PUBLIC_BASE_URL unknown, so the callback URL cannot be named', hint: 'set PUBLIC_BASE_URL' };
+  return {
+    name: 'callback',
+    status: 'ok',
+    detail: `configure in Webim: ${settings.PUBLIC_BASE_URL}/webim-callback with header "Authorization: Token <WEBIM_CALLBACK_SECRET>"`,
+  };
+}
+
+const ago = (seconds: number) => (seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`);
+
+const describe = (error: unknown): string => {
+  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') return (error as { code: string }).code;
+  return error instanceof Error ? error.message : String(error);
+};

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { SettingsError } from '../settings/schema';
+
+/** Where Lambda's Node.js runtimes keep Amazon's CA certificates, the RDS ones among them. */
+export const LAMBDA_CA_FILE = '/var/runtime/ca-cert.pem';
+
+export interface DatabaseConnection {
+  /** The URL for the driver, without `sslmode` (TLS is given explicitly). */
+  url: string;
+  /** false: plain TCP; otherwise the TLS options. */
+  ssl: false | ConnectionOptions;
+  /** What the TLS choice was, for start-up lines and the doctor. */
+  tls: 'off' | 'encrypt-only' | 'verify-full';
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * Decides how to reach the database from DATABASE_URL.
+ *
+ * - `sslmode=disable` → plain; `require` → encrypted without checking the certificate (libpq's
+ *   meaning); `verify-ca` / `verify-full` → encrypted and verified.
+ * - No `sslmode`: plain for loopback hosts (the local embedded database), otherwise verify-full —
+ *   RDS for PostgreSQL 15+ refuses unencrypted connections, and a certificate that is not checked
+ *   protects against nothing on the network path.
+ * Verification trusts Node's public roots plus the PEM file in DATABASE_CA_FILE, or Lambda's own
+ * bundle (which has the RDS CAs) when present. It is read once, when the database is first set up.
+ */
+export function databaseConnection(rawUrl: string, options: { caFile?: string } = {}): DatabaseConnection {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new SettingsError([], [{ key: 'DATABASE_URL', problem: 'is not a URL; expected postgres://user:password@host:5432/database' }]);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new SettingsError([], [{ key: 'DATABASE_URL', problem: `uses ${url.protocol}// but the bridge needs PostgreSQL: postgres://user:password@host:5432/database` }]);
+  }
+  if (!url.hostname && !url.searchParams.get('host')) {
+    throw new SettingsError([], [{ key: 'DATABASE_URL', problem: 'names no host; expected postgres://user:password@host:5432/database' }]);
+  }
+  const mode = url.searchParams.get('sslmode') ?? (LOOPBACK.has(url.hostname) || !url.hostname ? 'disable' : 'verify-full');
+  url.searchParams.delete('sslmode');
+  const clean = url.toString();
+  switch (mode) {
+    case 'disable':
+    case 'allow':
+      return { url: clean, ssl: false, tls: 'off' };
+    case 'prefer':
+    case 'require':
+      return { url: clean, ssl: { rejectUnauthorized: false }, tls: 'encrypt-only' };
+    case 'verify-ca':
+      return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), checkServerIdentity: () => undefined }, tls: 'verify-full' };
+    case 'verify-full':
+      return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), servername: url.hostname }, tls: 'verify-full' };
+    default:
+      throw new SettingsError([], [{ key: 'DATABASE_URL', problem: `sslmode=${mode} is not one of disable, require, verify-ca, verify-full` }]);
+  }
+}
+
+function trustedCas(caFile: string | undefined): string[] {
+  const file = caFile ?? (existsSync(LAMBDA_CA_FILE) ? LAMBDA_CA_FILE : undefined);
+  if (!file) return [...rootCertificates];
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    throw new SettingsError([], [{ key: 'DATABASE_CA_FILE', problem: `cannot read ${file}` }]);
+  }
+}
