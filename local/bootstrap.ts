@@ -12,12 +12,12 @@ export interface LocalEnvironment {
   stop(): Promise<void>;
 }
 
-/** Where the embedded database keeps its files between runs (git-ignored). */
 /** Reads `.env` into process.env when present (existing variables win). */
 export function loadDotEnv(): void {
   if (existsSync('.env')) process.loadEnvFile('.env');
 }
 
+/** Where the embedded database keeps its files between runs (git-ignored). */
 export const LOCAL_DATA_DIR = path.join(process.cwd(), '.data', 'pglite');
 
 /**
@@ -25,7 +25,7 @@ export const LOCAL_DATA_DIR = path.join(process.cwd(), '.data', 'pglite');
  * DATABASE_URL is given, applies migrations, and builds the same Runtime Lambda uses.
  */
 export async function prepareLocalEnvironment(
-  options: { env?: NodeJS.ProcessEnv; dataDir?: string | null; logSink?: (line: string) => void } = {},
+  options: { env?: NodeJS.ProcessEnv; dataDir?: string | null; logSink?: (line: string) => void; migrate?: boolean } = {},
 ): Promise<LocalEnvironment> {
   const env = options.env ?? process.env;
   let embedded: EmbeddedDatabase | undefined;
@@ -39,7 +39,7 @@ export async function prepareLocalEnvironment(
   // database takes one connection, on which the driver pipelines queries.
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
   const runtime = new Runtime({ env, logSink: options.logSink, ssmClient: env.SSM_PREFIX ? () => new SSMClient({}) : undefined });
-  const applied = await migrate(await runtime.databaseOnly(), await readMigrations());
+  const applied = options.migrate === false ? [] : await migrate(await runtime.databaseOnly(), await readMigrations());
   return {
     runtime,
     embedded,

@@ -1,6 +1,6 @@
 import { migrate, type Migration } from '../db/migrate';
 import type { Runtime } from '../runtime';
-import { runDoctor } from './doctor';
+import { runDoctor, type Check } from './doctor';
 import { manageWebhook, type WebhookReport } from './webhook';
 
 /** What the admin function (and `npm run admin`) can be asked to do. */
@@ -21,6 +21,8 @@ export interface AdminResult {
   lines: string[];
   webhook?: WebhookReport;
   applied?: string[];
+  /** The doctor's checks (doctor and setup). */
+  checks?: Check[];
 }
 
 /** Raised for a request the admin function does not understand. */
@@ -48,7 +50,7 @@ export async function runAdminAction(runtime: Runtime, request: AdminRequest, mi
       return migrateAction(runtime, migrations);
     case 'doctor': {
       const report = await doctor(runtime, migrations);
-      return { action, ok: report.ok, lines: report.lines };
+      return { action, ok: report.ok, lines: report.lines, checks: report.checks };
     }
     case 'set':
     case 'info':
@@ -65,6 +67,7 @@ export async function runAdminAction(runtime: Runtime, request: AdminRequest, mi
         lines: [...migrated.lines, ...(webhook?.lines ?? []), '', 'doctor:', ...report.lines],
         applied: migrated.applied,
         webhook: webhook?.webhook,
+        checks: report.checks,
       };
     }
   }

@@ -1,0 +1,38 @@
+import { ADMIN_ACTIONS, AdminRequestError, parseAdminRequest, runAdminAction, type AdminResult } from '../lib/admin/actions';
+import { readMigrations } from '../lib/db/migrate';
+import { LOCAL_DATA_DIR, loadDotEnv, prepareLocalEnvironment } from '../local/bootstrap';
+
+/**
+ * `npm run admin -- <action> [--json] [--drop-pending-updates]`, and its short forms
+ * `npm run doctor`, `npm run migrate`, `npm run register-webhook`: the admin function's actions
+ * run from this machine with the local settings (.env, env vars, SSM when SSM_PREFIX is set).
+ * Exits 1 when the action fails (a ✗ in the doctor's report), 2 on a usage error.
+ */
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const action = args.find((a) => !a.startsWith('--')) ?? 'doctor';
+
+loadDotEnv();
+let exitCode = 0;
+try {
+  const request = parseAdminRequest({ action, dropPendingUpdates: args.includes('--drop-pending-updates') });
+  const local = await prepareLocalEnvironment({ migrate: false, logSink: () => {} });
+  try {
+    const where = local.embedded ? `embedded database in ${LOCAL_DATA_DIR} (the one \`npm start\` uses; the sandbox keeps its own in .data/sandbox)` : 'DATABASE_URL';
+    const result: AdminResult = await runAdminAction(local.runtime, request, await readMigrations());
+    if (json) process.stdout.write(`${JSON.stringify({ ...result, database: local.embedded ? 'embedded' : 'DATABASE_URL' }, null, 2)}\n`);
+    else process.stdout.write(`database: ${where}\n${result.lines.join('\n')}\n`);
+    exitCode = result.ok ? 0 : 1;
+  } finally {
+    await local.stop();
+  }
+} catch (error) {
+  if (error instanceof AdminRequestError) {
+    process.stderr.write(`${error.message}\nusage: npm run admin -- <${ADMIN_ACTIONS.join('|')}> [--json] [--drop-pending-updates]\n`);
+    exitCode = 2;
+  } else {
+    process.stderr.write(`${action} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    exitCode = 1;
+  }
+}
+process.exit(exitCode);

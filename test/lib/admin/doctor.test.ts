@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDoctor, type DoctorReport } from '../../../lib/admin/doctor';
+import { migrate, readMigrations } from '../../../lib/db/migrate';
+import { Runtime } from '../../../lib/runtime';
+import { SECRETS, upstreamEnv } from '../../support/bridge';
+import { databaseEngines, type TestDatabase } from '../../support/databases';
+import { startFakeTelegram, type FakeTelegram } from '../../support/fake-telegram';
+import { startFakeWebim, type FakeWebim } from '../../support/fake-webim';
+
+const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const check = (report: DoctorReport, name: string) => report.checks.filter((c) => c.name === name);
+
+describe('doctor', () => {
+  const [engine] = databaseEngines();
+  let database: TestDatabase;
+  let telegram: FakeTelegram;
+  let webim: FakeWebim;
+
+  const doctor = async (env: Record<string, string> = {}, options: { migrated?: boolean } = {}) => {
+    const runtime = new Runtime({
+      env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, ...env },
+      logSink: () => {},
+    });
+    const migrations = await readMigrations();
+    try {
+      if (options.migrated !== false) await migrate(await runtime.databaseOnly(), migrations).catch(() => {});
+      return await runDoctor({ settings: async () => (await runtime.context()).settings, database: () => runtime.databaseOnly(), migrations, now: () => 1_795_340_000_000 });
+    } finally {
+      await runtime.close(); // the embedded database takes one connection at a time
+    }
+  };
+
+  beforeAll(async () => {
+    database = await engine!.create();
+    telegram = await startFakeTelegram({ token: SECRETS.botToken });
+    webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+  });
+  afterAll(async () => {
+    await telegram.close();
+    await webim.close();
+    await database.drop();
+  });
+
+  it('all good: every line ✓, with the bot name and the callback URL to give Webim', async () => {
+    Object.assign(telegram.webhook, { url: `${API}/telegram-webhook`, allowed_updates: ['message', 'edited_message', 'my_chat_member'], pending_update_count: 0 });
+    const report = await doctor();
+    expect(report.ok).toBe(true);
+    expect(report.lines.filter((l) => /^[✗!]/.test(l))).toEqual([]);
+    const text = report.lines.join('\n');
+    expect(text).toContain('@acme_support_bot');
+    expect(text).toContain(`configure in Webim: ${API}/webim-callback`);
+    for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+  });
+
+  it('a webhook registered elsewhere → ✗ with the command that fixes it', async () => {
+    telegram.webhook.url = 'https://old.example.com/hook';
+    const report = await doctor();
+    expect(report.ok).toBe(false);
+    expect(check(report, 'webhook')[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining(`expected ${API}/telegram-webhook`), hint: expect.stringContaining('"action":"set"') });
+    telegram.webhook.url = `${API}/telegram-webhook`;
+  });
+
+  it('pending updates with a recent delivery error → ✗ naming the error, its age and the likely cause', async () => {
+    telegram.script('getWebhookInfo', {
+      status: 200,
+      body: { ok: true, result: { url: `${API}/telegram-webhook`, has_custom_certificate: false, pending_update_count: 12, allowed_updates: ['message', 'edited_message', 'my_chat_member'], last_error_date: 1_795_339_880, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
+    });
+    const report = await doctor();
+    expect(report.ok).toBe(false);
+    expect(check(report, 'delivery')[0]).toMatchObject({ status: 'fail', detail: '12 update(s) waiting; last error 2 min ago: Wrong response from the webhook: 401 Unauthorized', hint: expect.stringContaining('webhook secret differs') });
+  });
+
+  it('an invalid bot token → ✗ pointing at BotFather', async () => {
+    const report = await doctor({ TELEGRAM_BOT_TOKEN: '7012345678:AAHk3-this_token_is_revoked_000' });
+    expect(report.ok).toBe(false);
+    expect(check(report, 'bot')[0]).toMatchObject({ status: 'fail', hint: expect.stringContaining('BotFather') });
+    expect(report.lines.join('\n')).not.toContain('this_token_is_revoked');
+  });
+
+  it('an unreachable database → ✗ with what to check', async () => {
+    const report = await doctor({ DATABASE_URL: `postgres://u:p@127.0.0.1:${await closedPort()}/x` }, { migrated: false });
+    expect(report.ok).toBe(false);
+    expect(check(report, 'database')[0]).toMatchObject({ status: 'fail', detail: 'unreachable: ECONNREFUSED', hint: expect.stringContaining('security group') });
+  });
+
+  it('a missing setting → ✗ naming it, never a value; a secret in rotation → !', async () => {
+    const report = await doctor({ WEBIM_ACCESS_TOKEN: '', TELEGRAM_WEBHOOK_SECRET_PREVIOUS: 'old-secret-value_1' });
+    expect(report.ok).toBe(false);
+    expect(check(report, 'settings')[0]).toMatchObject({ status: 'fail', detail: 'missing WEBIM_ACCESS_TOKEN' });
+    const rotating = await doctor({ TELEGRAM_WEBHOOK_SECRET_PREVIOUS: 'old-secret-value_1' });
+    expect(check(rotating, 'rotation')[0]).toMatchObject({ status: 'warn', detail: expect.stringContaining('TELEGRAM_WEBHOOK_SECRET_PREVIOUS') });
+    expect(rotating.lines.join('\n')).not.toContain('old-secret-value_1');
+  });
+
+  it('npm run doctor exits non-zero on a ✗ and prints JSON with --json', { timeout: 90_000 }, () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', 'doctor', '--json'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: database.url, TELEGRAM_API_BASE: telegram.url },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    const body = JSON.parse(run.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
+    expect(body.ok).toBe(false);
+    expect(body.checks.find((c) => c.name === 'settings')?.status).toBe('fail');
+  });
+});
