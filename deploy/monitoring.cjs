@@ -7,20 +7,22 @@ const NAMESPACE = 'TelegramWebimBridge';
 const fromParams = (options, name) =>
   [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
 
+/** Alarm thresholds (per 5 minutes) and the e-mail for the SNS topic; override with --param="name=value". */
+const DEFAULTS = {
+  alarmEmail: '',
+  undeliveredThreshold: 1,
+  configurationErrorThreshold: 1,
+  http5xxThreshold: 10,
+  functionErrorThreshold: 1,
+  throttleThreshold: 1,
+};
+
 const HTTP_FUNCTIONS = ['TelegramWebhook', 'WebimCallback'];
 const ALL_FUNCTIONS = [...HTTP_FUNCTIONS, 'Admin', 'Migrate', 'Housekeeping'];
 
 module.exports = async ({ options, resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
-  const param = async (name) => {
-    const given = fromParams(options, name);
-    if (given !== undefined) return given;
-    try {
-      return await resolveVariable(`param:${name}`);
-    } catch {
-      return undefined; // an empty default (alarmEmail) resolves to nothing
-    }
-  };
+  const param = async (name) => fromParams(options, name) ?? DEFAULTS[name];
   const threshold = async (name) => {
     const value = Number(await param(name));
     if (!Number.isFinite(value) || value < 1) throw new Error(`--param="${name}=…" must be a number ≥ 1`);

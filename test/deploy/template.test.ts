@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const { split } = require('../../deploy/budget.cjs') as { split: (budget: number) => { webhook: number; callback: number } };
+
+type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+
+/**
+ * `serverless package` run for real, offline and without AWS credentials (as CI and a first-time
+ * user run it), and the CloudFormation template it writes checked for what a safe stage needs.
+ */
+describe('packaged template (serverless package, offline)', () => {
+  let dir: string;
+  let template: Template;
+  const byType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'bridge-package-'));
+    const env = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), 'home-')) };
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[key];
+    execFileSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--stage', 'ci', '--package', dir], { env, stdio: 'pipe', timeout: 170_000 });
+    template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, 180_000);
+
+  it('runs every function on Node.js 24', () => {
+    const functions = byType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
+    for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
+  });
+
+  it('caps every function with reserved concurrency within the database connection budget', () => {
+    const reserved = byType('AWS::Lambda::Function').map(([, f]) => f.Properties.ReservedConcurrentExecutions as number);
+    expect(reserved.every((n) => Number.isInteger(n) && n >= 1)).toBe(true);
+    expect(reserved.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+    expect(template.Resources.TelegramWebhookLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(split(40).webhook);
+    const env = (template.Resources.AdminLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.WEBHOOK_RESERVED_CONCURRENCY).toBe(String(split(40).webhook)); // setWebhook's max_connections is capped to it
+  });
+
+  it('outputs the webhook and callback URLs, with no secret in them', () => {
+    for (const name of ['TelegramWebhookUrl', 'WebimCallbackUrl']) {
+      const value = JSON.stringify(template.Outputs[name]?.Value);
+      expect(value).toContain('execute-api');
+      expect(value).not.toMatch(/secret|token/i);
+    }
+    expect(JSON.stringify(template.Outputs.TelegramWebhookUrl?.Value)).toContain('/telegram-webhook');
+    expect(JSON.stringify(template.Outputs.WebimCallbackUrl?.Value)).toContain('/webim-callback');
+  });
+
+  it('alarms on undelivered messages, configuration errors, HTTP 5xx, function errors and throttles, to an SNS topic', () => {
+    const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const metrics = alarms.map((a) => `${a.Namespace as string}/${a.MetricName as string}`);
+    expect(metrics).toEqual(expect.arrayContaining(['TelegramWebimBridge/Failed', 'TelegramWebimBridge/ConfigurationErrors', 'AWS/ApiGateway/5xx', 'AWS/Lambda/Errors', 'AWS/Lambda/Throttles']));
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(5);
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(byType('AWS::SNS::Topic')).toHaveLength(1);
+    expect(template.Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
+    expect(byType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('purges delivery records on an hourly schedule', () => {
+    const [rule] = byType('AWS::Events::Rule');
+    expect(rule?.[1].Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(JSON.stringify(rule?.[1].Properties.Targets)).toContain('HousekeepingLambdaFunction');
+  });
+
+  it('throttles the HTTP API stage and writes access logs', () => {
+    const stage = template.Resources.HttpApiStage?.Properties as { DefaultRouteSettings: Record<string, number>; AccessLogSettings?: unknown };
+    expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+    expect(stage.AccessLogSettings).toBeDefined();
+  });
+
+  it('keeps IAM least-privilege: no wildcard actions, SSM limited to the stage prefix', () => {
+    const role = template.Resources.IamRoleLambdaExecution?.Properties as { Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] };
+    const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+    for (const s of statements) for (const a of [s.Action].flat()) expect(a === '*' || a.endsWith(':*')).toBe(false);
+    const ssm = statements.find((s) => [s.Action].flat().includes('ssm:GetParametersByPath'));
+    expect(ssm).toBeDefined();
+    for (const arn of ssm!.Resource as string[]) expect(arn).toMatch(/:parameter\/telegram-webim-bridge\/ci(\/\*)?$/);
+  });
+
+  it('keeps each function package under 250 KB zipped, with the migrations where they are run', () => {
+    const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
+    expect(zips).toHaveLength(5);
+    for (const zip of zips) expect(statSync(path.join(dir, zip)).size).toBeLessThan(250 * 1024);
+    const listing = (zip: string) => execFileSync('python3', ['-m', 'zipfile', '-l', path.join(dir, zip)], { encoding: 'utf8' });
+    expect(listing('admin.zip')).toContain('migrations/001_initial.sql');
+    expect(listing('migrate.zip')).toContain('migrations/002_claim_scope_and_chat_order.sql');
+  });
+});
