@@ -2,6 +2,7 @@ import { header, HttpError, readJsonBody } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/http/handler';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayTelegramUpdate } from '../lib/relay/telegram-update';
+import { UpstreamTimer } from '../lib/metrics';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 import { parseUpdate } from '../lib/telegram/update';
 
@@ -20,7 +21,9 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     note.update_id = update.update_id;
 
     const ctx = await runtime.context();
-    const outcome = await relayTelegramUpdate({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline }, update);
+    const upstream = new UpstreamTimer();
+    const outcome = await relayTelegramUpdate({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline, upstream }, update);
+    runtime.recordDelivery('telegram_to_webim', outcome, upstream);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     return outcomeResult(outcome, { ok: true });
   });

@@ -2,6 +2,7 @@ import { header, HttpError, readJsonBody, type HttpEvent } from '../lib/http/api
 import { httpHandler, outcomeResult } from '../lib/http/handler';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
+import { UpstreamTimer } from '../lib/metrics';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 import { webimCallbackSchema } from '../lib/webim/wire';
 
@@ -37,7 +38,9 @@ export function createWebimCallbackHandler(runtime: Runtime) {
     note.webim_message_id = callback.message?.id;
 
     const ctx = await runtime.context();
-    const outcome = await relayWebimCallback({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline }, callback);
+    const upstream = new UpstreamTimer();
+    const outcome = await relayWebimCallback({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline, upstream }, callback);
+    runtime.recordDelivery('webim_to_telegram', outcome, upstream);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     return outcomeResult(outcome, { result: 'ok' });
   }, { result: 'ok' });

@@ -3,6 +3,8 @@ import { databaseConnection } from './db/connection-options';
 import { Database } from './db/database';
 import { readSettingsTable } from './db/settings-table';
 import { createLogger, type Logger, type LogLevel } from './log';
+import { countsOf, emfRecord, type Direction, type UpstreamTimer } from './metrics';
+import type { RelayOutcome } from './relay/outcome';
 import { SettingsLoader } from './settings/loader';
 import { SECRET_SETTINGS, SettingsError, type Settings } from './settings/schema';
 import type { RawSettings } from './settings/sources';
@@ -81,6 +83,12 @@ export class Runtime {
     const base = await this.loader.base();
     this.rememberSecrets(base);
     return this.database(base);
+  }
+
+  /** Writes one delivery-metrics record (CloudWatch EMF) for a relayed request, beside the log lines. */
+  recordDelivery(direction: Direction, outcome: RelayOutcome, upstream: UpstreamTimer): void {
+    const record = emfRecord({ stage: this.options.env.STAGE ?? 'local', direction, counts: countsOf(outcome), upstreamMs: upstream.milliseconds });
+    (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
   }
 
   /** Forgets cached settings so the next use reads them again (after an admin changed them). */

@@ -84,7 +84,7 @@ export function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOu
       return retryLater(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, failure.reason);
     case 'configuration':
       log.error('configuration_error', { ...fields, error: failure.cause });
-      return retryLater(CONFIGURATION_RETRY_AFTER_SECONDS, failure.reason);
+      return retryLater(CONFIGURATION_RETRY_AFTER_SECONDS, failure.reason, 'configuration');
     case 'blocked':
       log.error('message_not_delivered', fields);
       return done('blocked');

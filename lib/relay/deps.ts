@@ -1,5 +1,6 @@
 import type { Deadline } from '../delivery/deadline';
 import type { Logger } from '../log';
+import type { UpstreamTimer } from '../metrics';
 import type { AppContext } from '../runtime';
 import type { RetryPolicy } from '../telegram/retry';
 
@@ -11,4 +12,6 @@ export interface RelayDeps extends AppContext {
   log: Logger;
   deadline: Deadline;
   telegramRetry?: RetryPolicy;
+  /** Adds up the time spent on Telegram and Webim calls (for the latency metric). */
+  upstream?: UpstreamTimer;
 }

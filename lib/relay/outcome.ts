@@ -2,7 +2,7 @@
 export type RelayOutcome =
   | { status: 'done'; result: RelayResult }
   /** A retry by the sender can help: answer 503 with Retry-After. */
-  | { status: 'retry'; retryAfterSeconds: number; reason: string };
+  | { status: 'retry'; retryAfterSeconds: number; reason: string; kind?: 'transient' | 'configuration' };
 
 export type RelayResult =
   | 'relayed'
@@ -17,8 +17,9 @@ export type RelayResult =
 export const done = (result: RelayResult): RelayOutcome => ({ status: 'done', result });
 
 /** A retry outcome; Retry-After is always a whole number of seconds, at least 1. */
-export const retryLater = (retryAfterSeconds: number, reason: string): RelayOutcome => ({
+export const retryLater = (retryAfterSeconds: number, reason: string, kind: 'transient' | 'configuration' = 'transient'): RelayOutcome => ({
   status: 'retry',
+  kind,
   retryAfterSeconds: Number.isFinite(retryAfterSeconds) ? Math.min(86_400, Math.max(1, Math.ceil(retryAfterSeconds))) : 5,
   reason,
 });

@@ -29,7 +29,8 @@ export async function sendTextToUser(deps: RelayDeps, chatId: number, text: stri
     }
     const part = parts[sent] as string;
     try {
-      await withTelegramRetries((ms) => deps.telegram.sendMessage(chatId, part, ms), timeoutMs, deps.deadline, policy);
+      const send = (ms: number) => deps.telegram.sendMessage(chatId, part, ms);
+      await withTelegramRetries((ms) => (deps.upstream ? deps.upstream.time(() => send(ms)) : send(ms)), timeoutMs, deps.deadline, policy);
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
         await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));

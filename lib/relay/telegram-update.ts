@@ -65,11 +65,13 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.edited ? update.update_id : undefined);
       const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
       if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
-      try {
-        await deps.webim.sendVisitorMessage(
+      const post = () =>
+        deps.webim.sendVisitorMessage(
           { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, messageId: webimMessageId, text: intent.text },
           budget,
         );
+      try {
+        await (deps.upstream ? deps.upstream.time(post) : post());
       } catch (error) {
         throw webimDeliveryFailure(error);
       }

@@ -25,7 +25,7 @@ describe('packaged template (serverless package, offline)', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'bridge-package-'));
-    const env = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), 'home-')) };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), 'home-')) };
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[key];
     execFileSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--stage', 'ci', '--package', dir], { env, stdio: 'pipe', timeout: 170_000 });
     template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
