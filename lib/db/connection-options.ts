@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { SettingsError } from '../settings/schema';
 
@@ -53,7 +54,8 @@ export function databaseConnection(rawUrl: string, options: { caFile?: string } 
     case 'verify-ca':
       return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), checkServerIdentity: () => undefined }, tls: 'verify-full' };
     case 'verify-full':
-      return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), servername: url.hostname }, tls: 'verify-full' };
+      // SNI takes host names only; an IP address is still checked against the certificate.
+      return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), ...(isIP(url.hostname) ? {} : { servername: url.hostname }) }, tls: 'verify-full' };
     default:
       throw new SettingsError([], [{ key: 'DATABASE_URL', problem: `sslmode=${mode} is not one of disable, require, verify-ca, verify-full` }]);
   }
