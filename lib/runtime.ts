@@ -85,9 +85,14 @@ export class Runtime {
     return this.database(base);
   }
 
-  /** Writes one delivery-metrics record (CloudWatch EMF) for a relayed request, beside the log lines. */
+  /**
+   * Writes one delivery-metrics record (CloudWatch EMF) for a relayed request, beside the log
+   * lines. Only a deployed stage (STAGE, set by serverless.yml) writes them: locally they are noise.
+   */
   recordDelivery(direction: Direction, outcome: RelayOutcome, upstream: UpstreamTimer): void {
-    const record = emfRecord({ stage: this.options.env.STAGE ?? 'local', direction, counts: countsOf(outcome), upstreamMs: upstream.milliseconds });
+    const stage = this.options.env.STAGE;
+    if (!stage) return;
+    const record = emfRecord({ stage, direction, counts: countsOf(outcome), upstreamMs: upstream.milliseconds });
     (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
   }
 

@@ -5,6 +5,7 @@ import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../functions/webim-callback';
 import { jsonResult, type HttpEvent, type HttpResult } from '../lib/http/api-gateway';
 import type { Runtime } from '../lib/runtime';
+import { SettingsError } from '../lib/settings/schema';
 import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
 
 type RouteHandler = (event: HttpEvent, context?: Context) => Promise<HttpResult>;
@@ -15,6 +16,23 @@ interface Route {
   routeKey: string;
   handler: RouteHandler;
   params?: string[];
+}
+
+/**
+ * `GET /health`: 200 only when the bridge can relay — settings complete and valid, database
+ * reachable — else 503 naming what is missing (setting names, never values).
+ */
+export async function readiness(runtime: Runtime): Promise<HttpResult> {
+  try {
+    const ctx = await runtime.context();
+    await ctx.db.query((sql) => sql`SELECT 1`, { timeoutMs: 3000 });
+    return jsonResult(200, { status: 'ok' });
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      return jsonResult(503, { status: 'not_configured', missing: error.missing, invalid: error.invalid.map((i) => i.key) });
+    }
+    return jsonResult(503, { status: 'database_unreachable', reason: (error as { code?: string }).code ?? 'unknown' });
+  }
 }
 
 /** Percent-decodes a path parameter as API Gateway does, keeping it raw when it is not valid encoding. */
@@ -63,7 +81,7 @@ export async function startLocalServer(
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (options.extra && (await options.extra(req, res, path))) return;
-      if (req.method === 'GET' && path === '/health') return writeHttpResult(res, jsonResult(200, { status: 'ok' }));
+      if (req.method === 'GET' && path === '/health') return writeHttpResult(res, await readiness(runtime));
       const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
       // API Gateway answers an unknown route or method the same way.
       if (!route) return writeHttpResult(res, jsonResult(404, { message: 'Not Found' }));

@@ -1,5 +1,6 @@
-import { SettingsError } from '../lib/settings/schema';
+import { readiness } from './server';
 import { loadDotEnv, prepareLocalEnvironment } from './bootstrap';
+import { explainStartupError, portFrom } from './startup-errors';
 import { startSandbox, wantsSandbox } from './sandbox/sandbox';
 import { startLocalServer } from './server';
 
@@ -12,12 +13,13 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 async function main() {
   const started = performance.now();
   loadDotEnv();
-  const port = Number(process.env.PORT ?? 3000);
+  const port = portFrom(process.env.PORT);
 
   if (wantsSandbox(process.env)) {
     const sandbox = await startSandbox({ port, dataDir: process.env.DATABASE_URL ? undefined : '.data/sandbox', quiet: process.env.SANDBOX_QUIET === '1' });
     say(`\nNo Telegram/Webim settings found, so this is the SANDBOX: simulated Telegram and Webim on loopback.`);
     say(`sandbox ready in ${Math.round(performance.now() - started)} ms — open ${sandbox.pageUrl}`);
+    say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see README "One full cycle")`);
     say(`(to run the real bridge, put the settings of .env.example in .env and restart)\n`);
     onShutdown(() => sandbox.stop());
     return;
@@ -27,16 +29,17 @@ async function main() {
   const dbReady = performance.now();
   const server = await startLocalServer(local.runtime, { port });
   say(`database: ${local.embedded ? 'embedded PGlite (.data/pglite)' : 'DATABASE_URL'}; migrations applied now: ${local.applied.join(', ') || 'none'}`);
-  try {
-    await local.runtime.context();
-  } catch (error) {
-    if (!(error instanceof SettingsError)) throw error;
-    say(`\n⚠ The bridge is not fully configured: ${error.message}`);
-    say('  Put them in .env (see .env.example) or the environment, then restart. Until then both routes answer 500.\n');
+  const health = await readiness(local.runtime);
+  if (health.statusCode === 200) {
+    say(`bridge ready in ${Math.round(performance.now() - started)} ms (database ${Math.round(dbReady - started)} ms) on ${server.url}`);
+  } else {
+    const body = JSON.parse(String(health.body)) as { status: string; missing?: string[]; invalid?: string[] };
+    say(`\n⚠ bridge NOT ready (${body.status}) on ${server.url}: ${[...(body.missing ?? []).map((k) => `missing ${k}`), ...(body.invalid ?? []).map((k) => `invalid ${k}`)].join(', ')}`);
+    say('  Put the settings in .env (see .env.example) or the environment, then restart. Until then both routes answer 503 and GET /health says what is missing.\n');
   }
-  say(`bridge ready in ${Math.round(performance.now() - started)} ms (database ${Math.round(dbReady - started)} ms) on ${server.url}`);
   say(`  POST ${server.url}/telegram-webhook`);
   say(`  POST ${server.url}/webim-callback`);
+  say(`  GET  ${server.url}/health`);
   onShutdown(async () => {
     await server.close();
     await local.stop();
@@ -49,7 +52,7 @@ function onShutdown(stop: () => Promise<void>) {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((error) => {
-  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+main().catch((error: unknown) => {
+  process.stderr.write(`failed to start: ${explainStartupError(error, process.env)}\n`);
   process.exit(1);
 });

@@ -45,6 +45,11 @@ export class SandboxEventBus {
     });
   }
 
+  /** The current state: users and their chats, the desk's visitors, the fault switches. */
+  state(): unknown {
+    return this.snapshot();
+  }
+
   recent(): SandboxEvent[] {
     return [...this.events];
   }

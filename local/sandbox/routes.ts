@@ -46,6 +46,10 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
       res.end(await readFile(path.join(PUBLIC_DIR, asset[0])));
       return true;
     }
+    if (req.method === 'GET' && pathname === '/sandbox/api/state') {
+      send(res, 200, bus.state());
+      return true;
+    }
     if (req.method === 'GET' && pathname === '/sandbox/events') {
       bus.subscribe(res);
       return true;

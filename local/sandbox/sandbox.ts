@@ -65,6 +65,7 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     logSink: (line) => {
       if (!options.quiet) process.stdout.write(`${line}\n`);
       const { time: _t, level, event, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      if (event === undefined) return; // a metrics record, not an event
       bus.emit('bridge', String(event), { level, ...fields });
     },
   });

@@ -54,7 +54,9 @@ describe('local server (npm start)', () => {
     expect((await post('/telegram-webhook', '{}', {})).status).toBe(401);
     expect((await post('/nope', '{}', {})).status).toBe(404);
     expect((await fetch(`${server.url}/telegram-webhook`)).status).toBe(404);
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
   });
 
   it('answers a malformed percent-encoded path secret with 401, not 500', async () => {
@@ -76,5 +78,24 @@ describe('local server (npm start)', () => {
     expect(await send(Buffer.from('{}'))).toBe(401);
     expect(await send(Buffer.from('{}'))).toBe(401);
     agent.destroy();
+  });
+
+  it('health is 503 naming the missing settings when the bridge cannot relay', async () => {
+    const bare = await prepareLocalEnvironment({ dataDir: null, env: { TELEGRAM_BOT_TOKEN: 'not-a-token' }, logSink: () => {} });
+    const other = await startLocalServer(bare.runtime, { port: 0 });
+    try {
+      const res = await fetch(`${other.url}/health`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        status: 'not_configured',
+        missing: ['TELEGRAM_WEBHOOK_SECRET', 'WEBIM_API_URL', 'WEBIM_ACCESS_TOKEN', 'WEBIM_CALLBACK_SECRET'],
+        invalid: ['TELEGRAM_BOT_TOKEN'],
+      });
+      const update = await fetch(`${other.url}/telegram-webhook`, { method: 'POST', body: '{}', headers: { 'x-telegram-bot-api-secret-token': 'x' } });
+      expect(update.status).toBe(503);
+    } finally {
+      await other.close();
+      await bare.stop();
+    }
   });
 });
