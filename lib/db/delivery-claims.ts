@@ -32,7 +32,9 @@ export class HeldClaim {
     this.partsDone = partsDone;
     const { source, scope, key } = this.id;
     await this.db.query(
-      (sql) => sql`UPDATE delivery_claims SET parts_done = ${partsDone} WHERE source = ${source} AND scope = ${scope} AND key = ${key}`,
+      (sql) => sql`
+        UPDATE delivery_claims SET parts_done = ${partsDone} WHERE source = ${source} AND scope = ${scope} AND key = ${key}
+        RETURNING ${asyncCommit(sql)}`,
     );
   }
 
@@ -53,7 +55,8 @@ export class HeldClaim {
     await this.db.query(
       (sql) => sql`
         UPDATE delivery_claims SET state = 'released', parts_done = ${this.partsDone}
-        WHERE source = ${source} AND scope = ${scope} AND key = ${key} AND state = 'processing'`,
+        WHERE source = ${source} AND scope = ${scope} AND key = ${key} AND state = 'processing'
+        RETURNING ${asyncCommit(sql)}`,
     );
   }
 
@@ -79,11 +82,19 @@ export class HeldClaim {
 
 type Sql = Database['sql'];
 
+/**
+ * Makes the statement's own transaction commit asynchronously (`synchronous_commit = off` for
+ * this transaction only; PostgreSQL applies the value in force at commit). Placed in a RETURNING
+ * list so it runs exactly when the statement writes. Why losing such a commit in a database crash
+ * can never cause a duplicate the sender would not also cause: see README "Performance".
+ */
+const asyncCommit = (sql: Sql) => sql.unsafe(`set_config('synchronous_commit', 'off', true)`);
+
 const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number) => sql`
   WITH finished AS (
     UPDATE delivery_claims SET state = 'done', completed_at = now(), parts_done = ${partsDone}
     WHERE source = ${source} AND scope = ${scope} AND key = ${key}
-    RETURNING 1
+    RETURNING ${asyncCommit(sql)}
   )
   UPDATE chat_mapping SET outbound_message_id = NULL, outbound_since = NULL
   WHERE ${source === 'webim_message'} AND visitor_id = ${scope} AND outbound_message_id = ${key}`;
@@ -133,8 +144,8 @@ export async function claimUpdate(db: Database, updateId: string, leaseSeconds: 
   const rows = await db.query(
     (sql) => sql<{ outcome: string; parts_done: number }[]>`
       WITH ${takenCte(sql, updateId, leaseSeconds)}
-      SELECT 'claimed' AS outcome, parts_done FROM taken
-      UNION ALL ${stateOf(sql, updateId, 0)}`,
+      SELECT 'claimed' AS outcome, parts_done, ${asyncCommit(sql)} AS commit_mode FROM taken
+      UNION ALL ${stateOf(sql, updateId, 1)}`,
   );
   const row = rows[0];
   if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
@@ -157,20 +168,35 @@ export async function claimUpdateForChat(
     (sql) => sql<{ outcome: string; parts_done: number; visitor_id: string | null; created: boolean | null }[]>`
       WITH ${takenCte(sql, updateId, leaseSeconds)},
       mapped AS (
+        -- Writes the mapping only when it is new or the user had blocked the bot: an unchanged
+        -- row is read, not rewritten, on every message.
         INSERT INTO chat_mapping (chat_id) SELECT ${chatId} WHERE EXISTS (SELECT 1 FROM taken)
         ON CONFLICT (chat_id) DO UPDATE SET blocked = false, blocked_at = NULL, updated_at = now()
+          WHERE chat_mapping.blocked
         RETURNING visitor_id, (xmax = 0) AS created
-      )
-      SELECT 'claimed' AS outcome, t.parts_done, m.visitor_id, m.created FROM taken t LEFT JOIN mapped m ON true
-      UNION ALL ${stateOf(sql, updateId, 2)}`,
+      ),
+      known AS (
+        SELECT visitor_id, false AS created FROM chat_mapping
+        WHERE chat_id = ${chatId} AND EXISTS (SELECT 1 FROM taken) AND NOT EXISTS (SELECT 1 FROM mapped)
+      ),
+      mapping AS (SELECT * FROM mapped UNION ALL SELECT * FROM known)
+      SELECT 'claimed' AS outcome, t.parts_done, m.visitor_id, m.created,
+        -- A chat's first mapping is committed durably (its visitor id must never change);
+        -- every later claim asynchronously.
+        set_config('synchronous_commit', CASE WHEN m.created THEN 'on' ELSE 'off' END, true) AS commit_mode
+      FROM taken t LEFT JOIN mapping m ON true
+      UNION ALL ${stateOf(sql, updateId, 3)}`,
   );
   const row = rows[0];
   if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
-  if (!row.visitor_id) throw new Error('claimed update returned no chat mapping');
+  // The mapping was created by a concurrent first message after this statement's snapshot:
+  // read it now (only that race costs a second round trip).
+  const visitorId = row.visitor_id ?? (await db.query((sql) => sql<{ visitor_id: string }[]>`SELECT visitor_id FROM chat_mapping WHERE chat_id = ${chatId}`))[0]?.visitor_id;
+  if (!visitorId) throw new Error('claimed update has no chat mapping');
   return {
     status: 'claimed',
     claim: new HeldClaim(db, updateClaimId(updateId), row.parts_done),
-    mapping: { visitorId: row.visitor_id, created: row.created === true },
+    mapping: { visitorId, created: row.created === true },
   };
 }
 
