@@ -25,7 +25,7 @@ const server = await startLocalServer(runtime, {
   },
 });
 await runtime.context(); // settings + connection, as a warm container has them
-process.stdout.write(`${JSON.stringify({ benchBridgeUrl: server.url })}\n`);
+process.send?.({ benchBridgeUrl: server.url }); // the bench's control channel
 process.on('SIGTERM', () => {
   void server.close().then(() => runtime.close()).finally(() => process.exit(0));
 });

@@ -40,5 +40,5 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ benchBridgeUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`));
+server.listen(0, '127.0.0.1', () => process.send?.({ benchBridgeUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -93,14 +93,17 @@ async function startBridge(env: NodeJS.ProcessEnv, entry: 'bridge-child' | 'ceil
   // BENCH_PROFILE=1 writes a V8 CPU profile of the bridge process to bench/results/profile/.
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS, 'profile')}`] : [];
   const flags = (process.env.BENCH_NODE_FLAGS ?? LAMBDA_HEAP_FLAGS).split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, ...profile, await buildBridgeProcess(entry)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
+  // The bridge logs to stdout as on Lambda, into a file: a pipe drained by this process (which is
+  // also the load generator) would block the bridge's writes whenever the generator is busy, and
+  // measure the generator rather than the bridge. Its address comes back over the IPC channel.
+  const logFile = openSync(path.join(RESULTS, `${entry}.log`), 'a');
+  const child = spawn(process.execPath, [...flags, ...profile, await buildBridgeProcess(entry)], { env, stdio: ['ignore', logFile, 'inherit', 'ipc'] });
+  closeSync(logFile);
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
-    lines.on('line', (line) => {
-      if (line.includes('"benchBridgeUrl"')) resolve((JSON.parse(line) as { benchBridgeUrl: string }).benchBridgeUrl);
-    });
+    child.once('message', (message) => resolve((message as { benchBridgeUrl: string }).benchBridgeUrl));
   });
+  child.disconnect(); // the control channel is done; the process lives on
   return { url, child };
 }
 
