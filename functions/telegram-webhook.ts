@@ -2,7 +2,7 @@ import { header, HttpError, readJsonBody } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/http/handler';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayTelegramUpdate } from '../lib/relay/telegram-update';
-import { UpstreamTimer } from '../lib/metrics';
+import { relayDeps } from '../lib/relay/deps';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 import { parseUpdate } from '../lib/telegram/update';
 
@@ -21,9 +21,9 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     note.update_id = update.update_id;
 
     const ctx = await runtime.context();
-    const upstream = new UpstreamTimer();
-    const outcome = await relayTelegramUpdate({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline, upstream }, update);
-    runtime.recordDelivery('telegram_to_webim', outcome, upstream);
+    const deps = relayDeps(ctx, { log, deadline, direction: 'telegram_to_webim' });
+    const outcome = await relayTelegramUpdate(deps, update);
+    await runtime.recordDelivery(deps, outcome);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     return outcomeResult(outcome, { ok: true });
   });

@@ -2,7 +2,7 @@ import { header, HttpError, readJsonBody, type HttpEvent } from '../lib/http/api
 import { httpHandler, outcomeResult } from '../lib/http/handler';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
-import { UpstreamTimer } from '../lib/metrics';
+import { relayDeps } from '../lib/relay/deps';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 import { webimCallbackSchema } from '../lib/webim/wire';
 
@@ -38,9 +38,9 @@ export function createWebimCallbackHandler(runtime: Runtime) {
     note.webim_message_id = callback.message?.id;
 
     const ctx = await runtime.context();
-    const upstream = new UpstreamTimer();
-    const outcome = await relayWebimCallback({ ...ctx, db: ctx.db.withDeadline(deadline), log, deadline, upstream }, callback);
-    runtime.recordDelivery('webim_to_telegram', outcome, upstream);
+    const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram' });
+    const outcome = await relayWebimCallback(deps, callback);
+    await runtime.recordDelivery(deps, outcome);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     return outcomeResult(outcome, { result: 'ok' });
   }, { result: 'ok' });

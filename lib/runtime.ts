@@ -3,13 +3,18 @@ import { databaseConnection } from './db/connection-options';
 import { Database } from './db/database';
 import { readSettingsTable } from './db/settings-table';
 import { createLogger, type Logger, type LogLevel } from './log';
-import { countsOf, emfRecord, type Direction, type UpstreamTimer } from './metrics';
+import { flushStats } from './db/delivery-stats';
+import { countsOf, emfRecord } from './metrics';
+import type { RelayDeps } from './relay/deps';
 import type { RelayOutcome } from './relay/outcome';
 import { SettingsLoader } from './settings/loader';
 import { SECRET_SETTINGS, SettingsError, type Settings } from './settings/schema';
 import type { RawSettings } from './settings/sources';
 import { TelegramClient } from './telegram/client';
 import { WebimClient } from './webim/client';
+
+/** Outcome counts wait at most this long for a statement to ride on before being written alone. */
+const STATS_MAX_WAIT_MS = 60_000;
 
 /** The per-container state every handler shares: settings, database, upstream clients. */
 export interface AppContext {
@@ -89,10 +94,12 @@ export class Runtime {
    * Writes one delivery-metrics record (CloudWatch EMF) for a relayed request, beside the log
    * lines. Only a deployed stage (STAGE, set by serverless.yml) writes them: locally they are noise.
    */
-  recordDelivery(direction: Direction, outcome: RelayOutcome, upstream: UpstreamTimer): void {
+  async recordDelivery(deps: RelayDeps, outcome: RelayOutcome): Promise<void> {
+    // Counts that found no statement to ride on for a minute are written on their own (rare).
+    if (deps.db.statsWaitingMs > STATS_MAX_WAIT_MS) await flushStats(deps.db).catch((error: unknown) => deps.log.warn('stats_flush_failed', { error }));
     const stage = this.options.env.STAGE;
     if (!stage) return;
-    const record = emfRecord({ stage, direction, counts: countsOf(outcome), upstreamMs: upstream.milliseconds });
+    const record = emfRecord({ stage, direction: deps.direction, counts: countsOf(outcome), upstreamMs: deps.upstream?.milliseconds });
     (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
   }
 

@@ -1,10 +1,11 @@
 import { migrate, type Migration } from '../db/migrate';
 import type { Runtime } from '../runtime';
 import { runDoctor, type Check } from './doctor';
+import { statsReport, type StatsReport } from './stats';
 import { manageWebhook, type WebhookReport } from './webhook';
 
 /** What the admin function (and `npm run admin`) can be asked to do. */
-export const ADMIN_ACTIONS = ['setup', 'doctor', 'set', 'info', 'delete', 'migrate'] as const;
+export const ADMIN_ACTIONS = ['setup', 'doctor', 'stats', 'set', 'info', 'delete', 'migrate'] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 export interface AdminRequest {
@@ -23,6 +24,8 @@ export interface AdminResult {
   applied?: string[];
   /** The doctor's checks (doctor and setup). */
   checks?: Check[];
+  /** Delivery statistics (stats). */
+  stats?: Omit<StatsReport, 'lines'>;
 }
 
 /** Raised for a request the admin function does not understand. */
@@ -48,6 +51,10 @@ export async function runAdminAction(runtime: Runtime, request: AdminRequest, mi
   switch (action) {
     case 'migrate':
       return migrateAction(runtime, migrations);
+    case 'stats': {
+      const report = await statsReport(await runtime.databaseOnly());
+      return { action, ok: true, lines: report.lines, stats: { windows: report.windows, hourly: report.hourly } };
+    }
     case 'doctor': {
       const report = await doctor(runtime, migrations);
       return { action, ok: report.ok, lines: report.lines, checks: report.checks };

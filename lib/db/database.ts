@@ -26,6 +26,10 @@ interface Pool {
   readonly options: DatabaseOptions;
   /** Writes that must not be lost but could not be made when due (keyed, so each is kept once). */
   readonly deferred: Map<string, (sql: Sql) => Promise<unknown>>;
+  /** Outcome counts not yet written: they ride along with the next statement that writes. */
+  readonly stats: Map<string, number>;
+  /** When the oldest unwritten count was made (0: none). */
+  statsSince: number;
 }
 
 const connect = (options: DatabaseOptions): Sql =>
@@ -55,7 +59,7 @@ export class Database {
   private deadline?: Deadline;
 
   constructor(options: DatabaseOptions) {
-    this.pool = { sql: connect(options), options, deferred: new Map() };
+    this.pool = { sql: connect(options), options, deferred: new Map(), stats: new Map(), statsSince: 0 };
   }
 
   /** The driver; replaced after a timeout, so read it anew for each use. */
@@ -110,6 +114,40 @@ export class Database {
         return; // still unreachable: the caller's own statement will say so
       }
     }
+  }
+
+  /** Counts one relay outcome; it is written with the next statement that takes pending counts. */
+  countOutcome(direction: string, outcome: string): void {
+    const key = `${direction}|${outcome}`;
+    this.pool.stats.set(key, (this.pool.stats.get(key) ?? 0) + 1);
+    if (!this.pool.statsSince) this.pool.statsSince = Date.now();
+  }
+
+  /** Milliseconds the oldest unwritten count has waited (0: none waiting). */
+  get statsWaitingMs(): number {
+    return this.pool.statsSince ? Date.now() - this.pool.statsSince : 0;
+  }
+
+  /**
+   * Runs a statement that writes the pending counts: they are taken out first and put back if the
+   * statement fails, so a count is written exactly once (or kept for the next try).
+   */
+  async withPendingStats<T>(run: (increments: [string, string, number][]) => Promise<T>): Promise<T> {
+    const taken = [...this.pool.stats].map(([key, n]) => [...(key.split('|') as [string, string]), n] as [string, string, number]);
+    this.pool.stats.clear();
+    const since = this.pool.statsSince;
+    this.pool.statsSince = 0;
+    try {
+      return await run(taken);
+    } catch (error) {
+      for (const [d, o, n] of taken) this.countOutcomeBy(`${d}|${o}`, n);
+      if (taken.length) this.pool.statsSince = since || Date.now();
+      throw error;
+    }
+  }
+
+  private countOutcomeBy(key: string, n: number): void {
+    this.pool.stats.set(key, (this.pool.stats.get(key) ?? 0) + n);
   }
 
   /** How many deferred writes wait (health checks and tests). */

@@ -1,5 +1,6 @@
 import { sleep } from '../delivery/deadline';
 import type { Database } from './database';
+import { statsCte } from './delivery-stats';
 
 /** Recording a completion is retried briefly; each try is short so the answer is not held up. */
 const COMPLETION_ATTEMPTS = 2;
@@ -43,7 +44,7 @@ export class HeldClaim {
    * for the next operator message.
    */
   async complete(options: { timeoutMs?: number } = {}): Promise<void> {
-    await this.db.query((sql) => completeStatement(sql, this.id, this.partsDone), options);
+    await this.db.withPendingStats((stats) => this.db.query((sql) => completeStatement(sql, this.id, this.partsDone, stats), options));
   }
 
   /**
@@ -52,11 +53,14 @@ export class HeldClaim {
    */
   async release(): Promise<void> {
     const { source, scope, key } = this.id;
-    await this.db.query(
-      (sql) => sql`
+    await this.db.withPendingStats((stats) =>
+      this.db.query(
+        (sql) => sql`
+        ${statsCte(sql, stats, 'WITH ')}
         UPDATE delivery_claims SET state = 'released', parts_done = ${this.partsDone}
         WHERE source = ${source} AND scope = ${scope} AND key = ${key} AND state = 'processing'
         RETURNING ${asyncCommit(sql)}`,
+      ),
     );
   }
 
@@ -75,7 +79,7 @@ export class HeldClaim {
       }
     }
     const { id, partsDone } = this;
-    this.db.deferWrite(`${id.source}/${id.scope}/${id.key}`, (sql) => completeStatement(sql, id, partsDone));
+    this.db.deferWrite(`${id.source}/${id.scope}/${id.key}`, (sql) => completeStatement(sql, id, partsDone, []));
     return false;
   }
 }
@@ -90,12 +94,12 @@ type Sql = Database['sql'];
  */
 const asyncCommit = (sql: Sql) => sql.unsafe(`set_config('synchronous_commit', 'off', true)`);
 
-const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number) => sql`
+const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number, stats: [string, string, number][]) => sql`
   WITH finished AS (
     UPDATE delivery_claims SET state = 'done', completed_at = now(), parts_done = ${partsDone}
     WHERE source = ${source} AND scope = ${scope} AND key = ${key}
     RETURNING ${asyncCommit(sql)}
-  )
+  )${statsCte(sql, stats, ', ')}
   UPDATE chat_mapping SET outbound_message_id = NULL, outbound_since = NULL
   WHERE ${source === 'webim_message'} AND visitor_id = ${scope} AND outbound_message_id = ${key}`;
 
@@ -141,12 +145,12 @@ const updateClaimId = (updateId: string): ClaimId => ({ source: 'telegram_update
 /** Atomically claims a Telegram update that needs no chat mapping (see `takenCte`). One round trip. */
 export async function claimUpdate(db: Database, updateId: string, leaseSeconds: number): Promise<ClaimAttempt> {
   await db.flushDeferredWrites();
-  const rows = await db.query(
+  const rows = await db.withPendingStats((stats) => db.query(
     (sql) => sql<{ outcome: string; parts_done: number }[]>`
-      WITH ${takenCte(sql, updateId, leaseSeconds)}
+      WITH ${takenCte(sql, updateId, leaseSeconds)}${statsCte(sql, stats, ', ')}
       SELECT 'claimed' AS outcome, parts_done, ${asyncCommit(sql)} AS commit_mode FROM taken
       UNION ALL ${stateOf(sql, updateId, 1)}`,
-  );
+  ));
   const row = rows[0];
   if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
   return { status: 'claimed', claim: new HeldClaim(db, updateClaimId(updateId), row.parts_done) };
@@ -164,9 +168,9 @@ export async function claimUpdateForChat(
   leaseSeconds: number,
 ): Promise<ClaimAttempt<{ mapping: { visitorId: string; created: boolean } }>> {
   await db.flushDeferredWrites();
-  const rows = await db.query(
+  const rows = await db.withPendingStats((stats) => db.query(
     (sql) => sql<{ outcome: string; parts_done: number; visitor_id: string | null; created: boolean | null }[]>`
-      WITH ${takenCte(sql, updateId, leaseSeconds)},
+      WITH ${takenCte(sql, updateId, leaseSeconds)}${statsCte(sql, stats, ', ')},
       mapped AS (
         -- Writes the mapping only when it is new or the user had blocked the bot: an unchanged
         -- row is read, not rewritten, on every message.
@@ -186,7 +190,7 @@ export async function claimUpdateForChat(
         set_config('synchronous_commit', CASE WHEN m.created THEN 'on' ELSE 'off' END, true) AS commit_mode
       FROM taken t LEFT JOIN mapping m ON true
       UNION ALL ${stateOf(sql, updateId, 3)}`,
-  );
+  ));
   const row = rows[0];
   if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
   // The mapping was created by a concurrent first message after this statement's snapshot:

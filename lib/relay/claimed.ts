@@ -1,7 +1,9 @@
+import type { MessageIds } from '../alerts/admin-alerts';
 import type { ClaimAttempt, HeldClaim } from '../db/delivery-claims';
 import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, toDeliveryFailure, type DeliveryFailure } from '../delivery/failure';
 import type { Logger } from '../log';
-import { done, retryLater, type RelayOutcome, type RelayResult } from './outcome';
+import type { RelayDeps } from './deps';
+import { done, retryLater, statOutcomeOf, type RelayOutcome, type RelayResult } from './outcome';
 
 /**
  * Runs `work` at most once to completion per claimed message — the exactly-once core.
@@ -16,7 +18,9 @@ import { done, retryLater, type RelayOutcome, type RelayResult } from './outcome
  * a successful send (a completion the database refuses to take now is kept and written later).
  */
 export async function runClaimed<Extra extends object>(
+  deps: ClaimDeps,
   log: Logger,
+  ids: MessageIds,
   attemptClaim: () => Promise<ClaimAttempt<Extra>>,
   work: (claimed: { claim: HeldClaim } & Extra) => Promise<RelayResult>,
 ): Promise<RelayOutcome> {
@@ -24,21 +28,21 @@ export async function runClaimed<Extra extends object>(
   try {
     attempt = await attemptClaim();
   } catch (error) {
-    return outcomeOfFailure(toDeliveryFailure(error), log);
+    return finish(deps, await failed(deps, log, ids, toDeliveryFailure(error)));
   }
   switch (attempt.status) {
     case 'done':
       log.info('duplicate_ignored');
-      return done('duplicate');
+      return finish(deps, done('duplicate'));
     case 'in_progress':
       log.warn('duplicate_in_progress');
-      return retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'in_progress');
+      return finish(deps, retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'in_progress'));
     case 'chat_busy':
       log.info('delivery_deferred', { reason: 'earlier_message_unfinished' });
-      return retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'chat_busy');
+      return finish(deps, retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'chat_busy'));
     case 'unknown_visitor':
       log.error('message_not_delivered', { reason: 'unknown_visitor', error_class: 'permanent' });
-      return done('unknown_visitor');
+      return finish(deps, done('unknown_visitor'));
   }
 
   const { claim } = attempt;
@@ -47,22 +51,43 @@ export async function runClaimed<Extra extends object>(
     result = await work(attempt);
   } catch (error) {
     const failure = toDeliveryFailure(error);
-    await settle(claim, failure, log);
-    return outcomeOfFailure(failure, log);
+    const outcome = finish(deps, await failed(deps, log, { ...ids, ...('chat' in attempt ? { chatId: (attempt.chat as { chatId: number }).chatId } : {}) }, failure));
+    await settle(claim, failure, log); // carries the outcome's count
+    return outcome;
   }
+  const outcome = finish(deps, done(result));
   if (!(await claim.completeAfterSuccess())) {
     log.error('claim_completion_deferred', { claim: claim.id.source, reason: 'database_unavailable' });
   }
-  return done(result);
+  return outcome;
 }
 
 /** Runs `work` for a message that carries no id to claim; failures are answered the same way. */
-export async function runUnclaimed(log: Logger, work: () => Promise<RelayResult>): Promise<RelayOutcome> {
+export async function runUnclaimed(deps: ClaimDeps, log: Logger, ids: MessageIds, work: () => Promise<RelayResult>): Promise<RelayOutcome> {
   try {
-    return done(await work());
+    return finish(deps, done(await work()));
   } catch (error) {
-    return outcomeOfFailure(toDeliveryFailure(error), log);
+    return finish(deps, await failed(deps, log, ids, toDeliveryFailure(error)));
   }
+}
+
+/** What the exactly-once core needs besides the claim: where outcomes are counted, who alerts. */
+export type ClaimDeps = Pick<RelayDeps, 'db' | 'direction' | 'alerts'>;
+
+/**
+ * Counts the outcome for the statistics. The count is written by the next statement that writes
+ * (the completion or release that follows, usually), so it costs no round trip of its own.
+ */
+export function finish(deps: ClaimDeps, outcome: RelayOutcome): RelayOutcome {
+  deps.db.countOutcome(deps.direction, statOutcomeOf(outcome));
+  return outcome;
+}
+
+/** Logs a classified failure, tells the admin chat when it should know, and maps it to the answer. */
+async function failed(deps: ClaimDeps, log: Logger, ids: MessageIds, failure: DeliveryFailure): Promise<RelayOutcome> {
+  const outcome = outcomeOfFailure(failure, log);
+  await deps.alerts?.failure(deps.direction, failure, ids);
+  return outcome;
 }
 
 /** Gives the claim back (a retry can help) or finishes it (it cannot); a failure here is logged, never thrown. */

@@ -1,6 +1,8 @@
+import { AdminAlerts } from '../alerts/admin-alerts';
+import type { Direction } from '../db/delivery-stats';
 import type { Deadline } from '../delivery/deadline';
 import type { Logger } from '../log';
-import type { UpstreamTimer } from '../metrics';
+import { UpstreamTimer } from '../metrics';
 import type { AppContext } from '../runtime';
 import type { RetryPolicy } from '../telegram/retry';
 
@@ -14,4 +16,15 @@ export interface RelayDeps extends AppContext {
   telegramRetry?: RetryPolicy;
   /** Adds up the time spent on Telegram and Webim calls (for the latency metric). */
   upstream?: UpstreamTimer;
+  /** Which way this use-case relays (statistics, alerts). */
+  direction: Direction;
+  /** Posts admin alerts when something goes wrong; never affects the outcome. */
+  alerts?: AdminAlerts;
+}
+
+/** The deps of one relayed request: the database bounded by the deadline, timers, alerts. */
+export function relayDeps(ctx: AppContext, scope: { log: Logger; deadline: Deadline; direction: Direction }): RelayDeps {
+  const db = ctx.db.withDeadline(scope.deadline);
+  const alerts = ctx.settings.ADMIN_CHAT_ID === undefined ? undefined : new AdminAlerts({ settings: ctx.settings, db, telegram: ctx.telegram, log: scope.log, deadline: scope.deadline });
+  return { ...ctx, ...scope, db, upstream: new UpstreamTimer(), alerts };
 }

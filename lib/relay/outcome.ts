@@ -23,3 +23,23 @@ export const retryLater = (retryAfterSeconds: number, reason: string, kind: 'tra
   retryAfterSeconds: Number.isFinite(retryAfterSeconds) ? Math.min(86_400, Math.max(1, Math.ceil(retryAfterSeconds))) : 5,
   reason,
 });
+
+/** The statistics bucket of an outcome (see lib/db/delivery-stats). */
+export function statOutcomeOf(outcome: RelayOutcome): 'relayed' | 'duplicate' | 'deferred' | 'failed' | 'blocked' | 'ignored' | 'configuration_error' {
+  if (outcome.status === 'retry') return outcome.kind === 'configuration' ? 'configuration_error' : 'deferred';
+  switch (outcome.result) {
+    case 'relayed':
+    case 'answered':
+      return 'relayed';
+    case 'duplicate':
+      return 'duplicate';
+    case 'blocked':
+      return 'blocked';
+    case 'failed_permanent':
+    case 'unknown_visitor':
+      return 'failed';
+    case 'ignored':
+    case 'recorded':
+      return 'ignored';
+  }
+}

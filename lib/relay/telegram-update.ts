@@ -5,7 +5,8 @@ import { DeliveryFailure } from '../delivery/failure';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
 import { webimMessageIdFor } from '../webim/wire';
-import { runClaimed } from './claimed';
+import { statusText } from '../admin/status';
+import { finish, runClaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome } from './outcome';
 import { sendTextToUser } from './send-to-user';
@@ -24,24 +25,34 @@ const WEBIM_MIN_ATTEMPT_MS = 250;
 export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Promise<RelayOutcome> {
   let intent: UpdateIntent;
   try {
-    intent = interpretUpdate(update);
+    intent = interpretUpdate(update, { adminChatId: deps.settings.ADMIN_CHAT_ID });
   } catch (error) {
     deps.log.error('message_not_delivered', { update_id: update.update_id, reason: 'uninterpretable_update', error_class: 'permanent', error });
-    return done('failed_permanent');
+    return finish(deps, done('failed_permanent'));
   }
   const log = deps.log.child({ update_id: update.update_id, chat_id: intent.chatId, intent: intent.kind });
 
   if (intent.kind === 'ignore') {
     log.info('telegram_update_ignored', { reason: intent.reason });
-    return done('ignored');
+    return finish(deps, done('ignored'));
   }
 
   const key = String(update.update_id);
   const lease = deps.settings.CLAIM_LEASE_SECONDS;
+  const ids = { chatId: intent.chatId, messageId: key };
+
+  if (intent.kind === 'admin_status') {
+    return runClaimed(deps, log, ids, () => claimUpdate(deps.db, key, lease), async () => {
+      await sendTextToUser({ ...deps, log }, intent.chatId, await statusText(deps));
+      return 'answered';
+    });
+  }
 
   if (intent.kind === 'membership') {
     return runClaimed(
+      deps,
       log,
+      ids,
       () => claimUpdate(deps.db, key, lease),
       async () => {
         const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
@@ -53,7 +64,9 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
 
   // Claiming the update also creates (or refreshes) the chat's mapping: one round trip.
   return runClaimed(
+    deps,
     log,
+    ids,
     () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
     async ({ mapping }) => {
       if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });

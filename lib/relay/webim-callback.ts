@@ -2,7 +2,8 @@ import { findChatByVisitor } from '../db/chat-mapping';
 import { claimOperatorMessage } from '../db/delivery-claims';
 import type { HeldClaim } from '../db/delivery-claims';
 import { userTextFor, type WebimCallback } from '../webim/wire';
-import { runClaimed, runUnclaimed } from './claimed';
+import type { Logger } from '../log';
+import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome, type RelayResult } from './outcome';
 import { sendTextToUser } from './send-to-user';
@@ -22,14 +23,18 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
     message_kind: message?.kind,
   });
 
+  const ids = { visitorId: callback.visitor_id, messageId: message?.id };
+  if (callback.event === 'chat_closed' && callback.visitor_id && deps.settings.CHAT_CLOSED_TEXT) {
+    return closeChat(deps, log, callback.visitor_id, callback.chat_id);
+  }
   if (callback.event !== 'new_message' || !message || !callback.visitor_id) {
     log.info('webim_callback_ignored', { reason: `event_${callback.event}` });
-    return done('ignored');
+    return finish(deps, done('ignored'));
   }
   const rendered = userTextFor(message, { forwardInfo: deps.settings.FORWARD_INFO_MESSAGES });
   if ('skip' in rendered) {
     log.info('webim_callback_ignored', { reason: rendered.skip });
-    return done('ignored');
+    return finish(deps, done('ignored'));
   }
   const visitorId = callback.visitor_id;
 
@@ -47,7 +52,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   if (!message.id) {
     // Without an id a redelivery cannot be recognised; deliver and say so.
     log.warn('webim_message_without_id');
-    return runUnclaimed(log, async () => {
+    return runUnclaimed(deps, log, ids, async () => {
       const chat = await findChatByVisitor(deps.db, visitorId);
       if (chat) return deliver(chat);
       log.error('message_not_delivered', { reason: 'unknown_visitor', error_class: 'permanent' });
@@ -57,12 +62,34 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   const messageId = message.id;
   // Claiming the message also reads the visitor's chat and checks the chat's order: one round trip.
   return runClaimed(
+    deps,
     log,
+    ids,
     () =>
       claimOperatorMessage(deps.db, visitorId, messageId, {
         leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS,
         holdSeconds: deps.settings.ORDER_HOLD_SECONDS,
       }),
     ({ chat, claim }) => deliver(chat, claim),
+  );
+}
+
+/**
+ * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT, once per closed Webim chat
+ * (the claim is the visitor's `chat-closed:<webim chat id>`), in order with the replies before it.
+ */
+function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId: string | number | undefined): Promise<RelayOutcome> {
+  const key = `chat-closed:${webimChatId ?? ''}`;
+  return runClaimed(
+    deps,
+    log,
+    { visitorId, messageId: key },
+    () => claimOperatorMessage(deps.db, visitorId, key, { leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS, holdSeconds: deps.settings.ORDER_HOLD_SECONDS }),
+    async ({ chat, claim }) => {
+      if (chat.blocked) return 'blocked';
+      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, deps.settings.CHAT_CLOSED_TEXT, claim);
+      log.info('chat_closed_sent', { chat_id: chat.chatId });
+      return 'relayed';
+    },
   );
 }

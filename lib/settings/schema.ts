@@ -45,6 +45,16 @@ export const settingsSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   SETTINGS_TTL_SECONDS: intIn(0, 86_400, 300),
   PORT: intIn(1, 65_535, 3000),
+  /** Telegram chat (or group) for admin alerts and /status; its own messages are never relayed. */
+  ADMIN_CHAT_ID: z.coerce.number().int().min(-(2 ** 52)).max(2 ** 52).optional(),
+  /** An upstream failing for longer than this is reported to the admin chat. */
+  ALERT_AFTER_SECONDS: intIn(10, 86_400, 300),
+  /** At most one alert per reason in this window; the next says how many were held back. */
+  ALERT_INTERVAL_SECONDS: intIn(10, 86_400, 900),
+  /** How long hourly delivery statistics are kept. */
+  STATS_RETENTION_DAYS: intIn(1, 3650, 90),
+  /** Sent to the user when Webim closes the chat; empty: nothing is sent. */
+  CHAT_CLOSED_TEXT: z.string().max(4096).default(''),
   /** Forward Webim `info` (system) messages to the user. */
   FORWARD_INFO_MESSAGES: flag.default(false),
   /** Per-call timeout for Bot API requests. */

@@ -42,17 +42,20 @@ export type UpdateIntent =
   | { kind: 'ignore'; reason: string; chatId?: number }
   | { kind: 'start'; chatId: number; messageId: number; sender: Sender }
   | { kind: 'visitor_message'; chatId: number; messageId: number; sender: Sender; text: string; edited: boolean; contentType: string }
-  | { kind: 'membership'; chatId: number; blocked: boolean };
+  | { kind: 'membership'; chatId: number; blocked: boolean }
+  /** `/status` in the admin chat: answer with the doctor's summary and the last 24 hours. */
+  | { kind: 'admin_status'; chatId: number };
 
 const senderOf = (user: User | undefined): Sender => ({
   name: user ? [user.first_name, user.last_name].filter(Boolean).join(' ') : undefined,
   login: user?.username,
 });
 
-const isStartCommand = (text: string | undefined) => !!text && /^\/start(@\w+)?(\s|$)/.test(text);
+const isCommand = (text: string | undefined, command: string) => !!text && new RegExp(`^/${command}(@\\w+)?(\\s|$)`).test(text);
+const isStartCommand = (text: string | undefined) => isCommand(text, 'start');
 
 /** Decides what to do with an update. Pure: no I/O. */
-export function interpretUpdate(update: Update): UpdateIntent {
+export function interpretUpdate(update: Update, options: { adminChatId?: number } = {}): UpdateIntent {
   const membership = update.my_chat_member;
   if (membership) {
     if (membership.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId: membership.chat.id };
@@ -65,6 +68,10 @@ export function interpretUpdate(update: Update): UpdateIntent {
   const message = update.message ?? update.edited_message;
   if (!message) return { kind: 'ignore', reason: `unsupported_update_${updateType(update)}` };
   const chatId = message.chat.id;
+  // The admin chat is the team's own: its messages are never relayed; /status is answered there.
+  if (options.adminChatId !== undefined && chatId === options.adminChatId) {
+    return update.message && isCommand(message.text, 'status') ? { kind: 'admin_status', chatId } : { kind: 'ignore', reason: 'admin_chat', chatId };
+  }
   if (message.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId };
   const edited = !update.message;
   const sender = senderOf(message.from);

@@ -13,6 +13,7 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
   let db: Database;
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({ sink: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const claimDeps = { get db() { return db; }, direction: 'telegram_to_webim' as const };
   const stateOf = async (key: string) => (await db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = ${key}`)[0]?.state;
 
   beforeAll(async () => {
@@ -26,7 +27,7 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
   });
 
   it('an error nobody classified (a bug, an input the code cannot read) is permanent: completed, logged, acknowledged', async () => {
-    const outcome = await runClaimed(log, () => claimUpdate(db, 'bug-1', 60), async () => {
+    const outcome = await runClaimed(claimDeps, log, {}, () => claimUpdate(db, 'bug-1', 60), async () => {
       throw new TypeError("Cannot read properties of undefined (reading 'latitude')");
     });
     expect(outcome).toEqual({ status: 'done', result: 'failed_permanent' });
@@ -35,10 +36,12 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
   });
 
   it('a database refusal of the claim itself is permanent, a passing outage is transient', async () => {
-    const refused = await runClaimed(log, async () => db.query((sql) => sql`SELECT 1/0`).then(() => ({ status: 'done' as const })), async () => 'relayed');
+    const refused = await runClaimed(claimDeps, log, {}, async () => db.query((sql) => sql`SELECT 1/0`).then(() => ({ status: 'done' as const })), async () => 'relayed');
     expect(refused).toEqual({ status: 'done', result: 'failed_permanent' });
     const outage = await runClaimed(
+      claimDeps,
       log,
+      {},
       async () => {
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
       },
@@ -55,7 +58,7 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
       ['b-1', new DeliveryFailure('blocked', 'telegram', 'blocked_by_user'), 'done'],
     ] as const;
     for (const [key, failure, state] of cases) {
-      await runClaimed(log, () => claimUpdate(db, key, 60), async () => {
+      await runClaimed(claimDeps, log, {}, () => claimUpdate(db, key, 60), async () => {
         throw failure;
       });
       expect(await stateOf(key)).toBe(state);

@@ -1,0 +1,74 @@
+import { readStats, STAT_OUTCOMES, type Direction, type StatOutcome, type StatsRow } from '../db/delivery-stats';
+import type { Database } from '../db/database';
+
+export interface StatsWindow {
+  label: string;
+  hours: number;
+  /** Counts per direction and outcome. */
+  counts: Record<Direction, Record<StatOutcome, number>>;
+  total: number;
+}
+
+export interface StatsReport {
+  windows: StatsWindow[];
+  /** Messages per hour over the last 24 hours, oldest first (both directions, every outcome). */
+  hourly: { hour: string; telegram_to_webim: number; webim_to_telegram: number }[];
+  lines: string[];
+}
+
+const DIRECTIONS: Direction[] = ['telegram_to_webim', 'webim_to_telegram'];
+const LABEL: Record<Direction, string> = { telegram_to_webim: 'Telegram → Webim', webim_to_telegram: 'Webim → Telegram' };
+const BARS = '▁▂▃▄▅▆▇█';
+const HOUR = 3_600_000;
+
+const empty = (): Record<Direction, Record<StatOutcome, number>> =>
+  Object.fromEntries(DIRECTIONS.map((d) => [d, Object.fromEntries(STAT_OUTCOMES.map((o) => [o, 0]))])) as Record<Direction, Record<StatOutcome, number>>;
+
+/** The delivery statistics of the last 24 hours and 7 days, as numbers and as printable lines. */
+export async function statsReport(db: Database, now = new Date()): Promise<StatsReport> {
+  const rows = await readStats(db, new Date(now.getTime() - 7 * 24 * HOUR));
+  return buildStatsReport(rows, now);
+}
+
+export function buildStatsReport(rows: StatsRow[], now: Date): StatsReport {
+  const windows = [
+    { label: 'last 24 hours', hours: 24 },
+    { label: 'last 7 days', hours: 7 * 24 },
+  ].map(({ label, hours }) => {
+    const from = Math.floor(now.getTime() / HOUR) * HOUR - (hours - 1) * HOUR;
+    const counts = empty();
+    let total = 0;
+    for (const r of rows) {
+      if (r.hour.getTime() < from) continue;
+      counts[r.direction][r.outcome] += r.count;
+      total += r.count;
+    }
+    return { label, hours, counts, total };
+  });
+  const current = Math.floor(now.getTime() / HOUR) * HOUR;
+  const hourly = Array.from({ length: 24 }, (_, i) => {
+    const start = current - (23 - i) * HOUR;
+    const at = rows.filter((r) => r.hour.getTime() === start);
+    const sum = (d: Direction) => at.filter((r) => r.direction === d).reduce((a, r) => a + r.count, 0);
+    return { hour: new Date(start).toISOString(), telegram_to_webim: sum('telegram_to_webim'), webim_to_telegram: sum('webim_to_telegram') };
+  });
+  return { windows, hourly, lines: formatStats(windows, hourly) };
+}
+
+function formatStats(windows: StatsWindow[], hourly: StatsReport['hourly']): string[] {
+  const lines: string[] = [];
+  for (const w of windows) {
+    lines.push(`${w.label}: ${w.total} message(s)`);
+    for (const d of DIRECTIONS) {
+      const total = STAT_OUTCOMES.reduce((a, o) => a + w.counts[d][o], 0);
+      const parts = STAT_OUTCOMES.filter((o) => w.counts[d][o] > 0).map((o) => `${o} ${w.counts[d][o]} (${percent(w.counts[d][o], total)})`);
+      lines.push(`  ${LABEL[d].padEnd(17)} ${String(total).padStart(6)}  ${parts.join(', ') || '—'}`);
+    }
+  }
+  const totals = hourly.map((h) => h.telegram_to_webim + h.webim_to_telegram);
+  const max = Math.max(...totals, 0);
+  lines.push(`per hour, last 24 h (max ${max}): ${totals.map((n) => (max ? BARS[Math.min(7, Math.floor((n / max) * 7.999))] : BARS[0])).join('')}`);
+  return lines;
+}
+
+const percent = (n: number, total: number) => (total ? `${((n / total) * 100).toFixed(n === total ? 0 : 1)}%` : '0%');

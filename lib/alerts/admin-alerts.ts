@@ -1,0 +1,131 @@
+import type { Database } from '../db/database';
+import type { Direction } from '../db/delivery-stats';
+import type { DeliveryFailure } from '../delivery/failure';
+import type { Deadline } from '../delivery/deadline';
+import type { Logger } from '../log';
+import type { TelegramClient } from '../telegram/client';
+
+/** Ids of the message an alert is about — never its text. */
+export interface MessageIds {
+  chatId?: number;
+  visitorId?: string;
+  messageId?: string;
+}
+
+export interface AlertSettings {
+  ADMIN_CHAT_ID?: number;
+  ALERT_AFTER_SECONDS: number;
+  ALERT_INTERVAL_SECONDS: number;
+}
+
+/** An alert is sent only with at least this much of the invocation left, and waits at most this long. */
+const ALERT_TIMEOUT_MS = 2_000;
+const ARROWS: Record<Direction, string> = { telegram_to_webim: 'Telegram → Webim', webim_to_telegram: 'Webim → Telegram' };
+
+/**
+ * Short alerts to the admin chat through the bridge's own bot (seed 004): a message that could not
+ * be delivered, an upstream failing for longer than ALERT_AFTER_SECONDS, a configuration error.
+ *
+ * Invariants: an alert carries ids, reasons and counts, never a message text or a secret; at most
+ * one alert per reason per ALERT_INTERVAL_SECONDS, the next one saying how many were held back;
+ * state is written only when something goes wrong; an alert that cannot be sent is logged and
+ * never changes the relay's answer (this class never throws).
+ */
+export class AdminAlerts {
+  /** Failure streaks of the database itself, kept in memory: it cannot record its own outage. */
+  private static readonly memory = new Map<string, { since: number; last: number; sentAt: number; suppressed: number }>();
+
+  constructor(
+    private readonly deps: { settings: AlertSettings; db: Database; telegram: TelegramClient; log: Logger; deadline: Deadline },
+  ) {}
+
+  /** Reacts to a classified failure of one message. */
+  async failure(direction: Direction, failure: DeliveryFailure, ids: MessageIds): Promise<void> {
+    if (this.deps.settings.ADMIN_CHAT_ID === undefined) return;
+    try {
+      if (failure.kind === 'permanent') {
+        await this.send(`undelivered:${failure.reason}`, `⚠️ Not delivered (${ARROWS[direction]}): ${describeIds(ids)}; reason ${failure.reason}.`);
+      } else if (failure.kind === 'configuration') {
+        await this.send(`configuration:${failure.reason}`, `🛠 Configuration error (${failure.upstream}): ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`);
+      } else if (failure.kind === 'transient') {
+        await this.failing(failure.upstream === 'database' ? 'database' : `${failure.upstream}`, failure.reason);
+      }
+    } catch (error) {
+      this.deps.log.warn('alert_failed', { error });
+    }
+  }
+
+  /** Reports an upstream that has kept failing for longer than ALERT_AFTER_SECONDS. */
+  private async failing(upstream: string, reason: string): Promise<void> {
+    const { ALERT_AFTER_SECONDS: after } = this.deps.settings;
+    let failingForSeconds: number;
+    if (upstream === 'database') {
+      const now = Date.now();
+      const streak = AdminAlerts.memory.get('failing:database');
+      const fresh = !streak || now - streak.last > after * 1000;
+      const next = fresh ? { since: now, last: now, sentAt: streak?.sentAt ?? 0, suppressed: streak?.suppressed ?? 0 } : { ...streak, last: now };
+      AdminAlerts.memory.set('failing:database', next);
+      failingForSeconds = (now - next.since) / 1000;
+      if (failingForSeconds < after) return;
+      const interval = this.deps.settings.ALERT_INTERVAL_SECONDS * 1000;
+      if (now - next.sentAt < interval) {
+        next.suppressed++;
+        return;
+      }
+      const held = next.suppressed;
+      Object.assign(next, { sentAt: now, suppressed: 0 });
+      await this.post(`🔴 Database unreachable for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.${heldBack(held)}`, 'failing:database');
+      return;
+    }
+    const [row] = await this.deps.db.query(
+      (sql) => sql<{ failing_for: number }[]>`
+        INSERT INTO alert_state AS a (reason, failing_since, last_failure_at) VALUES (${`failing:${upstream}`}, now(), now())
+        ON CONFLICT (reason) DO UPDATE SET
+          failing_since = CASE WHEN a.failing_since IS NULL OR a.last_failure_at < now() - make_interval(secs => ${after}) THEN now() ELSE a.failing_since END,
+          last_failure_at = now()
+        RETURNING extract(epoch FROM now() - failing_since)::float8 AS failing_for`,
+      { timeoutMs: ALERT_TIMEOUT_MS },
+    );
+    failingForSeconds = row?.failing_for ?? 0;
+    if (failingForSeconds < after) return;
+    const label = upstream === 'telegram' && reason === 'rate_limited' ? 'Telegram is rate-limiting the bot' : `${upstream === 'webim' ? 'Webim' : 'Telegram'} failing`;
+    await this.send(`failing:${upstream}:notified`, `🔴 ${label} for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.`);
+  }
+
+  /** Sends an alert unless one with the same key went out within ALERT_INTERVAL_SECONDS. */
+  private async send(key: string, text: string): Promise<void> {
+    const interval = this.deps.settings.ALERT_INTERVAL_SECONDS;
+    const [row] = await this.deps.db.query(
+      (sql) => sql<{ due: boolean; reported: number }[]>`
+        INSERT INTO alert_state AS a (reason, last_sent_at) VALUES (${key}, now())
+        ON CONFLICT (reason) DO UPDATE SET
+          reported = CASE WHEN a.last_sent_at IS NULL OR a.last_sent_at <= now() - make_interval(secs => ${interval}) THEN a.suppressed ELSE a.reported END,
+          suppressed = CASE WHEN a.last_sent_at IS NULL OR a.last_sent_at <= now() - make_interval(secs => ${interval}) THEN 0 ELSE a.suppressed + 1 END,
+          last_sent_at = CASE WHEN a.last_sent_at IS NULL OR a.last_sent_at <= now() - make_interval(secs => ${interval}) THEN now() ELSE a.last_sent_at END
+        RETURNING last_sent_at = now() AS due, reported`,
+      { timeoutMs: ALERT_TIMEOUT_MS },
+    );
+    if (!row?.due) {
+      this.deps.log.info('alert_suppressed', { alert: key });
+      return;
+    }
+    await this.post(`${text}${heldBack(row.reported)}`, key);
+  }
+
+  private async post(text: string, key: string): Promise<void> {
+    const chatId = this.deps.settings.ADMIN_CHAT_ID;
+    const budget = Math.min(ALERT_TIMEOUT_MS, this.deps.deadline.remaining() - 500);
+    if (chatId === undefined || budget < 250) {
+      this.deps.log.warn('alert_failed', { alert: key, reason: 'no_time_left' });
+      return;
+    }
+    await this.deps.telegram.sendMessage(chatId, text, budget);
+    this.deps.log.info('alert_sent', { alert: key });
+  }
+}
+
+const describeIds = (ids: MessageIds) =>
+  [ids.chatId !== undefined ? `chat ${ids.chatId}` : '', ids.visitorId ? `visitor ${ids.visitorId}` : '', ids.messageId ? `message ${ids.messageId}` : ''].filter(Boolean).join(', ') || 'no ids';
+
+const minutes = (seconds: number) => (seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`);
+const heldBack = (n: number) => (n > 0 ? ` (${n} similar alert${n === 1 ? '' : 's'} held back)` : '');
