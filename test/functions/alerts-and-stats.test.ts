@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statsReport } from '../../lib/admin/stats';
+import { flushStats } from '../../lib/db/delivery-stats';
+import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
+import { databaseEngines } from '../support/databases';
+import { telegramError } from '../support/fake-telegram';
+
+const ADMIN = -1001234567890;
+
+describe.each(databaseEngines())('admin alerts, statistics and /status on $name', (engine) => {
+  let bridge: TestBridge;
+  let next = 8_800_000;
+  const alerts = () => bridge.telegram.deliveredTo(ADMIN);
+  const newUser = async () => {
+    const chatId = ++next;
+    expect((await bridge.postUpdate(textUpdate(++next, chatId, '/start'))).statusCode).toBe(200);
+    return { chatId, visitorId: await visitorOf(bridge.db, chatId) };
+  };
+  const adminUpdate = (text: string) => ({
+    update_id: ++next,
+    message: { message_id: next, date: 1795338901, text, chat: { id: ADMIN, type: 'supergroup', title: 'Support team' }, from: { id: 77, is_bot: false, first_name: 'Admin' } },
+  });
+
+  beforeAll(async () => {
+    bridge = await startTestBridge(engine, { ADMIN_CHAT_ID: String(ADMIN), ALERT_AFTER_SECONDS: '10', ALERT_INTERVAL_SECONDS: '60', WEBIM_TIMEOUT_MS: '1000' });
+  });
+  afterAll(() => bridge.close());
+
+  describe('alerts', () => {
+    it('a message that could not be delivered: one alert with ids and reason, never the text', async () => {
+      const { chatId } = await newUser();
+      const before = alerts().length;
+      bridge.webim.script({ status: 400, body: { error: 'invalid_message', desc: 'rejected' } });
+      expect((await bridge.postUpdate(textUpdate(++next, chatId, 'private words about my order'))).statusCode).toBe(200);
+      const sent = alerts().slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toContain('Not delivered (Telegram → Webim)');
+      expect(sent[0]).toContain(`chat ${chatId}`);
+      expect(sent[0]).toContain('webim_400_invalid_message');
+      expect(sent[0]).not.toContain('private words');
+    });
+
+    it('is rate-limited per reason, and the next alert says how many were held back', async () => {
+      const { chatId } = await newUser();
+      const before = alerts().length;
+      bridge.webim.script({ status: 400, body: { error: 'invalid_message' } }, { status: 400, body: { error: 'invalid_message' } });
+      await bridge.postUpdate(textUpdate(++next, chatId, 'a'));
+      await bridge.postUpdate(textUpdate(++next, chatId, 'b'));
+      expect(alerts().length).toBe(before); // both within ALERT_INTERVAL_SECONDS of the previous one
+      await bridge.db.sql`UPDATE alert_state SET last_sent_at = now() - interval '61 seconds' WHERE reason = 'undelivered:webim_400_invalid_message'`;
+      bridge.webim.script({ status: 400, body: { error: 'invalid_message' } });
+      await bridge.postUpdate(textUpdate(++next, chatId, 'c'));
+      expect(alerts().slice(before)).toEqual([expect.stringContaining('(2 similar alerts held back)')]);
+    });
+
+    it('a configuration error: one alert naming the reason', async () => {
+      const { chatId } = await newUser();
+      const before = alerts().length;
+      bridge.webim.script({ status: 401, body: { error: 'unauthorized' } }, { status: 401, body: { error: 'unauthorized' } });
+      const update = textUpdate(++next, chatId, 'held until fixed');
+      expect((await bridge.postUpdate(update)).statusCode).toBe(503);
+      expect((await bridge.postUpdate(update)).statusCode).toBe(503);
+      expect(alerts().slice(before)).toEqual([expect.stringContaining('Configuration error (webim): webim_token_rejected_401')]);
+      expect((await bridge.postUpdate(update)).statusCode).toBe(200);
+    });
+
+    it('an upstream failing for longer than ALERT_AFTER_SECONDS: one alert, not before', async () => {
+      const { chatId } = await newUser();
+      const before = alerts().length;
+      const update = textUpdate(++next, chatId, 'webim is down');
+      bridge.webim.script({ status: 503 }, { status: 503 });
+      expect((await bridge.postUpdate(update)).statusCode).toBe(503);
+      expect(alerts().length).toBe(before); // failing for 0 s
+      await bridge.db.sql`UPDATE alert_state SET failing_since = now() - interval '12 seconds' WHERE reason = 'failing:webim'`;
+      expect((await bridge.postUpdate(update)).statusCode).toBe(503);
+      expect(alerts().slice(before)).toEqual([expect.stringMatching(/Webim failing for 1\d s \(webim_503\)/)]);
+      expect((await bridge.postUpdate(update)).statusCode).toBe(200);
+    });
+
+    it('an alert that cannot be sent changes nothing in the relay\'s answer', async () => {
+      const { chatId } = await newUser();
+      await bridge.db.sql`DELETE FROM alert_state`;
+      bridge.webim.script({ status: 422, body: { error: 'too_long' } });
+      bridge.telegram.script('sendMessage', telegramError(500, 'Internal Server Error'));
+      expect((await bridge.postUpdate(textUpdate(++next, chatId, 'x'))).statusCode).toBe(200);
+      expect(bridge.parsedLogs().some((l) => l.event === 'alert_failed')).toBe(true);
+    });
+
+    it('the admin chat\'s own messages are never relayed', async () => {
+      const before = bridge.webim.received.length;
+      expect((await bridge.postUpdate(adminUpdate('team chatter, not for Webim'))).statusCode).toBe(200);
+      expect(bridge.webim.received.length).toBe(before);
+    });
+  });
+
+  describe('/status', () => {
+    it('in the admin chat: the doctor\'s summary and the last 24 hours', async () => {
+      const before = alerts().length;
+      expect((await bridge.postUpdate(adminUpdate('/status'))).statusCode).toBe(200);
+      const [answer] = alerts().slice(before);
+      expect(answer).toMatch(/Bridge healthy|problem\(s\)/);
+      expect(answer).toContain('last 24 hours:');
+      expect(answer).toContain('Telegram → Webim');
+      for (const secret of Object.values(SECRETS)) expect(answer).not.toContain(secret);
+    });
+
+    it('from anyone else: an ordinary message, relayed to the operator', async () => {
+      const { chatId } = await newUser();
+      const before = bridge.webim.received.length;
+      expect((await bridge.postUpdate(textUpdate(++next, chatId, '/status'))).statusCode).toBe(200);
+      expect(bridge.webim.received.slice(before).map((m) => m.message.text)).toEqual(['/status']);
+      expect(bridge.telegram.deliveredTo(chatId)).toEqual([]);
+    });
+  });
+
+  describe('statistics', () => {
+    it('counts a scripted mix of outcomes exactly, with no content in the table', async () => {
+      await flushStats(bridge.db);
+      await bridge.db.sql`DELETE FROM delivery_stats`;
+      const { chatId, visitorId } = await newUser(); // /start: relayed? no: recorded → ignored
+      const update = textUpdate(++next, chatId, 'secret stats text');
+      await bridge.postUpdate(update); // relayed
+      await bridge.postUpdate(update); // duplicate
+      bridge.webim.script({ status: 503 });
+      await bridge.postUpdate(textUpdate(++next, chatId, 'x')); // deferred
+      bridge.webim.script({ status: 401 });
+      await bridge.postUpdate(textUpdate(++next, chatId, 'y')); // configuration_error
+      bridge.webim.script({ status: 400 });
+      await bridge.postUpdate(textUpdate(++next, chatId, 'z')); // failed
+      await bridge.postUpdate({ update_id: ++next, message: { message_id: 1, date: 1, chat: { id: -5, type: 'group' }, text: 'g' } }); // ignored
+      await bridge.postCallback(operatorCallback(visitorId, `s-${next}`, 'reply')); // relayed
+      await bridge.postCallback(operatorCallback('unknown-visitor-1', `s-${next}`, 'reply')); // failed (unknown visitor)
+      await flushStats(bridge.db);
+      const report = await statsReport(bridge.db);
+      const day = report.windows[0]!.counts;
+      expect(day.telegram_to_webim).toMatchObject({ relayed: 1, duplicate: 1, deferred: 1, configuration_error: 1, failed: 1, ignored: 2 });
+      expect(day.webim_to_telegram).toMatchObject({ relayed: 1, failed: 1 });
+      const table = JSON.stringify(await bridge.db.sql`SELECT * FROM delivery_stats`);
+      expect(table).not.toContain('secret stats text');
+      expect(report.lines.join('\n')).toMatch(/per hour, last 24 h \(max \d+\): [▁▂▃▄▅▆▇█]{24}/);
+    });
+
+    it('stays exact under 50 concurrent updates of the same hour', async () => {
+      await flushStats(bridge.db);
+      await bridge.db.sql`DELETE FROM delivery_stats`;
+      const users = await Promise.all(Array.from({ length: 5 }, () => newUser()));
+      await flushStats(bridge.db);
+      await bridge.db.sql`DELETE FROM delivery_stats`;
+      await Promise.all(Array.from({ length: 50 }, (_, i) => bridge.postCallback(operatorCallback(users[i % 5]!.visitorId, `par-${i}`, 'p'))));
+      // retried like Webim: the ones held back for order (503) go through afterwards
+      for (let round = 0; round < 20; round++) {
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => bridge.postCallback(operatorCallback(users[i % 5]!.visitorId, `par-${i}`, 'p'))));
+        if (results.every((r) => r.statusCode === 200)) break;
+      }
+      await flushStats(bridge.db);
+      const day = (await statsReport(bridge.db)).windows[0]!.counts.webim_to_telegram;
+      expect(day.relayed).toBe(50);
+      const [{ n }] = (await bridge.db.sql`SELECT sum(count)::int AS n FROM delivery_stats WHERE outcome = 'relayed'`) as unknown as [{ n: number }];
+      expect(n).toBe(50);
+    });
+  });
+});
