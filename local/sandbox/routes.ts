@@ -37,13 +37,17 @@ const send = (res: ServerResponse, status: number, body: unknown) => {
 };
 
 /** The sandbox page, its live event stream and the small JSON API the page drives the simulators with. */
-export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator, bus: SandboxEventBus) {
+export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator, bus: SandboxEventBus, stats: () => Promise<unknown>) {
   return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
     if (!pathname.startsWith('/sandbox')) return false;
     const asset = STATIC[pathname];
     if (req.method === 'GET' && asset) {
       res.writeHead(200, { 'content-type': asset[1], 'cache-control': 'no-store' });
       res.end(await readFile(path.join(PUBLIC_DIR, asset[0])));
+      return true;
+    }
+    if (req.method === 'GET' && pathname === '/sandbox/api/stats') {
+      send(res, 200, await stats());
       return true;
     }
     if (req.method === 'GET' && pathname === '/sandbox/api/state') {

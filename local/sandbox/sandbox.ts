@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { statsReport } from '../../lib/admin/stats';
+import { flushStats } from '../../lib/db/delivery-stats';
 import { prepareLocalEnvironment, type LocalEnvironment } from '../bootstrap';
 import { startLocalServer, type LocalServer } from '../server';
 import { SandboxEventBus } from './events';
@@ -69,7 +71,14 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
       bus.emit('bridge', String(event), { level, ...fields });
     },
   });
-  const bridge = await startLocalServer(local.runtime, { port: options.port, extra: sandboxRoutes(telegram, webim, bus) });
+  // The bridge's own delivery statistics, as `npm run stats` reads them (counts waiting in memory written first).
+  const stats = async () => {
+    const db = await local.runtime.databaseOnly();
+    await flushStats(db);
+    const { windows, hourly } = await statsReport(db);
+    return { windows, hourly };
+  };
+  const bridge = await startLocalServer(local.runtime, { port: options.port, extra: sandboxRoutes(telegram, webim, bus, stats) });
   telegram.useWebhook(`${bridge.url}/telegram-webhook`, webhookSecret);
   webim.useCallback(`${bridge.url}/webim-callback`);
   telegram.addUser({ firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p' });

@@ -52,6 +52,19 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await expect.poll(() => logRow('[data-kind="callback_delivered"][data-status="200"]').count()).toBe(1);
   });
 
+  it('shows the delivery statistics, updated after a message, with an inline chart', async () => {
+    const relayed = () => page.locator('[data-testid="stats-table"] tr[data-direction="telegram_to_webim"] td[data-outcome="relayed"]').innerText();
+    const fromApi = async () => ((await (await fetch(`${sandbox.bridge.url}/sandbox/api/stats`)).json()) as { windows: { counts: Record<string, Record<string, number>> }[] }).windows[0]!.counts.telegram_to_webim!.relayed!;
+    const before = await fromApi();
+    await expect.poll(async () => Number(await relayed())).toBe(before); // the panel shows what the bridge counted
+    await page.getByTestId('tg-input').fill('Counted, never stored');
+    await page.getByTestId('tg-send').click();
+    await expect.poll(async () => Number(await relayed())).toBe(before + 1);
+    expect(await page.locator('[data-testid="stats-chart"] svg rect').count()).toBe(48);
+    expect(await page.getByTestId('stats').innerText()).not.toContain('Counted, never stored');
+    await page.getByTestId('stats').screenshot({ path: path.join(ARTIFACTS, 'sandbox-stats.png') });
+  });
+
   it('"Webim down": the bridge answers 503, Telegram redelivers, the message arrives once after recovery', async () => {
     await page.getByTestId('fault-webim-down').check();
     await page.getByTestId('tg-input').fill('Sent while Webim is down');

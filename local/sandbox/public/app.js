@@ -93,7 +93,7 @@ function appendLog(event) {
 
 function connect() {
   const events = new EventSource('/sandbox/events');
-  events.addEventListener('state', (e) => { state = JSON.parse(e.data); render(); });
+  events.addEventListener('state', (e) => { state = JSON.parse(e.data); render(); scheduleStats(); });
   events.addEventListener('log', (e) => appendLog(JSON.parse(e.data)));
   events.onerror = () => { /* EventSource reconnects by itself */ };
 }
@@ -128,3 +128,40 @@ $('dup-update').addEventListener('click', () => api('duplicate', { target: 'upda
 $('dup-callback').addEventListener('click', () => api('duplicate', { target: 'callback' }));
 
 connect();
+
+// ---------- delivery statistics panel ----------
+const OUTCOMES = ['relayed', 'duplicate', 'deferred', 'failed', 'blocked', 'ignored', 'configuration_error'];
+const DIRS = [['telegram_to_webim', 'Telegram → Webim', '#2aabee'], ['webim_to_telegram', 'Webim → Telegram', '#ff7a1a']];
+let statsTimer = null;
+
+function renderStats(report) {
+  const day = report.windows[0];
+  const SHORT = { relayed: 'ok', duplicate: 'dup', deferred: '503', failed: 'lost', blocked: 'blk', ignored: 'ign', configuration_error: 'cfg' };
+  const head = el('tr', {}, el('th', {}, ''), ...OUTCOMES.map((o) => el('th', { scope: 'col', title: o }, SHORT[o])));
+  const rows = DIRS.map(([d, label]) =>
+    el('tr', { 'data-direction': d }, el('th', { scope: 'row' }, label), ...OUTCOMES.map((o) => el('td', { 'data-outcome': o, title: o }, String(day.counts[d][o])))));
+  $('stats-table').replaceChildren(head, ...rows);
+  // Inline SVG: one stacked bar per hour, no chart library.
+  const max = Math.max(1, ...report.hourly.map((h) => h.telegram_to_webim + h.webim_to_telegram));
+  const w = 240, h = 48, bw = w / 24;
+  const bars = report.hourly.flatMap((hr, i) => {
+    const a = (hr.telegram_to_webim / max) * h, b = (hr.webim_to_telegram / max) * h;
+    return [
+      `<rect data-testid="stats-bar" x="${(i * bw + 1).toFixed(1)}" y="${(h - a).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${a.toFixed(1)}" fill="${DIRS[0][2]}"><title>${hr.hour.slice(11, 16)} UTC: ${hr.telegram_to_webim} → Webim</title></rect>`,
+      `<rect x="${(i * bw + 1).toFixed(1)}" y="${(h - a - b).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${b.toFixed(1)}" fill="${DIRS[1][2]}"><title>${hr.hour.slice(11, 16)} UTC: ${hr.webim_to_telegram} → Telegram</title></rect>`,
+    ];
+  });
+  $('stats-chart').innerHTML = `<svg viewBox="0 0 ${w} ${h}" width="100%" height="${h}" role="img">${bars.join('')}</svg>`;
+}
+
+async function refreshStats() {
+  const res = await fetch('/sandbox/api/stats');
+  if (res.ok) renderStats(await res.json());
+}
+
+/** Re-reads the statistics shortly after the page's state changes (coalesced). */
+function scheduleStats() {
+  clearTimeout(statsTimer);
+  statsTimer = setTimeout(() => void refreshStats(), 300);
+}
+refreshStats();
