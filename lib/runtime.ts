@@ -119,7 +119,14 @@ export class Runtime {
     if (!raw) throw new SettingsError(['DATABASE_URL'], []);
     const { url, ssl } = databaseConnection(raw, { caFile: base.DATABASE_CA_FILE });
     const max = Number(base.DATABASE_POOL_MAX ?? 1);
-    this.db = new Database({ url, ssl, max: Number.isInteger(max) && max > 0 ? max : 1, onQuery: this.options.onQuery });
+    const statementTimeoutMs = Number(base.DATABASE_STATEMENT_TIMEOUT_MS ?? 10_000);
+    this.db = new Database({
+      url,
+      ssl,
+      max: Number.isInteger(max) && max > 0 ? max : 1,
+      statementTimeoutMs: Number.isFinite(statementTimeoutMs) && statementTimeoutMs >= 100 ? statementTimeoutMs : 10_000,
+      onQuery: this.options.onQuery,
+    });
     return this.db;
   }
 

@@ -63,6 +63,8 @@ export const settingsSchema = z.object({
   WEBIM_TIMEOUT_MS: intIn(100, 60_000, 8000),
   /** setWebhook max_connections: caps concurrent Lambdas (and DB connections) Telegram drives. */
   TELEGRAM_MAX_CONNECTIONS: intIn(1, 100, 40),
+  /** Longest a database statement may take (the invocation's remaining time may cut it shorter). */
+  DATABASE_STATEMENT_TIMEOUT_MS: intIn(100, 60_000, 10_000),
   /** Connections per process; 1 on Lambda (one request per container at a time). */
   DATABASE_POOL_MAX: intIn(1, 100, 1),
   /** How long delivery claims (processed ids) are kept before purging; Telegram keeps updates 24 h. */

@@ -160,3 +160,27 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
     });
   });
 });
+
+describe('alert: database unreachable for longer than ALERT_AFTER_SECONDS', () => {
+  it('is reported once from memory (the database cannot record its own outage)', { timeout: 60_000 }, async () => {
+    const [engine] = databaseEngines();
+    const bridge = await startTestBridge(engine!, { ADMIN_CHAT_ID: String(ADMIN), ALERT_AFTER_SECONDS: '10', ALERT_INTERVAL_SECONDS: '600', DATABASE_STATEMENT_TIMEOUT_MS: '1500' }, { proxy: true });
+    try {
+      expect((await bridge.postUpdate(textUpdate(1, 4242, '/start'))).statusCode).toBe(200);
+      bridge.proxy!.blackhole();
+      const started = Date.now();
+      const statuses: number[] = [];
+      for (let i = 2; Date.now() - started < 12_500; i++) {
+        const end = Date.now() + 5_000;
+        statuses.push((await bridge.postUpdate(textUpdate(i, 4242, 'db down'), { context: { getRemainingTimeInMillis: () => end - Date.now() } as never })).statusCode ?? 0);
+      }
+      bridge.proxy!.restore();
+      expect(new Set(statuses)).toEqual(new Set([503]));
+      const sent = bridge.telegram.deliveredTo(ADMIN);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/Database unreachable for 1\d s \(database_database_timeout\)/);
+    } finally {
+      await bridge.close();
+    }
+  });
+});
