@@ -43,6 +43,7 @@ export class Runtime {
   private db?: Database;
   private clients?: { settings: Settings; telegram: TelegramClient; webim: WebimClient };
   private secrets: string[] = [];
+  private lastSettingsAlert = 0;
 
   constructor(private readonly options: RuntimeOptions) {
     this.loader = new SettingsLoader({ env: options.env, ssmClient: options.ssmClient });
@@ -101,6 +102,30 @@ export class Runtime {
     if (!stage) return;
     const record = emfRecord({ stage, direction: deps.direction, counts: countsOf(outcome), upstreamMs: deps.upstream?.milliseconds });
     (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
+  }
+
+  /**
+   * Tells the admin chat that settings are missing or invalid (names only), when the bot token and
+   * ADMIN_CHAT_ID themselves are usable. The full settings did not load, so neither did the
+   * database-backed rate limit: this container sends at most one such alert per
+   * ALERT_INTERVAL_SECONDS (default 900). Never throws.
+   */
+  async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
+    try {
+      const base = await this.loader.base();
+      const chatId = Number(base.ADMIN_CHAT_ID);
+      const token = base.TELEGRAM_BOT_TOKEN;
+      if (!base.ADMIN_CHAT_ID || !Number.isInteger(chatId) || !token || error.invalid.some((i) => i.key === 'TELEGRAM_BOT_TOKEN')) return;
+      const interval = (Number(base.ALERT_INTERVAL_SECONDS) || 900) * 1000;
+      if (Date.now() - this.lastSettingsAlert < interval) return;
+      this.lastSettingsAlert = Date.now();
+      const telegram = new TelegramClient({ token, apiBase: (base.TELEGRAM_API_BASE ?? 'https://api.telegram.org').replace(/\/+$/, ''), timeoutMs: 2000 });
+      const names = [...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', ');
+      await telegram.sendMessage(chatId, `🛠 Configuration error: ${names}. Every message is held (503) until it is fixed; run the doctor.`);
+      log.info('alert_sent', { alert: 'configuration:settings' });
+    } catch (sendError) {
+      log.warn('alert_failed', { alert: 'configuration:settings', error: sendError });
+    }
   }
 
   /** Forgets cached settings so the next use reads them again (after an admin changed them). */

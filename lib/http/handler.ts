@@ -51,6 +51,7 @@ export function httpHandler(
       result = await handle(event, scope);
     } catch (error) {
       result = errorResult(error, log, scope.note, acknowledged);
+      if (error instanceof SettingsError) await runtime.alertSettingsError(error, log);
     }
     log.info('request_done', { status: result.statusCode, ...scope.note, duration_ms: Math.round((performance.now() - started) * 10) / 10 });
     return result;

@@ -184,3 +184,16 @@ describe('alert: database unreachable for longer than ALERT_AFTER_SECONDS', () =
     }
   });
 });
+
+describe('alert: settings missing or invalid', () => {
+  it('names the settings (never values), once per interval, and the answer stays 503', async () => {
+    const [engine] = databaseEngines();
+    const bridge = await startTestBridge(engine!, { ADMIN_CHAT_ID: String(ADMIN), WEBIM_API_URL: '', WEBIM_CALLBACK_SECRET: 'short' });
+    try {
+      for (let i = 1; i <= 3; i++) expect((await bridge.postUpdate(textUpdate(i, 4343, 'x'))).statusCode).toBe(503);
+      expect(bridge.telegram.deliveredTo(ADMIN)).toEqual(['🛠 Configuration error: missing WEBIM_API_URL, invalid WEBIM_CALLBACK_SECRET. Every message is held (503) until it is fixed; run the doctor.']);
+    } finally {
+      await bridge.close();
+    }
+  });
+});
