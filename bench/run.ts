@@ -72,7 +72,16 @@ function bridgeEnv(fakes: BenchFakes, databaseUrl: string, poolMax: number): Nod
 }
 
 /** Bundles the bridge process like the Lambda code (no TypeScript loader in the measured process). */
-async function buildBridgeProcess(entry: 'bridge-child' | 'ceiling-child' = 'bridge-child'): Promise<string> {
+const builds = new Map<string, Promise<string>>();
+
+/** Bundles a bench process once per run (concurrent starts share the build instead of rewriting the file under each other). */
+function buildBridgeProcess(entry: 'bridge-child' | 'ceiling-child' = 'bridge-child'): Promise<string> {
+  let built = builds.get(entry);
+  if (!built) builds.set(entry, (built = bundleProcess(entry)));
+  return built;
+}
+
+async function bundleProcess(entry: 'bridge-child' | 'ceiling-child'): Promise<string> {
   const outfile = path.join(BUILD, `${entry}.mjs`);
   await build({
     entryPoints: [path.join(ROOT, 'bench', `${entry}.ts`)],
@@ -103,7 +112,6 @@ async function startBridge(env: NodeJS.ProcessEnv, entry: 'bridge-child' | 'ceil
     child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
     child.once('message', (message) => resolve((message as { benchBridgeUrl: string }).benchBridgeUrl));
   });
-  child.disconnect(); // the control channel is done; the process lives on
   return { url, child };
 }
 
