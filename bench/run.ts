@@ -169,7 +169,7 @@ const okShare = (r: LoadResult) => (r.statuses[200] ?? 0) / r.latenciesMs.length
 
 // ---------- bundles and cold start ----------
 
-const FUNCTIONS = ['telegram-webhook', 'webim-callback', 'admin', 'migrate', 'housekeeping'];
+const FUNCTIONS = ['telegram-webhook', 'webim-callback', 'files', 'admin', 'migrate', 'housekeeping'];
 
 async function buildBundles(): Promise<{ name: string; minifiedKiB: number; zippedKiB: number }[]> {
   const out: { name: string; minifiedKiB: number; zippedKiB: number }[] = [];

@@ -7,11 +7,12 @@ const fromParams = (options, name) =>
 
 /** The split for a budget: exported for tests and for the doctor's check. */
 function split(budget) {
-  if (!Number.isInteger(budget) || budget < 5) throw new Error(`connectionBudget must be an integer ≥ 5, got ${budget}`);
+  if (!Number.isInteger(budget) || budget < 7) throw new Error(`connectionBudget must be an integer ≥ 7, got ${budget}`);
   const oneShot = 3; // admin, migrate, housekeeping: one container each
-  const http = budget - oneShot;
+  const files = 2; // the file function reads settings once per container
+  const http = budget - oneShot - files;
   const webhook = Math.ceil(http / 2);
-  return { budget, webhook, callback: http - webhook, oneShot: 1 };
+  return { budget, webhook, callback: http - webhook, files, oneShot: 1 };
 }
 
 module.exports = async ({ options }) => split(Number(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40));

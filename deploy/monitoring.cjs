@@ -18,7 +18,7 @@ const DEFAULTS = {
 };
 
 const HTTP_FUNCTIONS = ['TelegramWebhook', 'WebimCallback'];
-const ALL_FUNCTIONS = [...HTTP_FUNCTIONS, 'Admin', 'Migrate', 'Housekeeping'];
+const ALL_FUNCTIONS = [...HTTP_FUNCTIONS, 'Files', 'Admin', 'Migrate', 'Housekeeping'];
 
 module.exports = async ({ options, resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');

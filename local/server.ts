@@ -4,6 +4,8 @@ import type { Context } from 'aws-lambda';
 import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../functions/webim-callback';
 import { jsonResult, type HttpEvent, type HttpResult } from '../lib/http/api-gateway';
+import { pipeline } from 'node:stream/promises';
+import { openFileAnswer } from '../lib/files/serve';
 import type { Runtime } from '../lib/runtime';
 import { SettingsError } from '../lib/settings/schema';
 import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
@@ -16,6 +18,16 @@ interface Route {
   routeKey: string;
   handler: RouteHandler;
   params?: string[];
+}
+
+/** GET /files/<token>, as the file function serves it on Lambda: streamed, never buffered whole. */
+async function serveFile(runtime: Runtime, token: string, res: ServerResponse): Promise<void> {
+  const log = runtime.log.child({ route: 'files' });
+  const answer = await openFileAnswer({ ...(await runtime.context()), log }, token);
+  log.info('file_served', { status: answer.status, reason: answer.reason, media_type: answer.headers['content-type'], size: answer.headers['content-length'] });
+  res.writeHead(answer.status, answer.headers);
+  if (answer.body) await pipeline(answer.body, res).catch((error: unknown) => log.warn('file_stream_failed', { error }));
+  else res.end(JSON.stringify({ error: answer.reason === 'link_expired' ? 'link_expired' : 'not_found' }));
 }
 
 /**
@@ -82,6 +94,8 @@ export async function startLocalServer(
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (options.extra && (await options.extra(req, res, path))) return;
       if (req.method === 'GET' && path === '/health') return writeHttpResult(res, await readiness(runtime));
+      const fileToken = req.method === 'GET' ? /^\/files\/([^/]+)$/.exec(path)?.[1] : undefined;
+      if (fileToken) return await serveFile(runtime, fileToken, res);
       const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
       // API Gateway answers an unknown route or method the same way.
       if (!route) return writeHttpResult(res, jsonResult(404, { message: 'Not Found' }));

@@ -4,7 +4,10 @@ import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
-import { webimMessageIdFor } from '../webim/wire';
+import { captionIdFor, webimMessageIdFor } from '../webim/wire';
+import { sealFileLink } from '../files/link';
+import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
+import type { Logger } from '../log';
 import { statusText } from '../admin/status';
 import { finish, runClaimed } from './claimed';
 import type { RelayDeps } from './deps';
@@ -68,7 +71,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
     log,
     ids,
     () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
-    async ({ mapping }) => {
+    async ({ mapping, claim }) => {
       if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
       if (intent.kind === 'start') {
         if (!deps.settings.WELCOME_TEXT) return 'recorded';
@@ -76,25 +79,64 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         return 'answered';
       }
       const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.edited ? update.update_id : undefined);
-      const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
-      if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
-      const post = () =>
-        deps.webim.sendVisitorMessage(
-          { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, messageId: webimMessageId, text: intent.text },
-          budget,
-        );
-      try {
-        await (deps.upstream ? deps.upstream.time(post) : post());
-      } catch (error) {
-        throw webimDeliveryFailure(error);
+      const parts = webimPartsFor(deps, log, intent, webimMessageId);
+      const visitor = { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login };
+      // A file and its caption are two Webim messages: progress is recorded after the first, so a
+      // retry after a failure of the second does not post the file again.
+      for (let i = claim.partsDone; i < parts.length; i++) {
+        const part = parts[i] as WebimPart;
+        const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
+        if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
+        const post = () =>
+          part.file
+            ? deps.webim.sendVisitorFile({ ...visitor, messageId: part.id, file: part.file }, budget)
+            : deps.webim.sendVisitorMessage({ ...visitor, messageId: part.id, text: part.text ?? '' }, budget);
+        try {
+          await (deps.upstream ? deps.upstream.time(post) : post());
+        } catch (error) {
+          throw webimDeliveryFailure(error);
+        }
+        if (parts.length > 1) await claim.recordParts(i + 1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
       }
       log.info('relayed_to_webim', {
         visitor_id: mapping.visitorId,
         webim_message_id: webimMessageId,
         content_type: intent.contentType,
         edited: intent.edited,
+        parts: parts.length,
+        ...(intent.file ? { media_type: intent.file.mediaType, size: intent.file.size } : {}),
       });
       return 'relayed';
     },
   );
+}
+
+/** One Webim message of a relayed Telegram message: a text, or a file by link. */
+interface WebimPart {
+  id: string;
+  text?: string;
+  file?: { url: string; name: string; mediaType: string; size?: number };
+}
+
+/**
+ * What the operator receives for a message: its text; or a file message (a sealed link to the
+ * bridge's file route) followed by the caption as its own message (`…-caption`). A file over
+ * Telegram's 20 MB bot download limit becomes a text saying so, with its name and size. Without
+ * FILE_LINK_SECRET, files are described in text as before.
+ */
+function webimPartsFor(deps: RelayDeps, log: Logger, intent: Extract<UpdateIntent, { kind: 'visitor_message' }>, id: string): WebimPart[] {
+  const file = intent.file;
+  if (!file) return [{ id, text: intent.text }];
+  const caption: WebimPart[] = intent.text ? [{ id: captionIdFor(id), text: intent.text }] : [];
+  if (file.size !== undefined && file.size > BOT_DOWNLOAD_LIMIT_BYTES) {
+    log.warn('file_too_large_to_relay', { media_type: file.mediaType, size: file.size });
+    return [{ id, text: `📎 The user sent a file too large to relay: ${file.name} (${humanSize(file.size)}). Ask them for a smaller one or another channel.` }, ...caption];
+  }
+  const { FILE_LINK_SECRET: secret, FILE_LINK_BASE_URL: base, FILE_LINK_TTL_HOURS: ttlHours } = deps.settings;
+  if (!secret || !base) {
+    log.warn('file_links_not_configured', { media_type: file.mediaType });
+    return [{ id, text: `[${file.kind.replace('_', ' ')}: ${file.name}]${intent.text ? ` ${intent.text}` : ''}` }];
+  }
+  const token = sealFileLink(secret, { fileId: file.fileId, name: file.name, mediaType: file.mediaType, expiresAt: Math.floor(Date.now() / 1000) + ttlHours * 3600 });
+  return [{ id, file: { url: `${base}/files/${token}`, name: file.name, mediaType: file.mediaType, size: file.size } }, ...caption];
 }

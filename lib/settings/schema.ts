@@ -45,6 +45,14 @@ export const settingsSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   SETTINGS_TTL_SECONDS: intIn(0, 86_400, 300),
   PORT: intIn(1, 65_535, 3000),
+  /** Seals file links (AES-256-GCM key derived from it); without it files reach the operator as text markers. */
+  FILE_LINK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How long a file link works. */
+  FILE_LINK_TTL_HOURS: intIn(1, 24 * 90, 168),
+  /** Where file links point (`<base>/files/<token>`); serverless.yml sets the file function's URL, else PUBLIC_BASE_URL. */
+  FILE_LINK_BASE_URL: baseUrl.optional(),
+  /** Hosts operator files may be downloaded from (comma-separated); default: the host of WEBIM_API_URL. */
+  WEBIM_FILE_HOSTS: z.string().optional(),
   /** Telegram chat (or group) for admin alerts and /status; its own messages are never relayed. */
   ADMIN_CHAT_ID: z.coerce.number().int().min(-(2 ** 52)).max(2 ** 52).optional(),
   /** An upstream failing for longer than this is reported to the admin chat. */
@@ -102,6 +110,7 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'WEBIM_CALLBACK_SECRET',
   'TELEGRAM_WEBHOOK_SECRET_PREVIOUS',
   'WEBIM_CALLBACK_SECRET_PREVIOUS',
+  'FILE_LINK_SECRET',
   'DATABASE_URL',
 ];
 
@@ -149,8 +158,9 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
   if (missing.length || invalid.length || !result.success) throw new SettingsError(missing, invalid);
   const settings = result.data;
   settings.PUBLIC_BASE_URL ??= settings.HTTP_API_URL;
+  settings.FILE_LINK_BASE_URL ??= settings.PUBLIC_BASE_URL;
   if (!settings.ALLOW_INSECURE_HTTP) {
-    for (const key of ['TELEGRAM_API_BASE', 'WEBIM_API_URL', 'PUBLIC_BASE_URL'] as const) {
+    for (const key of ['TELEGRAM_API_BASE', 'WEBIM_API_URL', 'PUBLIC_BASE_URL', 'FILE_LINK_BASE_URL'] as const) {
       const url = settings[key];
       if (url && url.startsWith('http:') && !isLoopback(url)) {
         invalid.push({ key, problem: 'must use https (plain http is only allowed for loopback hosts)' });

@@ -1,4 +1,4 @@
-import type { Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type { File, Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -65,6 +65,16 @@ export class TelegramClient {
 
   setWebhook(params: SetWebhookParams): Promise<true> {
     return this.call<true>('setWebhook', { ...params });
+  }
+
+  /** Where a file can be downloaded (valid for at least an hour, up to Telegram's 20 MB bot limit). */
+  getFile(fileId: string, timeoutMs?: number): Promise<File> {
+    return this.call<File>('getFile', { file_id: fileId }, timeoutMs);
+  }
+
+  /** The download URL of a getFile path. It contains the bot token: never log it or put it in an error. */
+  fileDownloadUrl(filePath: string): URL {
+    return new URL(`${this.options.apiBase}/file/bot${this.options.token}/${filePath.split('/').map(encodeURIComponent).join('/')}`);
   }
 
   getMe(): Promise<UserFromGetMe> {

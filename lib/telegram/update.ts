@@ -1,5 +1,6 @@
 import type { Message, Update, User } from '@grammyjs/types';
 import * as z from 'zod';
+import { fileOfMessage, type TelegramFile } from './files';
 
 /**
  * Edge validation of a Telegram Update: only what the bridge relies on is checked, unknown fields
@@ -41,7 +42,18 @@ export interface Sender {
 export type UpdateIntent =
   | { kind: 'ignore'; reason: string; chatId?: number }
   | { kind: 'start'; chatId: number; messageId: number; sender: Sender }
-  | { kind: 'visitor_message'; chatId: number; messageId: number; sender: Sender; text: string; edited: boolean; contentType: string }
+  | {
+      kind: 'visitor_message';
+      chatId: number;
+      messageId: number;
+      sender: Sender;
+      /** The text (or, with a file, the caption; may be empty then), with a reply's quote above it. */
+      text: string;
+      edited: boolean;
+      contentType: string;
+      /** A file to relay as a file message; `text` then follows as its own message. */
+      file?: TelegramFile;
+    }
   | { kind: 'membership'; chatId: number; blocked: boolean }
   /** `/status` in the admin chat: answer with the doctor's summary and the last 24 hours. */
   | { kind: 'admin_status'; chatId: number };
@@ -78,9 +90,15 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
 
   if (!edited && isStartCommand(message.text)) return { kind: 'start', chatId, messageId: message.message_id, sender };
 
+  const file = fileOfMessage(message);
+  if (file) {
+    const caption = message.caption ?? '';
+    const text = caption ? `${quoteOf(message)}${edited ? '[edited] ' : ''}${caption}` : '';
+    return { kind: 'visitor_message', chatId, messageId: message.message_id, sender, text, edited, contentType: file.kind, file };
+  }
   const content = describeContent(message);
   if (!content) return { kind: 'ignore', reason: 'no_relayable_content', chatId };
-  const text = edited ? `[edited] ${content.text}` : content.text;
+  const text = `${quoteOf(message)}${edited ? '[edited] ' : ''}${content.text}`;
   return {
     kind: 'visitor_message',
     chatId,
@@ -90,6 +108,23 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
     edited,
     contentType: content.type,
   };
+}
+
+/** Characters of a replied-to message the operator sees above the reply. */
+const QUOTE_CHARS = 80;
+
+/**
+ * A reply to an earlier message shows the operator the start of that message, taken from the
+ * update itself (nothing is stored): `↩ «first 80 characters…»` on its own line.
+ */
+function quoteOf(message: Message): string {
+  const replied = message.reply_to_message;
+  if (!replied) return '';
+  const source = replied.text ?? replied.caption ?? (fileOfMessage(replied) ? `[${fileOfMessage(replied)?.kind.replace('_', ' ')}]` : undefined);
+  if (!source) return '';
+  const flat = source.replace(/\s+/g, ' ').trim();
+  const chars = [...flat];
+  return `↩ «${chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join('')}…` : flat}»\n`;
 }
 
 const updateType = (update: Update) => Object.keys(update).find((k) => k !== 'update_id') ?? 'empty';

@@ -1,6 +1,6 @@
 import { getJson, HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { WebimApiError, WebimNetworkError } from './errors';
-import { buildVisitorMessage, webimErrorBodySchema, type VisitorMessageInput } from './wire';
+import { buildVisitorFile, buildVisitorMessage, webimErrorBodySchema, type VisitorFileInput, type VisitorMessageInput } from './wire';
 
 export interface WebimClientOptions {
   apiUrl: string;
@@ -18,10 +18,19 @@ export class WebimClient {
   }
 
   /** Resolves on 2xx; throws WebimApiError / WebimNetworkError otherwise. `timeoutMs` may only shorten the configured one. */
-  async sendVisitorMessage(input: VisitorMessageInput, timeoutMs = this.options.timeoutMs): Promise<void> {
+  sendVisitorMessage(input: VisitorMessageInput, timeoutMs = this.options.timeoutMs): Promise<void> {
+    return this.post(buildVisitorMessage(input), timeoutMs);
+  }
+
+  /** A visitor's file, as a link the desk downloads from; same answers as sendVisitorMessage. */
+  sendVisitorFile(input: VisitorFileInput, timeoutMs = this.options.timeoutMs): Promise<void> {
+    return this.post(buildVisitorFile(input), timeoutMs);
+  }
+
+  private async post(body: unknown, timeoutMs: number): Promise<void> {
     let response: JsonResponse;
     try {
-      response = await postJson(this.options.apiUrl, buildVisitorMessage(input), {
+      response = await postJson(this.options.apiUrl, body, {
         headers: { authorization: `Token ${this.options.accessToken}` },
         timeoutMs: Math.min(timeoutMs, this.options.timeoutMs),
       });

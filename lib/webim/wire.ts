@@ -35,6 +35,27 @@ export function buildVisitorMessage(input: VisitorMessageInput): OutboundVisitor
   };
 }
 
+/** A visitor file message: the operator desk fetches the file from `url` (a sealed bridge link). */
+export interface OutboundVisitorFile {
+  event: 'new_message';
+  visitor: { id: string; fields: { name?: string; login?: string } };
+  message: { id: string; kind: 'file_visitor'; data: { url: string; name: string; media_type: string; size?: number } };
+}
+
+export interface VisitorFileInput extends Omit<VisitorMessageInput, 'text'> {
+  file: { url: string; name: string; mediaType: string; size?: number };
+}
+
+export function buildVisitorFile(input: VisitorFileInput): OutboundVisitorFile {
+  const { visitor, message } = buildVisitorMessage({ ...input, text: '' });
+  const data: OutboundVisitorFile['message']['data'] = { url: input.file.url, name: input.file.name, media_type: input.file.mediaType };
+  if (input.file.size !== undefined) data.size = input.file.size;
+  return { event: 'new_message', visitor, message: { id: message.id, kind: 'file_visitor', data } };
+}
+
+/** The id of the caption that follows a file message (its own visitor text message). */
+export const captionIdFor = (fileMessageId: string): string => `${fileMessageId}-caption`;
+
 /**
  * Our stable id for a Telegram message: `tg-<chat_id>-<message_id>`. Each edit arrives in an
  * update of its own, so an edit's id carries that update's id (`…-edit-<update_id>`): two edits

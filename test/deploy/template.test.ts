@@ -33,7 +33,7 @@ describe('packaged template (serverless package, offline)', () => {
 
   it('runs every function on Node.js 24', () => {
     const functions = byType('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
+    expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'FilesLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
     for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
@@ -60,11 +60,19 @@ describe('packaged template (serverless package, offline)', () => {
     const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const metrics = alarms.map((a) => `${a.Namespace as string}/${a.MetricName as string}`);
     expect(metrics).toEqual(expect.arrayContaining(['TelegramWebimBridge/Failed', 'TelegramWebimBridge/ConfigurationErrors', 'AWS/ApiGateway/5xx', 'AWS/Lambda/Errors', 'AWS/Lambda/Throttles']));
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(5);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(6);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     expect(byType('AWS::SNS::Topic')).toHaveLength(1);
     expect(template.Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
     expect(byType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+  });
+
+  it('serves file links from a response-streaming function URL that the webhook function knows', () => {
+    const url = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Url');
+    expect(url?.Properties.InvokeMode).toBe('RESPONSE_STREAM');
+    expect(url?.Properties.AuthType).toBe('NONE'); // links are sealed and expire: the token is the authorisation
+    const env = (template.Resources.TelegramWebhookLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.FILE_LINK_BASE_URL).toEqual({ 'Fn::GetAtt': ['FilesLambdaFunctionUrl', 'FunctionUrl'] });
   });
 
   it('purges delivery records on an hourly schedule', () => {
@@ -91,7 +99,7 @@ describe('packaged template (serverless package, offline)', () => {
 
   it('keeps each function package under 250 KB zipped, with the migrations where they are run', () => {
     const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
-    expect(zips).toHaveLength(5);
+    expect(zips).toHaveLength(6);
     for (const zip of zips) expect(statSync(path.join(dir, zip)).size).toBeLessThan(250 * 1024);
     const listing = (zip: string) => execFileSync('python3', ['-m', 'zipfile', '-l', path.join(dir, zip)], { encoding: 'utf8' });
     expect(listing('admin.zip')).toContain('migrations/001_initial.sql');

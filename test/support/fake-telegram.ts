@@ -13,12 +13,23 @@ export interface BotApiCall {
 export async function startFakeTelegram(options: { token: string }) {
   const scripts = new Map<string, ScriptedResponse[]>();
   const calls: BotApiCall[] = [];
+  /** Paths downloaded from the file endpoint. */
+  const downloads: string[] = [];
   /** Messages Telegram accepted (answered ok), in order. */
   const delivered: { chatId: number; text: string }[] = [];
   let messageId = 1000;
   const webhook = { url: '', pending_update_count: 0, max_connections: 40, allowed_updates: undefined as string[] | undefined, has_custom_certificate: false };
 
+  /** Files users "sent": getFile answers for them and /file/bot<token>/<path> serves their bytes. */
+  const files = new Map<string, { path: string; bytes: Buffer; tooBig?: boolean }>();
   const fake = await startHttpFake((req: RecordedRequest): ScriptedResponse => {
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.path);
+    if (download) {
+      downloads.push(download[2] as string);
+      const file = [...files.values()].find((f) => f.path === decodeURIComponent(download[2] as string));
+      if (download[1] !== options.token || !file) return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
+      return { status: 200, rawBody: file.bytes, contentType: 'application/octet-stream' };
+    }
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.path);
     if (!match) return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
     const [, token, method] = match as unknown as [string, string, string];
@@ -42,6 +53,12 @@ export async function startFakeTelegram(options: { token: string }) {
       case 'deleteWebhook':
         webhook.url = '';
         return { status: 200, body: { ok: true, result: true, description: 'Webhook was deleted' } };
+      case 'getFile': {
+        const file = files.get(String(params.file_id));
+        if (!file) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' } };
+        if (file.tooBig) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: file is too big' } };
+        return { status: 200, body: { ok: true, result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path } } };
+      }
       case 'getMe':
         return { status: 200, body: { ok: true, result: { id: Number(options.token.split(':')[0]), is_bot: true, first_name: 'Support', username: 'acme_support_bot', can_join_groups: false, can_read_all_group_messages: false, supports_inline_queries: false } } };
       case 'getWebhookInfo':
@@ -56,6 +73,12 @@ export async function startFakeTelegram(options: { token: string }) {
     calls,
     webhook,
     delivered,
+    files,
+    downloads,
+    /** Registers a file as if a user had sent it: getFile and the file endpoint will serve it. */
+    addFile(fileId: string, bytes: Buffer, options: { path?: string; tooBig?: boolean } = {}) {
+      files.set(fileId, { path: options.path ?? `documents/${fileId}.bin`, bytes, tooBig: options.tooBig });
+    },
     /** Texts Telegram accepted for a chat, in order (failed attempts left out). */
     deliveredTo: (chatId: number) => delivered.filter((d) => d.chatId === chatId).map((d) => d.text),
     /** Texts sent with sendMessage to a chat, in order (every attempt, also failed ones). */

@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedResponse {
   status: number;
   body?: unknown;
-  /** A body sent as it is, not as JSON (e.g. a proxy's HTML page, or nothing). */
-  rawBody?: string;
+  /** A body sent as it is, not as JSON (e.g. a proxy's HTML page, a file's bytes, or nothing). */
+  rawBody?: string | Buffer;
+  /** Content-Type for a raw body (default text/html). */
+  contentType?: string;
   /** Never answer (to exercise client timeouts). */
   hang?: boolean;
   /** Answer only after this long (a slow upstream). */
@@ -44,8 +46,9 @@ export async function startHttpFake(
     if (answer.hang) return; // the client's timeout must fire
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
-    res.writeHead(answer.status, { 'content-type': answer.rawBody !== undefined ? 'text/html' : 'application/json' });
-    res.end(answer.rawBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+    const payload = answer.rawBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
+    res.writeHead(answer.status, { 'content-type': answer.rawBody !== undefined ? (answer.contentType ?? 'text/html') : 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
     answer.after?.();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
