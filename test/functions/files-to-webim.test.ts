@@ -93,8 +93,9 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
   });
 
   it('a caption that fails after its file: the retry posts only the caption', async () => {
-    const update = { ...fixture<Record<string, unknown>>('telegram/document_pdf.json'), update_id: 815_209_999 };
-    (update.message as Record<string, unknown>).message_id = 499;
+    const update = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/document_pdf.json');
+    update.update_id = 815_209_999;
+    update.message.message_id = 499;
     bridge.webim.script({ status: 200, pass: true }, { status: 503 });
     expect((await bridge.postUpdate(update)).statusCode).toBe(503);
     expect((await bridge.postUpdate(update)).statusCode).toBe(200);
