@@ -8,21 +8,23 @@ import type { RelayDeps } from './deps';
 /**
  * Sends a text to a Telegram chat as one or more messages (split at the 4096 limit), in order.
  *
- * With a claim, progress is kept after each part of a split text so that a retry after a
+ * With a claim, progress is kept after each part of a split text (counted after `partOffset`
+ * earlier parts of the same message, such as a file) so that a retry after a
  * transient failure resumes with the first unsent part instead of repeating earlier ones. A
  * later part is started only when a whole call still fits the deadline: a call cut short might
  * reach the user unseen and be sent again by the retry. When Telegram says the user blocked the
  * bot, the chat is marked blocked before the failure propagates, so no later message is
  * attempted until the user writes again.
  */
-export async function sendTextToUser(deps: RelayDeps, chatId: number, text: string, claim?: HeldClaim): Promise<number> {
+export async function sendTextToUser(deps: RelayDeps, chatId: number, text: string, claim?: HeldClaim, partOffset = 0): Promise<number> {
   const parts = splitText(text);
   const policy = {
     ...(deps.telegramRetry ?? DEFAULT_TELEGRAM_RETRY),
     onRetry: (info: { attempt: number; waitMs: number; reason: string }) => deps.log.warn('telegram_retry', { chat_id: chatId, ...info }),
   };
   const timeoutMs = deps.telegram.timeoutMs;
-  const first = claim?.partsDone ?? 0;
+  // With an offset, earlier parts of the same claim (a file) come before these texts.
+  const first = Math.max(0, (claim?.partsDone ?? 0) - partOffset);
   for (let sent = first; sent < parts.length; sent++) {
     if (sent > first && attemptBudgetMs(timeoutMs, deps.deadline, policy) < timeoutMs) {
       throw new DeliveryFailure('transient', 'telegram', 'no_time_for_next_part');
@@ -37,9 +39,9 @@ export async function sendTextToUser(deps: RelayDeps, chatId: number, text: stri
       }
       throw error;
     }
-    if (claim && parts.length > 1) {
+    if (claim && parts.length + partOffset > 1) {
       // Kept in the claim even if the database is away now: a release writes it later.
-      await claim.recordParts(sent + 1).catch((e: unknown) => deps.log.warn('progress_record_failed', { error: e }));
+      await claim.recordParts(partOffset + sent + 1).catch((e: unknown) => deps.log.warn('progress_record_failed', { error: e }));
     }
   }
   return parts.length;

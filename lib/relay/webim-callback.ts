@@ -7,6 +7,8 @@ import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome, type RelayResult } from './outcome';
 import { sendTextToUser } from './send-to-user';
+import { sendFileToUser } from './send-file-to-user';
+import { operatorFileOf } from '../webim/operator-files';
 
 /**
  * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once
@@ -37,6 +39,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
     return finish(deps, done('ignored'));
   }
   const visitorId = callback.visitor_id;
+  const file = message.kind === 'file_operator' ? operatorFileOf(message) : undefined;
 
   const deliver = async (chat: { chatId: number; blocked: boolean }, claim?: HeldClaim): Promise<RelayResult> => {
     const chatLog = log.child({ chat_id: chat.chatId });
@@ -44,7 +47,9 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
       return 'blocked';
     }
-    const parts = await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim);
+    const parts = file
+      ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim)
+      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim);
     chatLog.info('relayed_to_telegram', { parts });
     return 'relayed';
   };

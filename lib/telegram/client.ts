@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
 import type { File, Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
@@ -49,14 +53,82 @@ export class TelegramClient {
     } catch (error) {
       throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network');
     }
-    const body = response.json as BotApiResponse<T> | undefined;
-    if (!body || typeof body !== 'object' || typeof body.ok !== 'boolean') throw new TelegramResponseError(method, response.status);
-    if (body.ok && response.status >= 200 && response.status < 300) return body.result as T;
-    const code = Number.isInteger(body.error_code) && (body.error_code as number) >= 400 ? (body.error_code as number) : response.status;
-    // ok:false with neither an error code nor an error status is no Bot API answer either.
-    if (code < 400) throw new TelegramResponseError(method, response.status);
-    const description = typeof body.description === 'string' ? body.description.slice(0, 200) : `HTTP ${response.status}`;
-    throw new TelegramApiError(method, code, description, positiveSeconds(body.parameters?.retry_after));
+    return resultOf<T>(method, response.status, response.json);
+  }
+
+  /**
+   * Uploads a file with multipart/form-data, streaming it from `file.body` (never buffered whole).
+   * Same answers as `call`; a source that breaks off or grows past `maxBytes` rejects with the
+   * error `onSourceError` makes of it.
+   */
+  async sendFile<T = Message>(
+    method: 'sendPhoto' | 'sendVoice' | 'sendVideo' | 'sendDocument',
+    fields: Record<string, string>,
+    file: { field: string; name: string; mediaType: string; body: Readable; length?: number; maxBytes: number },
+    options: { timeoutMs: number; onSourceError: (reason: 'too_large' | 'aborted') => Error },
+  ): Promise<T> {
+    const boundary = `----bridge${randomBytes(12).toString('hex')}`;
+    const part = (headers: string) => `--${boundary}\r\n${headers}\r\n\r\n`;
+    const safeName = file.name.replace(/["\r\n\\]/g, '_');
+    const head = Buffer.from(
+      Object.entries(fields).map(([k, v]) => `${part(`Content-Disposition: form-data; name="${k}"`)}${v}\r\n`).join('') +
+        part(`Content-Disposition: form-data; name="${file.field}"; filename="${safeName}"\r\nContent-Type: ${file.mediaType}`),
+      'utf8',
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const url = new URL(`${this.options.apiBase}/bot${this.options.token}/${method}`);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        file.body.destroy();
+        reject(error);
+      };
+      const headers: Record<string, string | number> = { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'application/json' };
+      if (file.length !== undefined) headers['content-length'] = head.length + file.length + tail.length;
+      const req = transport.request(url, { method: 'POST', headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => fail(new TelegramNetworkError(method, 'response_aborted')));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          let json: unknown;
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            json = undefined;
+          }
+          try {
+            resolve(resultOf<T>(method, res.statusCode ?? 0, json));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      const timer = setTimeout(() => fail(new TelegramNetworkError(method, 'timeout')), options.timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => fail(new TelegramNetworkError(method, typeof error.code === 'string' ? error.code : 'network')));
+      let sent = 0;
+      req.write(head);
+      file.body.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        if (sent > file.maxBytes) return fail(options.onSourceError('too_large'));
+        if (!req.write(chunk)) {
+          file.body.pause();
+          req.once('drain', () => file.body.resume());
+        }
+      });
+      file.body.on('error', () => fail(options.onSourceError('aborted')));
+      file.body.on('end', () => {
+        if (file.length !== undefined && sent !== file.length) return fail(options.onSourceError('aborted'));
+        req.end(tail);
+      });
+    });
   }
 
   sendMessage(chatId: number, text: string, timeoutMs?: number): Promise<Message> {
@@ -88,6 +160,18 @@ export class TelegramClient {
   deleteWebhook(dropPendingUpdates: boolean): Promise<true> {
     return this.call<true>('deleteWebhook', { drop_pending_updates: dropPendingUpdates });
   }
+}
+
+/** The result of a Bot API answer, or the error it amounts to (see TelegramClient.call). */
+function resultOf<T>(method: string, status: number, json: unknown): T {
+  const body = json as BotApiResponse<T> | undefined;
+  if (!body || typeof body !== 'object' || typeof body.ok !== 'boolean') throw new TelegramResponseError(method, status);
+  if (body.ok && status >= 200 && status < 300) return body.result as T;
+  const code = Number.isInteger(body.error_code) && (body.error_code as number) >= 400 ? (body.error_code as number) : status;
+  // ok:false with neither an error code nor an error status is no Bot API answer either.
+  if (code < 400) throw new TelegramResponseError(method, status);
+  const description = typeof body.description === 'string' ? body.description.slice(0, 200) : `HTTP ${status}`;
+  throw new TelegramApiError(method, code, description, positiveSeconds(body.parameters?.retry_after));
 }
 
 /** `retry_after` only when Telegram gave a usable number of seconds. */

@@ -1,3 +1,4 @@
+import { DeliveryFailure } from '../delivery/failure';
 /**
  * Failures of Bot API calls. Messages carry the method name and Telegram's description only:
  * the request URL contains the bot token, so it never goes into an error.
@@ -69,4 +70,21 @@ export function classifyTelegramError(error: unknown): TelegramFailureAction {
   if (/chat not found/i.test(description)) return { action: 'permanent', reason: 'chat_not_found' };
   if (status === 403) return { action: 'permanent', reason: 'forbidden' };
   return { action: 'permanent', reason: `bad_request_${status}` };
+}
+
+/** The delivery failure for a Bot API error when the call is not retried here (an upload: its stream is spent). */
+export function telegramDeliveryFailure(error: unknown): DeliveryFailure {
+  const decision = classifyTelegramError(error);
+  switch (decision.action) {
+    case 'stop_contact':
+      return new DeliveryFailure('blocked', 'telegram', decision.reason, undefined, { cause: error });
+    case 'configuration':
+      return new DeliveryFailure('configuration', 'telegram', decision.reason, undefined, { cause: error });
+    case 'permanent':
+      return new DeliveryFailure('permanent', 'telegram', decision.reason, undefined, { cause: error });
+    case 'retry_after':
+      return new DeliveryFailure('transient', 'telegram', decision.reason, decision.seconds, { cause: error });
+    case 'backoff':
+      return new DeliveryFailure('transient', 'telegram', decision.reason, undefined, { cause: error });
+  }
 }

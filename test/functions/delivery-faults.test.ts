@@ -202,7 +202,7 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
       voice.message.voice = { file_id: 'f', file_unique_id: 'u' };
       expect((await bridge.postUpdate(voice)).statusCode).toBe(200);
       const texts = bridge.webim.received.filter((m) => m.message.id.startsWith(`tg-${chatId}-`)).map((m) => m.message.text);
-      expect(texts).toEqual(['[venue Cafe, Main St 1]', '[voice]']);
+      expect(texts).toEqual(['[venue Cafe, Main St 1]', `[voice: voice-${(voice.message as { message_id: number }).message_id}.ogg]`]);
     });
 
     it('an update with an id beyond 52 bits → 400, not a database error on every redelivery', async () => {

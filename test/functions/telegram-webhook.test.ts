@@ -79,8 +79,9 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
   });
 
   it.each([
-    ['telegram/photo_with_caption.json', '[photo] Box arrived damaged'],
-    ['telegram/sticker.json', '[sticker 😀]'],
+    // Without FILE_LINK_SECRET files are described in text (with it, see files-to-webim.test.ts).
+    ['telegram/photo_with_caption.json', '[photo: photo-413.jpg] Box arrived damaged'],
+    ['telegram/sticker.json', '[sticker: sticker-414.webp]'],
     ['telegram/location.json', '[location 55.75124,37.61842]'],
     ['telegram/edited_message.json', '[edited] Hello, my order #5512 has still not arrived'],
   ])('forwards %s as "%s"', async (name, text) => {

@@ -69,10 +69,11 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
     expect(bridge.telegram.sentTo(chatId)).toEqual(['Your parcel is on its way']);
   });
 
-  it('sends an operator file as its name and link', async () => {
+  it('an operator file from a host that is not allowed reaches the user as its name and a note', async () => {
     const { chatId, visitorId } = await newUser();
     await bridge.postCallback(withVisitor('webim/file_operator.json', visitorId));
-    expect(bridge.telegram.sentTo(chatId)).toEqual(['📎 invoice-5512.pdf\nhttps://demo.webim.ru/l/v/download/invoice-5512.pdf']);
+    expect(bridge.telegram.sentTo(chatId)).toEqual([expect.stringMatching(/^📎 invoice-5512\.pdf — the operator sent a file that could not be delivered here\./)]);
+    expect(bridge.parsedLogs().some((l) => l.event === 'file_not_delivered' && l.reason === 'file_host_not_allowed')).toBe(true);
   });
 
   it.each(['webim/for_operator.json', 'webim/chat_closed.json'])('acknowledges %s without sending anything', async (name) => {

@@ -15,6 +15,8 @@ export async function startFakeTelegram(options: { token: string }) {
   const calls: BotApiCall[] = [];
   /** Paths downloaded from the file endpoint. */
   const downloads: string[] = [];
+  /** Files uploaded with multipart (sendPhoto, sendDocument, …), bytes as received. */
+  const uploads: { method: string; chatId: number; caption?: string; field: string; name: string; contentType: string; bytes: Buffer }[] = [];
   /** Messages Telegram accepted (answered ok), in order. */
   const delivered: { chatId: number; text: string }[] = [];
   let messageId = 1000;
@@ -34,12 +36,16 @@ export async function startFakeTelegram(options: { token: string }) {
     if (!match) return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
     const [, token, method] = match as unknown as [string, string, string];
     if (token !== options.token) return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
-    const params = (req.body ?? {}) as Record<string, unknown>;
+    const multipart = /^multipart\/form-data; boundary=(.+)$/.exec(String(req.headers['content-type'] ?? ''));
+    const form = multipart ? parseMultipart(req.raw, multipart[1] as string) : undefined;
+    const params = form ? form.fields : ((req.body ?? {}) as Record<string, unknown>);
     calls.push({ token, method, params });
+    if (form?.file) uploads.push({ method, chatId: Number(form.fields.chat_id), caption: form.fields.caption, ...form.file });
     const scripted = scripts.get(method)?.shift();
     if (scripted && !scripted.pass) return scripted;
     const answer = normalAnswer(method, params);
     if (method === 'sendMessage' && answer.status === 200) delivered.push({ chatId: Number(params.chat_id), text: String(params.text) });
+    if (form?.file && answer.status === 200) delivered.push({ chatId: Number(params.chat_id), text: `[${method} ${form.file.name}${params.caption ? ` | ${params.caption}` : ''}]` });
     return { ...answer, delayMs: scripted?.delayMs, after: scripted?.after };
   });
 
@@ -53,6 +59,11 @@ export async function startFakeTelegram(options: { token: string }) {
       case 'deleteWebhook':
         webhook.url = '';
         return { status: 200, body: { ok: true, result: true, description: 'Webhook was deleted' } };
+      case 'sendPhoto':
+      case 'sendVoice':
+      case 'sendVideo':
+      case 'sendDocument':
+        return { status: 200, body: { ok: true, result: { message_id: ++messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'private' } } } };
       case 'getFile': {
         const file = files.get(String(params.file_id));
         if (!file) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' } };
@@ -75,6 +86,7 @@ export async function startFakeTelegram(options: { token: string }) {
     delivered,
     files,
     downloads,
+    uploads,
     /** Registers a file as if a user had sent it: getFile and the file endpoint will serve it. */
     addFile(fileId: string, bytes: Buffer, options: { path?: string; tooBig?: boolean } = {}) {
       files.set(fileId, { path: options.path ?? `documents/${fileId}.bin`, bytes, tooBig: options.tooBig });
@@ -97,3 +109,25 @@ export const telegramError = (status: number, description: string, retryAfter?: 
 });
 
 export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
+
+/** A small multipart/form-data reader for the fake: text fields, and one file part kept as bytes. */
+function parseMultipart(raw: Buffer, boundary: string) {
+  const fields: Record<string, string> = {};
+  let file: { field: string; name: string; contentType: string; bytes: Buffer } | undefined;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let start = raw.indexOf(delimiter);
+  while (start !== -1) {
+    const next = raw.indexOf(delimiter, start + delimiter.length);
+    if (next === -1) break;
+    const part = raw.subarray(start + delimiter.length + 2, next - 2); // skip CRLF after the delimiter and before the next
+    const split = part.indexOf('\r\n\r\n');
+    const head = part.subarray(0, split).toString('utf8');
+    const body = part.subarray(split + 4);
+    const name = /name="([^"]+)"/.exec(head)?.[1] ?? '';
+    const filename = /filename="([^"]*)"/.exec(head)?.[1];
+    if (filename !== undefined) file = { field: name, name: filename, contentType: /Content-Type: (.+)/i.exec(head)?.[1]?.trim() ?? '', bytes: Buffer.from(body) };
+    else fields[name] = body.toString('utf8');
+    start = next;
+  }
+  return { fields, file };
+}

@@ -16,6 +16,8 @@ export interface ScriptedResponse {
   after?: () => void;
   /** For scripted answers: serve the request normally, only with this delay / hook. */
   pass?: boolean;
+  /** Extra response headers (e.g. Location of a redirect). */
+  headers?: Record<string, string>;
 }
 
 export interface RecordedRequest {
@@ -23,6 +25,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
+  /** The body's bytes as received (multipart uploads). */
+  raw: Buffer;
 }
 
 /** A tiny loopback HTTP server for fakes: records requests, answers from a script or a default. */
@@ -33,21 +37,22 @@ export async function startHttpFake(
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     let body: unknown = raw;
     try {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
       // keep raw text
     }
-    const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
+    const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, raw: bytes };
     requests.push(recorded);
     const answer = await respond(recorded);
     if (answer.hang) return; // the client's timeout must fire
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
     const payload = answer.rawBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
-    res.writeHead(answer.status, { 'content-type': answer.rawBody !== undefined ? (answer.contentType ?? 'text/html') : 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.writeHead(answer.status, { 'content-type': answer.rawBody !== undefined ? (answer.contentType ?? 'text/html') : 'application/json', 'content-length': Buffer.byteLength(payload), ...answer.headers });
     res.end(payload);
     answer.after?.();
   });

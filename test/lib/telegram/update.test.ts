@@ -27,24 +27,35 @@ describe('Telegram updates', () => {
 
   it.each([
     ['telegram/text_message.json', 'text', 'Hello, my order #5512 has not arrived'],
-    ['telegram/photo_with_caption.json', 'photo', '[photo] Box arrived damaged'],
-    ['telegram/sticker.json', 'sticker', '[sticker 😀]'],
+    ['telegram/photo_with_caption.json', 'photo', 'Box arrived damaged'],
+    ['telegram/sticker.json', 'sticker', ''],
     ['telegram/location.json', 'location', '[location 55.75124,37.61842]'],
   ])('turns %s into a %s visitor message', (name, contentType, text) => {
     expect(interpret(name)).toMatchObject({ kind: 'visitor_message', contentType, text, edited: false });
   });
 
   it.each([
-    [{ voice: { file_id: 'v', file_unique_id: 'v', duration: 7 } }, '[voice 7s]'],
-    [{ document: { file_id: 'd', file_unique_id: 'd', file_name: 'scan.pdf' }, caption: 'my passport' }, '[document scan.pdf] my passport'],
     [{ contact: { phone_number: '+79990001122', first_name: 'Anna' } }, '[contact Anna +79990001122]'],
     [{ venue: { location: { latitude: 1.5, longitude: 2.25 }, title: 'Shop', address: 'Main st 1' } }, '[venue Shop, Main st 1 (1.5,2.25)]'],
-    [{ video_note: { file_id: 'n', file_unique_id: 'n', length: 240, duration: 5 } }, '[video note]'],
+    [{ poll: { id: 'p', question: 'Which day?', options: [], total_voter_count: 0, is_closed: false, is_anonymous: true, type: 'regular', allows_multiple_answers: false } }, '[poll Which day?]'],
+    [{ dice: { emoji: '🎲', value: 4 } }, '[dice 🎲 4]'],
   ])('marks %j as %s', (content, text) => {
     const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
     delete base.message.sticker;
     Object.assign(base.message, content);
     expect(interpretUpdate(base as unknown as Update)).toMatchObject({ kind: 'visitor_message', text });
+  });
+
+  it.each([
+    [{ voice: { file_id: 'v', file_unique_id: 'v', duration: 7 } }, { kind: 'voice', fileId: 'v', name: 'voice-414.ogg', mediaType: 'audio/ogg' }, ''],
+    [{ document: { file_id: 'd', file_unique_id: 'd', file_name: 'scan.pdf', mime_type: 'application/pdf' }, caption: 'my passport' }, { kind: 'document', name: 'scan.pdf', mediaType: 'application/pdf' }, 'my passport'],
+    [{ video_note: { file_id: 'n', file_unique_id: 'n', length: 240, duration: 5 } }, { kind: 'video_note', name: 'video-note-414.mp4', mediaType: 'video/mp4' }, ''],
+    [{ voice: { file_id: 'v2', file_unique_id: 'v2' } }, { kind: 'voice', name: 'voice-414.ogg' }, ''],
+  ])('carries the file of %j', (content, file, text) => {
+    const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
+    delete base.message.sticker;
+    Object.assign(base.message, content);
+    expect(interpretUpdate(base as unknown as Update)).toMatchObject({ kind: 'visitor_message', file, text });
   });
 
   it('marks edits', () => {

@@ -1,0 +1,84 @@
+import { setChatBlocked } from '../db/chat-mapping';
+import type { HeldClaim } from '../db/delivery-claims';
+import { DeliveryFailure } from '../delivery/failure';
+import { telegramDeliveryFailure } from '../telegram/errors';
+import { splitText } from '../telegram/split-text';
+import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES, type OperatorFile } from '../webim/operator-files';
+import type { RelayDeps } from './deps';
+import { sendTextToUser } from './send-to-user';
+
+/** Telegram's caption limit; a longer text goes as its own message(s) after the file. */
+const CAPTION_LIMIT = 1024;
+/** sendPhoto takes images up to 10 MB; larger ones go as documents. */
+const PHOTO_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Kept back after an upload for completing the claim and answering. */
+const UPLOAD_RESERVE_MS = 1_500;
+
+/** Which Bot API method and field carry a file of this type and size. */
+export function uploadMethodFor(mediaType: string, size: number | undefined): { method: 'sendPhoto' | 'sendVoice' | 'sendVideo' | 'sendDocument'; field: string } {
+  if (/^image\/(jpeg|png|webp|gif)$/.test(mediaType) && (size ?? 0) <= PHOTO_LIMIT_BYTES && size !== undefined) return { method: 'sendPhoto', field: 'photo' };
+  if (mediaType === 'audio/ogg') return { method: 'sendVoice', field: 'voice' };
+  if (mediaType === 'video/mp4') return { method: 'sendVideo', field: 'video' };
+  return { method: 'sendDocument', field: 'document' };
+}
+
+/**
+ * Sends an operator's file to the user: downloaded from Webim's file host (allowed hosts only,
+ * HTTPS, ≤ 50 MB) and uploaded to Telegram in one stream — nothing is written anywhere. The text
+ * with it becomes the caption, or follows as its own message(s) when longer than 1024 characters.
+ * Part 1 is the file, then the text parts; progress is recorded in the claim, so a retry neither
+ * repeats the file nor skips the text. A file that cannot be fetched for good (404/410, a host not
+ * allowed, too large) reaches the user as its name and a short note; the reason is logged.
+ */
+export async function sendFileToUser(deps: RelayDeps, chatId: number, file: OperatorFile, text: string | undefined, claim?: HeldClaim): Promise<number> {
+  const caption = text && text.length <= CAPTION_LIMIT ? text : undefined;
+  const rest = text && !caption ? text : undefined;
+  const total = 1 + (rest ? splitText(rest).length : 0);
+  if ((claim?.partsDone ?? 0) < 1) {
+    await deliverFilePart(deps, chatId, file, caption);
+    if (claim && total > 1) await claim.recordParts(1).catch((e: unknown) => deps.log.warn('progress_record_failed', { error: e }));
+  }
+  if (rest) await sendTextToUser(deps, chatId, rest, claim, 1);
+  return total;
+}
+
+async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined): Promise<void> {
+  const budget = Math.min(60_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
+  if (budget < 1_000) throw new DeliveryFailure('transient', 'telegram', 'no_time_left');
+  const started = performance.now();
+  let download;
+  try {
+    download = await openOperatorFile(file, { allowedHosts: allowedFileHosts(deps.settings), timeoutMs: Math.min(budget, deps.webim.timeoutMs) });
+  } catch (error) {
+    if (error instanceof OperatorFileError && error.kind === 'permanent') return sendNote(deps, chatId, file, caption, error.reason);
+    throw new DeliveryFailure('transient', 'webim', error instanceof OperatorFileError ? error.reason : 'file_host_unreachable', undefined, { cause: error });
+  }
+  const mediaType = file.mediaType ?? download.mediaType ?? 'application/octet-stream';
+  const size = download.length ?? file.size;
+  const { method, field } = uploadMethodFor(mediaType, size);
+  const remaining = Math.max(1_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
+  try {
+    const upload = () =>
+      deps.telegram.sendFile(method, { chat_id: String(chatId), ...(caption ? { caption } : {}) }, { field, name: file.name, mediaType, body: download.body, length: download.length, maxBytes: OPERATOR_FILE_LIMIT_BYTES }, {
+        timeoutMs: remaining,
+        onSourceError: (reason) => new OperatorFileError(reason === 'too_large' ? 'permanent' : 'transient', reason === 'too_large' ? 'file_too_large' : 'file_host_aborted'),
+      });
+    await (deps.upstream ? deps.upstream.time(upload) : upload());
+  } catch (error) {
+    if (error instanceof OperatorFileError) {
+      if (error.kind === 'permanent') return sendNote(deps, chatId, file, caption, error.reason);
+      throw new DeliveryFailure('transient', 'webim', error.reason, undefined, { cause: error });
+    }
+    const failure = telegramDeliveryFailure(error);
+    if (failure.kind === 'blocked') await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
+    throw failure;
+  }
+  deps.log.info('file_relayed_to_telegram', { method, media_type: mediaType, size, duration_ms: Math.round(performance.now() - started) });
+}
+
+/** The user gets the file's name and a short note instead of the file; the reason is logged (not the name). */
+async function sendNote(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined, reason: string): Promise<void> {
+  deps.log.error('file_not_delivered', { reason, error_class: 'permanent', media_type: file.mediaType, size: file.size });
+  const note = `📎 ${file.name} — the operator sent a file that could not be delivered here.${caption ? `\n${caption}` : ''}`;
+  await sendTextToUser(deps, chatId, note);
+}
