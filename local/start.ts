@@ -25,6 +25,8 @@ async function main() {
     return;
   }
 
+  // Locally, file links point at this server's own /files route unless a public address is set.
+  if (!process.env.FILE_LINK_BASE_URL && !process.env.PUBLIC_BASE_URL) process.env.FILE_LINK_BASE_URL = `http://127.0.0.1:${port}`;
   const local = await prepareLocalEnvironment();
   const dbReady = performance.now();
   const server = await startLocalServer(local.runtime, { port });

@@ -6,6 +6,7 @@ import { SettingsError } from '../settings/schema';
 import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
+import { openFileLink, sealFileLink } from '../files/link';
 import { ALLOWED_UPDATES } from './webhook';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn';
@@ -74,6 +75,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   if (botOk) await webhookChecks(telegram, settings, checks, now());
   checks.push(await webimCheck(settings, timeoutMs));
   checks.push(callbackCheck(settings));
+  checks.push(fileLinkCheck(settings));
   for (const name of ['TELEGRAM_WEBHOOK_SECRET_PREVIOUS', 'WEBIM_CALLBACK_SECRET_PREVIOUS'] as const) {
     if (settings[name]) {
       checks.push({
@@ -239,6 +241,18 @@ function callbackCheck(settings: Settings): Check {
     status: 'ok',
     detail: `configure in Webim: ${settings.PUBLIC_BASE_URL}/webim-callback with header "Authorization: Token <WEBIM_CALLBACK_SECRET>"`,
   };
+}
+
+function fileLinkCheck(settings: Settings): Check {
+  if (!settings.FILE_LINK_SECRET) return { name: 'files', status: 'warn', detail: 'FILE_LINK_SECRET is not set: files from users reach operators as text markers', hint: 'set FILE_LINK_SECRET (SecureString, 16+ characters) to relay files' };
+  if (!settings.FILE_LINK_BASE_URL) return { name: 'files', status: 'fail', detail: 'file links have no base URL', hint: 'set FILE_LINK_BASE_URL (the template sets it to the file function URL)' };
+  try {
+    const token = sealFileLink(settings.FILE_LINK_SECRET, { fileId: 'doctor', name: 'doctor.txt', mediaType: 'text/plain', expiresAt: Math.floor(Date.now() / 1000) + 60 });
+    if (!openFileLink(settings.FILE_LINK_SECRET, token).ok) throw new Error('link does not verify');
+  } catch {
+    return { name: 'files', status: 'fail', detail: 'file links cannot be signed', hint: 'check FILE_LINK_SECRET' };
+  }
+  return { name: 'files', status: 'ok', detail: `file links signable, valid ${settings.FILE_LINK_TTL_HOURS} h, served at ${settings.FILE_LINK_BASE_URL}/files/…` };
 }
 
 const ago = (seconds: number) => (seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`);

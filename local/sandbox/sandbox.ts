@@ -56,6 +56,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     WEBIM_ACCESS_TOKEN: accessToken,
     WEBIM_CALLBACK_SECRET: callbackSecret,
     WELCOME_TEXT: env.WELCOME_TEXT || 'Hello! This is the sandbox support bot. Write anything and an operator will answer here.',
+    FILE_LINK_SECRET: env.FILE_LINK_SECRET || secret(24),
+    CHAT_CLOSED_TEXT: env.CHAT_CLOSED_TEXT || 'The operator closed this chat. Write again any time.',
     // A short Telegram timeout keeps "slow upstream" experiments snappy.
     TELEGRAM_TIMEOUT_MS: env.TELEGRAM_TIMEOUT_MS || '5000',
     WEBIM_TIMEOUT_MS: env.WEBIM_TIMEOUT_MS || '5000',
@@ -79,6 +81,9 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     return { windows, hourly };
   };
   const bridge = await startLocalServer(local.runtime, { port: options.port, extra: sandboxRoutes(telegram, webim, bus, stats) });
+  // File links point at this server's /files route; its port is known only now.
+  env.FILE_LINK_BASE_URL = bridge.url;
+  local.runtime.invalidateSettings();
   telegram.useWebhook(`${bridge.url}/telegram-webhook`, webhookSecret);
   webim.useCallback(`${bridge.url}/webim-callback`);
   telegram.addUser({ firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p' });

@@ -30,7 +30,7 @@ describe('doctor', () => {
 
   const doctor = async (env: Record<string, string> = {}, options: { migrated?: boolean } = {}) => {
     const runtime = new Runtime({
-      env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, ...env },
+      env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, FILE_LINK_SECRET: 'doctor-file-link-secret-42', ...env },
       logSink: () => {},
     });
     const migrations = await readMigrations();
