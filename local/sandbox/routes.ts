@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import * as z from 'zod';
 import type { SandboxEventBus } from './events';
+import { SAMPLES } from './samples';
 import type { TelegramSimulator } from './telegram-simulator';
 import type { WebimSimulator } from './webim-simulator';
 
@@ -19,6 +20,7 @@ const newUser = z.object({ firstName: z.string().trim().min(1).max(64), lastName
 const faults = z.object({ webimDown: z.boolean().optional(), telegramRateLimit: z.boolean().optional() });
 const blocked = z.object({ blocked: z.boolean() });
 const duplicate = z.object({ target: z.enum(['update', 'callback']) });
+const fileSample = z.object({ sample: z.enum(SAMPLES), text: z.string().trim().max(4000).optional() });
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -46,6 +48,15 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
       res.end(await readFile(path.join(PUBLIC_DIR, asset[0])));
       return true;
     }
+    const telegramFile = req.method === 'GET' ? /^\/sandbox\/api\/telegram-files\/([\w-]+)$/.exec(pathname)?.[1] : undefined;
+    if (telegramFile) {
+      // A file as the user's Telegram app has it (sent by the user, or by the bot).
+      const file = telegram.received.get(telegramFile);
+      if (!file) return send(res, 404, { error: 'not_found' }), true;
+      res.writeHead(200, { 'content-type': file.mediaType, 'content-length': file.bytes.length, 'content-disposition': `inline; filename="${file.name.replace(/"/g, '')}"` });
+      res.end(file.bytes);
+      return true;
+    }
     if (req.method === 'GET' && pathname === '/sandbox/api/stats') {
       send(res, 200, await stats());
       return true;
@@ -70,6 +81,17 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
         send(res, 201, { chatId: user.chatId });
       } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/messages$/.exec(pathname))) {
         telegram.sendAsUser(Number(m[1]), text.parse(body).text);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/files$/.exec(pathname))) {
+        const f = fileSample.parse(body);
+        telegram.sendFileAsUser(Number(m[1]), f.sample, f.text);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/files$/.exec(pathname))) {
+        const f = fileSample.parse(body);
+        webim.sendFile(decodeURIComponent(m[1] as string), f.sample, f.text);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/close$/.exec(pathname))) {
+        webim.closeChat(decodeURIComponent(m[1] as string));
         send(res, 202, { queued: true });
       } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/blocked$/.exec(pathname))) {
         telegram.setBlocked(Number(m[1]), blocked.parse(body).blocked);

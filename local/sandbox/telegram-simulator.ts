@@ -2,13 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
 import { OrderedRedelivery, postToBridge } from './redelivery';
-import { membershipUpdate, textUpdate, type SimUserIdentity } from './wire';
+import { randomBytes } from 'node:crypto';
+import { multipartBoundary, parseMultipart } from './multipart';
+import { sampleFile, type SampleKind } from './samples';
+import { fileUpdate, membershipUpdate, textUpdate, type SimUserIdentity } from './wire';
 
 export interface ChatLine {
   id: string;
   from: 'user' | 'bot';
   text: string;
   time: string;
+  /** A file in the line: its name and type, and where the page can fetch it. */
+  file?: { name: string; mediaType: string; url: string };
   /** For user messages: where the update is on its way to the bridge. */
   status?: 'sending' | 'retrying' | 'delivered';
 }
@@ -41,6 +46,10 @@ export class TelegramSimulator {
   private lastUpdate?: { chatId: number; body: { update_id: number } };
   private readonly redelivery = new OrderedRedelivery({ baseDelayMs: 1000, maxDelayMs: 4000, honourRetryAfter: false });
   private webhook = { url: '', secret: '', maxConnections: 40, allowedUpdates: [] as string[] };
+  /** Files users sent (served by getFile and the file endpoint) and files the bot sent (shown in the chat). */
+  private readonly files = new Map<string, { path: string; bytes: Buffer; mediaType: string }>();
+  readonly received = new Map<string, { name: string; mediaType: string; bytes: Buffer }>();
+  private nextFile = 1;
 
   constructor(
     private readonly bus: SandboxEventBus,
@@ -80,6 +89,21 @@ export class TelegramSimulator {
     const line: ChatLine = { id: `u-${messageId}`, from: 'user', text, time: new Date().toISOString(), status: 'sending' };
     user.lines.push(line);
     this.deliver(chatId, textUpdate(user, this.nextUpdateId++, messageId, text), line);
+  }
+
+  /** The user sends one of the sample files (with an optional caption), as Telegram delivers it. */
+  sendFileAsUser(chatId: number, kind: SampleKind, caption?: string): void {
+    const user = this.user(chatId);
+    const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
+    this.nextMessageId.set(chatId, messageId);
+    const sample = sampleFile(kind, 'user');
+    const fileId = `SBX${kind.toUpperCase()}${randomBytes(9).toString('base64url')}`;
+    this.files.set(fileId, { path: `${kind === 'photo' ? 'photos' : kind === 'voice' ? 'voice' : 'documents'}/file_${this.nextFile++}${sample.name.slice(sample.name.lastIndexOf('.'))}`, bytes: sample.bytes, mediaType: sample.mediaType });
+    const line: ChatLine = { id: `u-${messageId}`, from: 'user', text: caption ?? '', time: new Date().toISOString(), status: 'sending', file: { name: sample.name, mediaType: sample.mediaType, url: `/sandbox/api/telegram-files/${fileId}` } };
+    this.received.set(fileId, { name: sample.name, mediaType: sample.mediaType, bytes: sample.bytes });
+    user.lines.push(line);
+    const telegramKind = kind === 'pdf' ? 'document' : kind;
+    this.deliver(chatId, fileUpdate(user, this.nextUpdateId++, messageId, { kind: telegramKind, fileId, name: sample.name, mediaType: sample.mediaType, size: sample.bytes.length }, caption), line);
   }
 
   /** The user blocks or unblocks the bot: Telegram tells the bot with my_chat_member. */
@@ -122,18 +146,39 @@ export class TelegramSimulator {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(req.url ?? '');
+    if (download) {
+      const path = decodeURIComponent(download[2] as string);
+      const file = [...this.files.values()].find((f) => f.path === path);
+      this.bus.emit('telegram', 'file_downloaded', { status: file && download[1] === this.token ? 200 : 404, size: file?.bytes.length });
+      if (!file || download[1] !== this.token) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.bytes.length });
+      return void res.end(file.bytes);
+    }
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '');
     if (!match || match[1] !== this.token) return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = match[2] as string;
     let params: Record<string, unknown> = {};
+    const boundary = multipartBoundary(req.headers['content-type']);
+    const form = boundary ? parseMultipart(Buffer.concat(chunks), boundary) : undefined;
     try {
-      params = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      params = form ? form.fields : chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
     } catch {
       return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
     }
     switch (method) {
       case 'sendMessage':
         return this.sendMessage(params, reply);
+      case 'sendPhoto':
+      case 'sendDocument':
+      case 'sendVoice':
+      case 'sendVideo':
+        return this.sendFile(method, params, form?.file, reply);
+      case 'getFile': {
+        const file = this.files.get(String(params.file_id));
+        if (!file) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+        return reply(200, { ok: true, result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path } });
+      }
       case 'getMe':
         return reply(200, { ok: true, result: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username } });
       case 'setWebhook':
@@ -147,6 +192,26 @@ export class TelegramSimulator {
       default:
         return reply(404, { ok: false, error_code: 404, description: 'Not Found: method not simulated' });
     }
+  }
+
+  /** sendPhoto / sendDocument / sendVoice / sendVideo: the bot sends the user a file (multipart upload). */
+  private sendFile(method: string, params: Record<string, unknown>, file: { name: string; contentType: string; bytes: Buffer } | undefined, reply: (status: number, body: unknown) => void): void {
+    const chatId = Number(params.chat_id);
+    const user = this.users.find((u) => u.chatId === chatId);
+    const answer = (status: number, body: unknown, reason?: string) => {
+      this.bus.emit('telegram', 'send_file', { chat_id: chatId, method, status, ...(reason ? { reason } : {}), size: file?.bytes.length });
+      reply(status, body);
+    };
+    if (!user) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' }, 'chat_not_found');
+    if (user.blockedBot) return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
+    if (!file || !file.bytes.length) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: there is no file in the request' }, 'no_file');
+    const key = `sent-${this.nextFile++}`;
+    this.received.set(key, { name: file.name, mediaType: file.contentType, bytes: file.bytes });
+    const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
+    this.nextMessageId.set(chatId, messageId);
+    const caption = typeof params.caption === 'string' ? params.caption : '';
+    user.lines.push({ id: `b-${messageId}`, from: 'bot', text: caption, time: new Date().toISOString(), file: { name: file.name, mediaType: file.contentType, url: `/sandbox/api/telegram-files/${key}` } });
+    answer(200, { ok: true, result: { message_id: messageId, chat: { id: chatId, type: 'private', first_name: user.firstName }, date: Math.floor(Date.now() / 1000), ...(caption ? { caption } : {}) } });
   }
 
   private sendMessage(params: Record<string, unknown>, reply: (status: number, body: unknown) => void): void {

@@ -2,13 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
 import { OrderedRedelivery, postToBridge } from './redelivery';
-import { operatorCallback } from './wire';
+import { sampleFile, type SampleKind } from './samples';
+import { chatClosedCallback, operatorCallback, operatorFileCallback } from './wire';
 
 export interface DeskLine {
   id: string;
-  from: 'visitor' | 'operator';
+  from: 'visitor' | 'operator' | 'system';
   text: string;
   time: string;
+  /** A file: a visitor's comes as the bridge's link; an operator's is hosted by this simulator. */
+  file?: { name: string; mediaType: string; url: string; size?: number };
   /** For operator replies: where the callback is on its way to the bridge. */
   status?: 'sending' | 'retrying' | 'delivered';
 }
@@ -38,9 +41,12 @@ export class WebimSimulator {
   private server?: Server;
   private readonly seenMessageIds = new Set<string>();
   private nextReply = 1;
-  private lastCallback?: { visitorId: string; body: { message: { id: string } } };
+  private lastCallback?: { visitorId: string; body: { event: string; message?: { id: string } } };
   private readonly redelivery = new OrderedRedelivery({ baseDelayMs: 1000, maxDelayMs: 5000, honourRetryAfter: true });
   private callbackUrl = '';
+  private origin = '';
+  /** Operator files this simulated Webim hosts (its file host), by path. */
+  private readonly hosted = new Map<string, { mediaType: string; bytes: Buffer }>();
 
   constructor(
     private readonly bus: SandboxEventBus,
@@ -52,7 +58,8 @@ export class WebimSimulator {
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handleChannel(req, res));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/custom-channel/messages`;
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.origin}/api/custom-channel/messages`;
   }
 
   useCallback(url: string): void {
@@ -69,6 +76,31 @@ export class WebimSimulator {
     this.callBack(visitor.visitorId, operatorCallback(visitor.visitorId, visitor.webimChatId, id, text), line);
   }
 
+  /** An operator sends one of the sample files, hosted here as Webim's file host would, with an optional text. */
+  sendFile(visitorId: string, kind: SampleKind, text?: string): void {
+    const visitor = this.visitors.find((v) => v.visitorId === visitorId);
+    if (!visitor) throw new Error('unknown visitor');
+    const sample = sampleFile(kind, 'operator');
+    const id = `op-${Date.now().toString(36)}-${this.nextReply++}`;
+    const path = `/l/v/download/${id}/${encodeURIComponent(sample.name)}`;
+    this.hosted.set(path, { mediaType: sample.mediaType, bytes: sample.bytes });
+    const file = { url: `${this.origin}${path}`, name: sample.name, mediaType: sample.mediaType, size: sample.bytes.length };
+    const line: DeskLine = { id, from: 'operator', text: text ?? '', time: new Date().toISOString(), status: 'sending', file };
+    visitor.lines.push(line);
+    this.callBack(visitor.visitorId, operatorFileCallback(visitor.visitorId, visitor.webimChatId, id, file, text), line);
+  }
+
+  /** An operator closes the chat: Webim calls back with `chat_closed`. */
+  closeChat(visitorId: string): void {
+    const visitor = this.visitors.find((v) => v.visitorId === visitorId);
+    if (!visitor) throw new Error('unknown visitor');
+    const id = `closed-${visitor.webimChatId}`;
+    const line: DeskLine = { id, from: 'system', text: 'Chat closed by the operator', time: new Date().toISOString(), status: 'sending' };
+    visitor.lines.push(line);
+    this.callBack(visitor.visitorId, chatClosedCallback(visitor.visitorId, visitor.webimChatId), line);
+    visitor.webimChatId += 1000; // the next conversation is a new Webim chat
+  }
+
   /** Calls back the last operator message again, unchanged, as a duplicate delivery. */
   resendLast(): boolean {
     if (!this.lastCallback) return false;
@@ -82,7 +114,7 @@ export class WebimSimulator {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  private callBack(visitorId: string, body: { message: { id: string } }, line?: DeskLine, duplicate = false): void {
+  private callBack(visitorId: string, body: { event: string; message?: { id: string } }, line?: DeskLine, duplicate = false): void {
     if (!duplicate) this.lastCallback = { visitorId, body };
     const payload = JSON.stringify(body);
     void this.redelivery.enqueue(visitorId, async (attempt) => {
@@ -90,7 +122,7 @@ export class WebimSimulator {
       const { status, retryAfter } = await postToBridge(this.callbackUrl, payload, { authorization: `Token ${this.callbackSecret}` });
       const ok = status >= 200 && status < 300;
       if (line) line.status = ok ? 'delivered' : 'retrying';
-      this.bus.emit('webim', 'callback_delivered', { visitor_id: visitorId, webim_message_id: body.message.id, attempt, status, duplicate, retry_after_s: retryAfter, ms: Date.now() - started, will_retry: !ok });
+      this.bus.emit('webim', 'callback_delivered', { visitor_id: visitorId, webim_message_id: body.message?.id, webim_event: body.event, attempt, status, duplicate, retry_after_s: retryAfter, ms: Date.now() - started, will_retry: !ok });
       return { status, retryAfter };
     });
   }
@@ -103,9 +135,20 @@ export class WebimSimulator {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const hosted = req.method === 'GET' ? this.hosted.get(new URL(req.url ?? '/', 'http://x').pathname) : undefined;
+    if (req.method === 'GET') {
+      this.bus.emit('webim', 'file_downloaded', { status: hosted ? 200 : 404, size: hosted?.bytes.length });
+      if (!hosted) return reply(404, { error: 'not_found', desc: 'no such file' });
+      res.writeHead(200, { 'content-type': hosted.mediaType, 'content-length': hosted.bytes.length });
+      return void res.end(hosted.bytes);
+    }
     if (req.method !== 'POST') return reply(405, { error: 'method_not_allowed', desc: 'POST only' });
     if (req.headers.authorization !== `Token ${this.accessToken}`) return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
-    let body: { event?: string; visitor?: { id?: string; fields?: { name?: string; login?: string } }; message?: { id?: string; kind?: string; text?: string } };
+    let body: {
+      event?: string;
+      visitor?: { id?: string; fields?: { name?: string; login?: string } };
+      message?: { id?: string; kind?: string; text?: string; data?: { url?: string; name?: string; media_type?: string; size?: number } };
+    };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
     } catch {
@@ -113,8 +156,10 @@ export class WebimSimulator {
     }
     const visitorId = body.visitor?.id;
     const message = body.message;
-    if (body.event !== 'new_message' || !visitorId || !message?.id || message.kind !== 'visitor' || typeof message.text !== 'string') {
-      return reply(400, { error: 'bad_request', desc: 'expected a new_message from a visitor' });
+    const isText = message?.kind === 'visitor' && typeof message.text === 'string';
+    const isFile = message?.kind === 'file_visitor' && typeof message.data?.url === 'string' && typeof message.data?.name === 'string';
+    if (body.event !== 'new_message' || !visitorId || !message?.id || (!isText && !isFile)) {
+      return reply(400, { error: 'bad_request', desc: 'expected a new_message from a visitor (text or file)' });
     }
     const ids = { visitor_id: visitorId, webim_message_id: message.id };
     if (this.faults.down) return reply(503, { error: 'unavailable', desc: 'service temporarily unavailable' }, ids);
@@ -127,7 +172,14 @@ export class WebimSimulator {
     }
     visitor.name = body.visitor?.fields?.name ?? visitor.name;
     visitor.login = body.visitor?.fields?.login ?? visitor.login;
-    visitor.lines.push({ id: message.id, from: 'visitor', text: message.text, time: new Date().toISOString() });
+    const data = message.data;
+    visitor.lines.push({
+      id: message.id,
+      from: 'visitor',
+      text: isText ? (message.text as string) : '',
+      time: new Date().toISOString(),
+      ...(isFile && data ? { file: { name: String(data.name), mediaType: String(data.media_type ?? 'application/octet-stream'), url: String(data.url), size: data.size } } : {}),
+    });
     reply(200, { result: 'ok' }, ids);
   }
 }

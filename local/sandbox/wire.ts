@@ -43,6 +43,25 @@ export function textUpdate(u: SimUserIdentity, updateId: number, messageId: numb
   };
 }
 
+/** A Telegram `Update` carrying a file the user sent: photo sizes, a document or a voice note. */
+export function fileUpdate(
+  u: SimUserIdentity,
+  updateId: number,
+  messageId: number,
+  file: { kind: 'photo' | 'document' | 'voice'; fileId: string; name: string; mediaType: string; size: number },
+  caption?: string,
+  date = Math.floor(Date.now() / 1000),
+) {
+  const unique = `u${file.fileId.slice(-10)}`;
+  const media =
+    file.kind === 'photo'
+      ? { photo: [{ file_id: `${file.fileId}-thumb`, file_unique_id: `${unique}t`, file_size: Math.round(file.size / 8), width: 90, height: 56 }, { file_id: file.fileId, file_unique_id: unique, file_size: file.size, width: 160, height: 100 }] }
+      : file.kind === 'voice'
+        ? { voice: { file_id: file.fileId, file_unique_id: unique, duration: 3, mime_type: file.mediaType, file_size: file.size } }
+        : { document: { file_id: file.fileId, file_unique_id: unique, file_name: file.name, mime_type: file.mediaType, file_size: file.size } };
+  return { update_id: updateId, message: { message_id: messageId, from: userObject(u), chat: privateChat(u), date, ...media, ...(caption ? { caption } : {}) } };
+}
+
 /** A `my_chat_member` update: the user blocked ("kicked") or unblocked ("member") the bot. */
 export function membershipUpdate(u: SimUserIdentity, updateId: number, bot: { id: number; username: string }, status: 'kicked' | 'member') {
   const botUser = { id: bot.id, is_bot: true, first_name: 'Sandbox Support', username: bot.username };
@@ -56,6 +75,21 @@ export function membershipUpdate(u: SimUserIdentity, updateId: number, bot: { id
       new_chat_member: { user: botUser, status, ...(status === 'kicked' ? { until_date: 0 } : {}) },
     },
   };
+}
+
+/** Webim's callback for an operator's file (`file_operator`, data with url, name, media type, size). */
+export function operatorFileCallback(visitorId: string, webimChatId: number, messageId: string, file: { url: string; name: string; mediaType: string; size: number }, text?: string) {
+  return {
+    event: 'new_message',
+    visitor_id: visitorId,
+    chat_id: webimChatId,
+    message: { id: messageId, kind: 'file_operator', ...(text ? { text } : {}), data: { url: file.url, name: file.name, media_type: file.mediaType, size: file.size }, created_at: Math.floor(Date.now() / 1000) },
+  };
+}
+
+/** Webim's callback when an operator closes the chat. */
+export function chatClosedCallback(visitorId: string, webimChatId: number) {
+  return { event: 'chat_closed', visitor_id: visitorId, chat_id: webimChatId };
 }
 
 /** Webim's callback for an operator message. */

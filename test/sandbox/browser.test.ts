@@ -65,6 +65,30 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await page.getByTestId('stats').screenshot({ path: path.join(ARTIFACTS, 'sandbox-stats.png') });
   });
 
+  it('files both ways: a photo from the user shows on the desk, a PDF from the desk arrives with its name, a tampered link fails', async () => {
+    await page.getByTestId('tg-input').fill('Here is the damage');
+    await page.getByTestId('tg-file').selectOption('photo');
+    const image = page.getByTestId('desk-chat-image').last();
+    await expect.poll(() => image.count()).toBeGreaterThan(0);
+    // The desk loads it through the bridge's own /files route, and it is a real image.
+    await expect.poll(() => image.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(160);
+    const src = await image.getAttribute('src');
+    expect(src).toMatch(/\/files\/[A-Za-z0-9_-]{40,}$/);
+    await expect.poll(() => deskChat().innerText()).toContain('Here is the damage');
+
+    await page.getByTestId('desk-input').fill('Your invoice');
+    await page.getByTestId('desk-file').selectOption('pdf');
+    await expect.poll(() => page.getByTestId('tg-chat-file').last().innerText().catch(() => '')).toContain('invoice-5512.pdf');
+    await expect.poll(() => tgChat().innerText()).toContain('Your invoice');
+    const pdf = await page.evaluate(async (href) => new Uint8Array(await (await fetch(href)).arrayBuffer()).slice(0, 5).join(','), (await page.getByTestId('tg-chat-file').last().getAttribute('href')) as string);
+    expect(pdf).toBe('37,80,68,70,45'); // "%PDF-"
+
+    const tampered = `${src!.slice(0, -6)}${src!.slice(-6, -5) === 'A' ? 'B' : 'A'}${src!.slice(-5)}`;
+    const status = await page.evaluate(async (href) => (await fetch(href)).status, tampered);
+    expect(status).toBe(403);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox-files.png') });
+  });
+
   it('"Webim down": the bridge answers 503, Telegram redelivers, the message arrives once after recovery', async () => {
     await page.getByTestId('fault-webim-down').check();
     await page.getByTestId('tg-input').fill('Sent while Webim is down');

@@ -1,3 +1,4 @@
+import { multipartBoundary, parseMultipart } from '../../local/sandbox/multipart';
 import { startHttpFake, type RecordedRequest, type ScriptedResponse } from './http-fake';
 
 export interface BotApiCall {
@@ -36,8 +37,8 @@ export async function startFakeTelegram(options: { token: string }) {
     if (!match) return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
     const [, token, method] = match as unknown as [string, string, string];
     if (token !== options.token) return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
-    const multipart = /^multipart\/form-data; boundary=(.+)$/.exec(String(req.headers['content-type'] ?? ''));
-    const form = multipart ? parseMultipart(req.raw, multipart[1] as string) : undefined;
+    const boundary = multipartBoundary(req.headers['content-type']);
+    const form = boundary ? parseMultipart(req.raw, boundary) : undefined;
     const params = form ? form.fields : ((req.body ?? {}) as Record<string, unknown>);
     calls.push({ token, method, params });
     if (form?.file) uploads.push({ method, chatId: Number(form.fields.chat_id), caption: form.fields.caption, ...form.file });
@@ -110,24 +111,3 @@ export const telegramError = (status: number, description: string, retryAfter?: 
 
 export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
 
-/** A small multipart/form-data reader for the fake: text fields, and one file part kept as bytes. */
-function parseMultipart(raw: Buffer, boundary: string) {
-  const fields: Record<string, string> = {};
-  let file: { field: string; name: string; contentType: string; bytes: Buffer } | undefined;
-  const delimiter = Buffer.from(`--${boundary}`);
-  let start = raw.indexOf(delimiter);
-  while (start !== -1) {
-    const next = raw.indexOf(delimiter, start + delimiter.length);
-    if (next === -1) break;
-    const part = raw.subarray(start + delimiter.length + 2, next - 2); // skip CRLF after the delimiter and before the next
-    const split = part.indexOf('\r\n\r\n');
-    const head = part.subarray(0, split).toString('utf8');
-    const body = part.subarray(split + 4);
-    const name = /name="([^"]+)"/.exec(head)?.[1] ?? '';
-    const filename = /filename="([^"]*)"/.exec(head)?.[1];
-    if (filename !== undefined) file = { field: name, name: filename, contentType: /Content-Type: (.+)/i.exec(head)?.[1]?.trim() ?? '', bytes: Buffer.from(body) };
-    else fields[name] = body.toString('utf8');
-    start = next;
-  }
-  return { fields, file };
-}

@@ -45,10 +45,18 @@ function fillChat(container, lines, sideOf, emptyText) {
     if (line.status) meta.push(STATUS_MARK[line.status]);
     container.append(
       el('div', { class: `msg ${sideOf(line)}`, 'data-testid': `${container.id}-line`, 'data-from': line.from, 'data-status': line.status },
-        line.text, el('small', { class: line.status || '' }, meta.join(' · '))),
+        ...(line.file ? [fileView(container.id, line.file)] : []), line.text, el('small', { class: line.status || '' }, meta.join(' · '))),
     );
   }
   if (atBottom) container.scrollTop = container.scrollHeight;
+}
+
+/** A file in a chat line: images inline, anything else as a link that downloads it. */
+function fileView(where, file) {
+  if (file.mediaType.startsWith('image/')) {
+    return el('a', { href: file.url, target: '_blank', class: 'file' }, el('img', { src: file.url, alt: file.name, 'data-testid': `${where}-image`, loading: 'lazy' }));
+  }
+  return el('a', { href: file.url, download: file.name, class: 'file', 'data-testid': `${where}-file` }, `📎 ${file.name}`);
 }
 
 function render() {
@@ -70,12 +78,14 @@ function render() {
   fillChat($('desk-chat'), visitor ? visitor.lines : [], (l) => l.from, 'No visitors yet. Write something as a Telegram user.');
   $('desk-input').disabled = !visitor;
   document.querySelector('[data-testid="desk-send"]').disabled = !visitor;
+  $('desk-file').disabled = !visitor;
+  $('desk-close').disabled = !visitor;
 
   $('fault-webim-down').checked = !!state.faults.webimDown;
   $('fault-rate-limit').checked = !!state.faults.telegramRateLimit;
 }
 
-const LOG_FIELDS = ['route', 'status', 'outcome', 'update_id', 'chat_id', 'visitor_id', 'webim_message_id', 'attempt', 'created', 'reason', 'error_class', 'retry_after_s', 'waitMs', 'duplicate', 'parts', 'will_retry'];
+const LOG_FIELDS = ['route', 'status', 'outcome', 'method', 'media_type', 'size', 'update_id', 'chat_id', 'visitor_id', 'webim_message_id', 'attempt', 'created', 'reason', 'error_class', 'retry_after_s', 'waitMs', 'duplicate', 'parts', 'will_retry'];
 
 function appendLog(event) {
   if (event.level === 'debug') return;
@@ -115,6 +125,23 @@ $('desk-form').addEventListener('submit', async (e) => {
   input.value = '';
   await api(`visitors/${encodeURIComponent(selectedVisitor)}/replies`, { text });
 });
+$('tg-file').addEventListener('change', async (e) => {
+  const sample = e.target.value;
+  e.target.value = '';
+  if (!sample || selectedUser === null) return;
+  const text = $('tg-input').value.trim();
+  $('tg-input').value = '';
+  await api(`users/${selectedUser}/files`, { sample, ...(text ? { text } : {}) });
+});
+$('desk-file').addEventListener('change', async (e) => {
+  const sample = e.target.value;
+  e.target.value = '';
+  if (!sample || !selectedVisitor) return;
+  const text = $('desk-input').value.trim();
+  $('desk-input').value = '';
+  await api(`visitors/${encodeURIComponent(selectedVisitor)}/files`, { sample, ...(text ? { text } : {}) });
+});
+$('desk-close').addEventListener('click', () => selectedVisitor && api(`visitors/${encodeURIComponent(selectedVisitor)}/close`));
 $('add-user').addEventListener('click', async () => {
   const name = prompt('First name of the new Telegram user', 'Alex');
   if (!name) return;

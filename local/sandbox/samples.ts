@@ -1,0 +1,75 @@
+import { deflateSync } from 'node:zlib';
+import { crc32 } from 'node:zlib';
+
+/** The sample files a sandbox user or operator can send: made here, so the sandbox needs no assets. */
+export const SAMPLES = ['photo', 'pdf', 'voice'] as const;
+export type SampleKind = (typeof SAMPLES)[number];
+
+export interface SampleFile {
+  name: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+/** A small PNG: a colour gradient with a stripe, so it is visibly an image when shown inline. */
+function gradientPng(width: number, height: number): Buffer {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (width * 3 + 1)] = 0; // filter: none
+    for (let x = 0; x < width; x++) {
+      const o = y * (width * 3 + 1) + 1 + x * 3;
+      const stripe = Math.abs(y - height / 2) < 4;
+      raw[o] = stripe ? 255 : Math.round((x / width) * 255);
+      raw[o + 1] = stripe ? 255 : Math.round((y / height) * 200) + 30;
+      raw[o + 2] = stripe ? 255 : 230;
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'ascii');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: RGB
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A one-page PDF with a line of text. */
+function simplePdf(text: string): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${`BT /F1 18 Tf 40 100 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 18 Tf 40 100 Td (${text}) Tj ET\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+/** A sample file of a kind; `who` goes into the name so the two sides' samples differ. */
+export function sampleFile(kind: SampleKind, who: 'user' | 'operator'): SampleFile {
+  switch (kind) {
+    case 'photo':
+      return { name: `${who}-photo.png`, mediaType: 'image/png', bytes: gradientPng(160, 100) };
+    case 'pdf':
+      return { name: who === 'operator' ? 'invoice-5512.pdf' : 'receipt.pdf', mediaType: 'application/pdf', bytes: simplePdf(who === 'operator' ? 'Invoice 5512 - sandbox' : 'Receipt - sandbox') };
+    case 'voice':
+      // Not real Opus audio: the sandbox shows the relay, not a player.
+      return { name: `${who}-voice.ogg`, mediaType: 'audio/ogg', bytes: Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4000, 7)]) };
+  }
+}
