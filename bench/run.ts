@@ -19,7 +19,10 @@ import { startEmbeddedDatabase } from '../local/embedded-db';
 import { createScratchDatabase } from '../local/scratch-database';
 import { latencyChartSvg } from './chart';
 import { startBenchFakes, type BenchFakes } from './fakes';
-import { percentile, runLoad, type LoadResult } from './load';
+import { percentile, post, runLoad, type LoadResult } from './load';
+import { Agent } from 'node:http';
+import { startFakeTelegram } from '../test/support/fake-telegram';
+import { startFakeWebim } from '../test/support/fake-webim';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SIZES = SMOKE
@@ -261,6 +264,48 @@ const LAMBDA_HEAP_FLAGS = '--max-semi-space-size=12 --max-old-space-size=231';
 /** Processes in the Lambda-like mode (each one connection, as one container). */
 const LAMBDA_PROCESSES = Number(process.env.BENCH_PROCESSES ?? 4);
 
+/**
+ * Peak RSS of the bridge process while a 20 MB file passes through it each way: a user's file
+ * served from its link (Telegram → the desk), and an operator's file downloaded from Webim and
+ * uploaded to Telegram. Streaming means the process never holds a file whole.
+ */
+async function fileMemory(databaseUrl: string): Promise<{ idleMb: number; peakMb: number; bytesServed: number; bytesUploaded: number }> {
+  const telegram = await startFakeTelegram({ token: secrets.TELEGRAM_BOT_TOKEN });
+  const webim = await startFakeWebim({ accessToken: secrets.WEBIM_ACCESS_TOKEN });
+  const size = 20 * 1024 * 1024 - 1024;
+  telegram.addFile('BENCHBIGFILE', randomBytes(size), { path: 'documents/big.bin' });
+  // The operator's file is larger still (45 MB, under the 50 MB limit): growth well below its size shows it streams.
+  const operatorSize = 45 * 1024 * 1024;
+  const operatorFile = webim.addFile('big.bin', randomBytes(operatorSize), 'application/octet-stream');
+  const env = { ...bridgeEnv({ telegramUrl: telegram.url, webimUrl: webim.url } as BenchFakes, databaseUrl, 1), FILE_LINK_SECRET: randomBytes(24).toString('base64url'), FILE_LINK_BASE_URL: 'http://127.0.0.1:9' };
+  const bridge = await startBridge(env);
+  try {
+    const chatId = 3_000_001;
+    const update = (id: number, message: Record<string, unknown>) =>
+      post(new Agent(), new URL(`${bridge.url}/telegram-webhook`), JSON.stringify({ update_id: id, message: { message_id: id, date: 1795338901, chat: { id: chatId, type: 'private', first_name: 'Big' }, from: { id: chatId, is_bot: false, first_name: 'Big' }, ...message } }), { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET });
+    await update(700_000_001, { text: 'hello' });
+    await new Promise((r) => setTimeout(r, 300));
+    const idle = await bridgeStats(bridge.url, true);
+    await update(700_000_002, { document: { file_id: 'BENCHBIGFILE', file_unique_id: 'big', file_name: 'big.bin', mime_type: 'application/octet-stream', file_size: size } });
+    const link = (webim.received.at(-1)?.message as unknown as { data?: { url: string } }).data?.url;
+    if (!link) throw new Error('no file link reached Webim');
+    let bytesServed = 0;
+    const res = await fetch(`${bridge.url}${new URL(link).pathname}`);
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytesServed += chunk.length;
+    const visitorId = webim.received.at(-1)?.visitor.id as string;
+    const callback = { event: 'new_message', visitor_id: visitorId, message: { id: 'big-1', kind: 'file_operator', data: { url: operatorFile, name: 'big.bin', media_type: 'application/octet-stream', size: operatorSize } } };
+    const answer = await post(new Agent(), new URL(`${bridge.url}/webim-callback`), JSON.stringify(callback), { authorization: `Token ${secrets.WEBIM_CALLBACK_SECRET}` });
+    if (answer.status !== 200) throw new Error(`operator file answered ${answer.status}`);
+    const after = await bridgeStats(bridge.url);
+    return { idleMb: idle.rss / 1024 / 1024, peakMb: after.peakRss / 1024 / 1024, bytesServed, bytesUploaded: telegram.uploads.at(-1)?.bytes.length ?? 0 };
+  } finally {
+    bridge.child.kill('SIGTERM');
+    await new Promise((r) => bridge.child.once('exit', r));
+    await telegram.close();
+    await webim.close();
+  }
+}
+
 /** Latency (c=1, c=16) and throughput (c=16, c=64) of the forward-only ceiling server, per direction. */
 async function measureCeiling(fakes: BenchFakes): Promise<Record<string, number>> {
   const server = await startBridge(bridgeEnv(fakes, 'postgres://unused', 1), 'ceiling-child');
@@ -435,6 +480,15 @@ async function main() {
 
   // Bundles and cold starts need the database's single embedded connection free.
   progress('load done');
+  const files = await fileMemory(database.url);
+  figures.push({
+    figure: 'peak RSS relaying files (20 MB user → desk, 45 MB operator → user)',
+    measured: `${files.peakMb.toFixed(1)} MB (idle ${files.idleMb.toFixed(1)} MB; ${(files.bytesServed / 1048576).toFixed(1)} MB served, ${(files.bytesUploaded / 1048576).toFixed(1)} MB uploaded)`,
+    target: 'growth < 45 MB: no file held whole',
+    ok: files.peakMb - files.idleMb < 45 && files.bytesServed > 19 * 1048576 && files.bytesUploaded === 45 * 1048576,
+  });
+  raw.fileMemory = files;
+  progress('file relay measured');
   const bundles = await buildBundles();
   progress('bundles built');
   for (const b of bundles) {
