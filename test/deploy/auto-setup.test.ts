@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminHandler } from '../../functions/admin';
 import { Runtime } from '../../lib/runtime';
-import { SECRETS, upstreamEnv } from '../support/bridge';
+import { SECRETS, startUpstreams, upstreamEnv } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
-import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
+import type { FakeTelegram } from '../support/fake-telegram';
+import type { FakeWebim } from '../support/fake-webim';
 
 const require = createRequire(import.meta.url);
 const AutoSetupPlugin = require('../../deploy/auto-setup-plugin.cjs') as new (serverless: unknown, options: unknown, utils: unknown) => { hooks: Record<string, () => Promise<void>> };
@@ -32,16 +32,12 @@ describe('auto-setup after deploy', () => {
   let telegram: FakeTelegram;
   let webim: FakeWebim;
 
+  let upstreams: Awaited<ReturnType<typeof startUpstreams>>;
   beforeAll(async () => {
-    database = await engine!.create();
-    telegram = await startFakeTelegram({ token: SECRETS.botToken });
-    webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+    upstreams = await startUpstreams(engine!);
+    ({ database, telegram, webim } = upstreams);
   });
-  afterAll(async () => {
-    await telegram.close();
-    await webim.close();
-    await database.drop();
-  });
+  afterAll(() => upstreams.close());
 
   const deploy = async (env: Record<string, string>, params: string[] = []) => {
     const runtime = new Runtime({ env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, ...env }, logSink: () => {} });

@@ -155,3 +155,20 @@ export async function visitorOf(db: Database, chatId: number): Promise<string> {
   if (!row) throw new Error(`no mapping for chat ${chatId}`);
   return row.visitor_id;
 }
+
+/** A fresh database and loopback fakes of Telegram and Webim, for suites that build their own Runtime. */
+export async function startUpstreams(engine: DatabaseEngine) {
+  const database = await engine.create();
+  const telegram = await startFakeTelegram({ token: SECRETS.botToken });
+  const webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+  return {
+    database,
+    telegram,
+    webim,
+    async close() {
+      await telegram.close();
+      await webim.close();
+      await database.drop();
+    },
+  };
+}

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorReport } from '../../../lib/admin/doctor';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
 import { Runtime } from '../../../lib/runtime';
-import { SECRETS, upstreamEnv } from '../../support/bridge';
+import { SECRETS, startUpstreams, upstreamEnv } from '../../support/bridge';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
-import { startFakeTelegram, type FakeTelegram } from '../../support/fake-telegram';
-import { startFakeWebim, type FakeWebim } from '../../support/fake-webim';
+import type { FakeTelegram } from '../../support/fake-telegram';
+import type { FakeWebim } from '../../support/fake-webim';
 
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 
@@ -42,16 +42,12 @@ describe('doctor', () => {
     }
   };
 
+  let upstreams: Awaited<ReturnType<typeof startUpstreams>>;
   beforeAll(async () => {
-    database = await engine!.create();
-    telegram = await startFakeTelegram({ token: SECRETS.botToken });
-    webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+    upstreams = await startUpstreams(engine!);
+    ({ database, telegram, webim } = upstreams);
   });
-  afterAll(async () => {
-    await telegram.close();
-    await webim.close();
-    await database.drop();
-  });
+  afterAll(() => upstreams.close());
 
   it('all good: every line ✓, with the bot name and the callback URL to give Webim', async () => {
     Object.assign(telegram.webhook, { url: `${API}/telegram-webhook`, allowed_updates: ['message', 'edited_message', 'my_chat_member'], pending_update_count: 0 });
