@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HttpEvent } from '../../lib/http/api-gateway';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures');
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
 
 /** Reads a JSON fixture (a captured payload) by path under test/fixtures. */
 export function fixture<T = Record<string, unknown>>(name: string): T {
