@@ -17,6 +17,8 @@ export interface DatabaseOptions {
 }
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+/** Retries of a statement whose connection turned out to be dead (each on a fresh connection). */
+const DEAD_CONNECTION_RETRIES = 2;
 /** Left for answering the request after a statement that used up the rest of the budget. */
 const ANSWER_RESERVE_MS = 300;
 
@@ -86,13 +88,16 @@ export class Database {
    * closed the idle socket. Every statement we send is safe to repeat.
    */
   async query<T>(run: (sql: Sql) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    this.pool.options.onQuery?.();
-    try {
-      return await this.bounded(run, options.timeoutMs);
-    } catch (error) {
-      if (!isDeadConnectionError(error)) throw error;
+    for (let attempt = 1; ; attempt++) {
       this.pool.options.onQuery?.();
-      return this.bounded(run, options.timeoutMs);
+      try {
+        return await this.bounded(run, options.timeoutMs);
+      } catch (error) {
+        if (!isDeadConnectionError(error) || attempt > DEAD_CONNECTION_RETRIES) throw error;
+        // Let the driver see the close first: a server that ends a connection (57P01) may say so
+        // before the socket closes, and a retry sent at once could meet the same dying socket.
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+      }
     }
   }
 
