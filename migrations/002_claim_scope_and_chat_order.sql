@@ -48,6 +48,9 @@ BEGIN
     RETURN;
   END IF;
 
+  -- This transaction commits asynchronously, like every per-message write except a chat's first
+  -- mapping: see lib/db/delivery-claims.ts and README "Performance".
+  PERFORM set_config('synchronous_commit', 'off', true);
   INSERT INTO delivery_claims AS dc (source, scope, key) VALUES ('webim_message', p_visitor, p_message)
   ON CONFLICT (source, scope, key) DO UPDATE
     SET state = 'processing', claimed_at = now(), attempts = dc.attempts + 1

@@ -4,7 +4,7 @@ export type Direction = 'telegram_to_webim' | 'webim_to_telegram';
 export const STAT_OUTCOMES = ['relayed', 'duplicate', 'deferred', 'failed', 'blocked', 'ignored', 'configuration_error'] as const;
 export type StatOutcome = (typeof STAT_OUTCOMES)[number];
 
-/** Shards of one hour's counters (see migration 004): concurrent writers rarely meet on one row. */
+/** Shards of one hour's counters (see migration 003): concurrent writers rarely meet on one row. */
 const SHARDS = 8;
 
 type Sql = Database['sql'];
