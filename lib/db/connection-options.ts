@@ -11,7 +11,7 @@ export interface DatabaseConnection {
   url: string;
   /** false: plain TCP; otherwise the TLS options. */
   ssl: false | ConnectionOptions;
-  /** What the TLS choice was, for start-up lines and the doctor. */
+  /** The TLS choice, by name. */
   tls: 'off' | 'encrypt-only' | 'verify-full';
 }
 

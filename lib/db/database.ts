@@ -10,7 +10,7 @@ export interface DatabaseOptions {
   max?: number;
   /** Longest any one statement may take when no invocation deadline is tighter. */
   statementTimeoutMs?: number;
-  /** TLS for the connection (see lib/db/tls); the driver's own `sslmode` parsing when absent. */
+  /** TLS for the connection (see lib/db/connection-options); the driver's own `sslmode` parsing when absent. */
   ssl?: postgres.Options<Record<string, never>>['ssl'];
   /** Count of round trips, for benchmarks and tests. */
   onQuery?: () => void;
@@ -83,8 +83,8 @@ export class Database {
   }
 
   /**
-   * Runs one statement (or one transaction) within the time left, and retries it once when the
-   * connection turned out to be dead — typical after a Lambda container thaws and the server
+   * Runs one statement (or one transaction) within the time left, and retries it (twice at most,
+   * each on a fresh connection) when the connection turned out to be dead — typical after a Lambda container thaws and the server
    * closed the idle socket. Every statement we send is safe to repeat.
    */
   async query<T>(run: (sql: Sql) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
@@ -123,8 +123,7 @@ export class Database {
 
   /** Counts one relay outcome; it is written with the next statement that takes pending counts. */
   countOutcome(direction: string, outcome: string): void {
-    const key = `${direction}|${outcome}`;
-    this.pool.stats.set(key, (this.pool.stats.get(key) ?? 0) + 1);
+    this.countOutcomeBy(`${direction}|${outcome}`, 1);
     if (!this.pool.statsSince) this.pool.statsSince = Date.now();
   }
 

@@ -53,7 +53,3 @@ export function isTransientDatabaseError(error: unknown): boolean {
   if (!code) return false;
   return CONNECTION_CODES.has(code) || TRANSIENT_SQLSTATE.test(code);
 }
-
-/** True when the error came from the database or the driver at all (SQLSTATEs are five characters). */
-export const isDatabaseError = (error: unknown): boolean =>
-  error instanceof DatabaseTimeoutError || (error instanceof Error && error.name === 'PostgresError') || isTransientDatabaseError(error);

@@ -77,25 +77,15 @@ function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefine
         headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), accept: 'application/json', ...options.headers },
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
-        });
-        res.on('error', () => fail('response_aborted'));
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          let json: unknown;
-          try {
-            json = size && size <= MAX_RESPONSE_BYTES ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-        });
+        readJsonBody(res).then(
+          (json) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+          },
+          () => fail('response_aborted'),
+        );
       },
     );
     const timer = setTimeout(() => {
@@ -108,5 +98,28 @@ function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefine
       fail(code, req.reusedSocket && STALE_SOCKET.has(code));
     });
     req.end(payload);
+  });
+}
+
+/**
+ * Reads an upstream answer's body as JSON: undefined when it is empty, not JSON, or larger than
+ * upstream answers ever are (cut off rather than buffered). Rejects when the response breaks off.
+ */
+export function readJsonBody(res: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+    });
+    res.on('error', reject);
+    res.on('end', () => {
+      try {
+        resolve(size && size <= MAX_RESPONSE_BYTES ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    });
   });
 }

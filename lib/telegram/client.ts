@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { File, Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
-import { HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
+import { HttpTransportError, postJson, readJsonBody, type JsonResponse } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
 export interface TelegramClientOptions {
@@ -91,25 +91,19 @@ export class TelegramClient {
       const headers: Record<string, string | number> = { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'application/json' };
       if (file.length !== undefined) headers['content-length'] = head.length + file.length + tail.length;
       const req = transport.request(url, { method: 'POST', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => fail(new TelegramNetworkError(method, 'response_aborted')));
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          let json: unknown;
-          try {
-            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            json = undefined;
-          }
-          try {
-            resolve(resultOf<T>(method, res.statusCode ?? 0, json));
-          } catch (error) {
-            reject(error);
-          }
-        });
+        readJsonBody(res).then(
+          (json) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            try {
+              resolve(resultOf<T>(method, res.statusCode ?? 0, json));
+            } catch (error) {
+              reject(error);
+            }
+          },
+          () => fail(new TelegramNetworkError(method, 'response_aborted')),
+        );
       });
       const timer = setTimeout(() => fail(new TelegramNetworkError(method, 'timeout')), options.timeoutMs);
       req.on('error', (error: NodeJS.ErrnoException) => fail(new TelegramNetworkError(method, typeof error.code === 'string' ? error.code : 'network')));

@@ -17,8 +17,8 @@ export const BOT_DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
-/** The file in a message, if it carries one of the relayed kinds (the largest size of a photo). */
-export function fileOf(m: Message): TelegramFile | undefined {
+/** The file of a message that is not an animation, if it carries one of the relayed kinds (the largest size of a photo). */
+function fileOf(m: Message): TelegramFile | undefined {
   const id = m.message_id;
   if (Array.isArray(m.photo) && m.photo.length) {
     const largest = [...m.photo].sort((a, b) => (num(b.file_size) ?? b.width * b.height) - (num(a.file_size) ?? a.width * a.height))[0];
@@ -31,7 +31,6 @@ export function fileOf(m: Message): TelegramFile | undefined {
   if (m.audio && str(m.audio.file_id)) {
     return { kind: 'audio', fileId: m.audio.file_id, name: str(m.audio.file_name) ?? `audio-${id}.mp3`, mediaType: str(m.audio.mime_type) ?? 'audio/mpeg', size: num(m.audio.file_size) };
   }
-  // An animation also carries `document`; it is handled above only when no animation is present.
   if (m.video && str(m.video.file_id)) {
     return { kind: 'video', fileId: m.video.file_id, name: str(m.video.file_name) ?? `video-${id}.mp4`, mediaType: str(m.video.mime_type) ?? 'video/mp4', size: num(m.video.file_size) };
   }
