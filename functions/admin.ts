@@ -4,7 +4,7 @@ import { defaultRuntime, type Runtime } from '../lib/runtime';
 
 /**
  * The admin function: `{"action":"setup"}` (what every deploy runs: migrate, register the
- * webhook, doctor), `doctor`, `set` / `info` / `delete` (the webhook), `migrate`. Returns the
+ * webhook, doctor), `doctor`, `stats`, `set` / `info` / `delete` (the webhook), `migrate`. Returns the
  * report; when the action fails it throws with the report as its message, so the invocation
  * fails and `serverless invoke` (and the deploy hook) exit non-zero.
  */

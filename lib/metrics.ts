@@ -1,4 +1,7 @@
-import type { RelayOutcome } from './relay/outcome';
+import type { Direction } from './db/delivery-stats';
+import { statOutcomeOf, type RelayOutcome } from './relay/outcome';
+
+export type { Direction } from './db/delivery-stats';
 
 /**
  * Delivery metrics as CloudWatch Embedded Metric Format (EMF) log lines: one JSON line per relayed
@@ -7,8 +10,6 @@ import type { RelayOutcome } from './relay/outcome';
  * a text or a secret.
  */
 export const METRICS_NAMESPACE = 'TelegramWebimBridge';
-
-export type Direction = 'telegram_to_webim' | 'webim_to_telegram';
 
 /** What one request contributes. */
 export interface DeliveryCounts {
@@ -19,16 +20,19 @@ export interface DeliveryCounts {
   ConfigurationErrors: number;
 }
 
-/** The counts an outcome contributes: relayed / deferred / failed / blocked / configuration error. */
+/**
+ * The counts an outcome contributes, from the same buckets as the statistics table: a
+ * configuration error is also a deferral (the sender keeps the message).
+ */
 export function countsOf(outcome: RelayOutcome): DeliveryCounts {
-  const counts: DeliveryCounts = { Relayed: 0, Deferred: 0, Failed: 0, Blocked: 0, ConfigurationErrors: 0 };
-  if (outcome.status === 'retry') {
-    counts.Deferred = 1;
-    if (outcome.kind === 'configuration') counts.ConfigurationErrors = 1;
-  } else if (outcome.result === 'relayed' || outcome.result === 'answered') counts.Relayed = 1;
-  else if (outcome.result === 'failed_permanent' || outcome.result === 'unknown_visitor') counts.Failed = 1;
-  else if (outcome.result === 'blocked') counts.Blocked = 1;
-  return counts;
+  const stat = statOutcomeOf(outcome);
+  return {
+    Relayed: stat === 'relayed' ? 1 : 0,
+    Deferred: stat === 'deferred' || stat === 'configuration_error' ? 1 : 0,
+    Failed: stat === 'failed' ? 1 : 0,
+    Blocked: stat === 'blocked' ? 1 : 0,
+    ConfigurationErrors: stat === 'configuration_error' ? 1 : 0,
+  };
 }
 
 /**

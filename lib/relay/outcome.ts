@@ -1,3 +1,5 @@
+import type { StatOutcome } from '../db/delivery-stats';
+
 /** How a relay use-case ended, independent of the trigger (HTTP today, a queue tomorrow). */
 export type RelayOutcome =
   | { status: 'done'; result: RelayResult }
@@ -25,7 +27,7 @@ export const retryLater = (retryAfterSeconds: number, reason: string, kind: 'tra
 });
 
 /** The statistics bucket of an outcome (see lib/db/delivery-stats). */
-export function statOutcomeOf(outcome: RelayOutcome): 'relayed' | 'duplicate' | 'deferred' | 'failed' | 'blocked' | 'ignored' | 'configuration_error' {
+export function statOutcomeOf(outcome: RelayOutcome): StatOutcome {
   if (outcome.status === 'retry') return outcome.kind === 'configuration' ? 'configuration_error' : 'deferred';
   switch (outcome.result) {
     case 'relayed':
