@@ -3,7 +3,8 @@ import type { HeldClaim } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { telegramDeliveryFailure } from '../telegram/errors';
 import { splitText } from '../telegram/split-text';
-import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES, type OperatorFile } from '../webim/operator-files';
+import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES } from '../webim/operator-files';
+import type { OperatorFile } from '../webim/wire';
 import type { RelayDeps } from './deps';
 import { sendTextToUser } from './send-to-user';
 

@@ -1,14 +1,13 @@
 import { findChatByVisitor } from '../db/chat-mapping';
 import { claimOperatorMessage } from '../db/delivery-claims';
 import type { HeldClaim } from '../db/delivery-claims';
-import { userTextFor, type WebimCallback } from '../webim/wire';
+import { operatorFileOf, userTextFor, type WebimCallback } from '../webim/wire';
 import type { Logger } from '../log';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome, type RelayResult } from './outcome';
 import { sendTextToUser } from './send-to-user';
 import { sendFileToUser } from './send-file-to-user';
-import { operatorFileOf } from '../webim/operator-files';
 
 /**
  * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once

@@ -1,14 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { getStream } from '../http/stream-client';
-import type { WebimCallback } from './wire';
-
-/** An operator's file as Webim's callback describes it (`data` or `data.file`). */
-export interface OperatorFile {
-  url: string;
-  name: string;
-  mediaType?: string;
-  size?: number;
-}
+import type { OperatorFile } from './wire';
 
 /** Why an operator file cannot be fetched: `permanent` ones get the user a note instead; `transient` ones are retried. */
 export class OperatorFileError extends Error {
@@ -24,24 +16,6 @@ export class OperatorFileError extends Error {
 /** Operator files are downloaded up to this size (and streamed, never stored). */
 export const OPERATOR_FILE_LIMIT_BYTES = 50 * 1024 * 1024;
 const MAX_REDIRECTS = 3;
-
-const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-
-/** The file of a `file_operator` message, or undefined when it names none. */
-export function operatorFileOf(message: NonNullable<WebimCallback['message']>): OperatorFile | undefined {
-  const data = message.data as Record<string, unknown> | undefined;
-  const file = (data?.file && typeof data.file === 'object' ? data.file : data) as Record<string, unknown> | undefined;
-  const url = text(file?.url);
-  if (!url) return undefined;
-  const size = typeof file?.size === 'number' && file.size >= 0 ? file.size : undefined;
-  let fallbackName = 'file';
-  try {
-    fallbackName = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'file');
-  } catch {
-    // keep "file"
-  }
-  return { url, name: (text(file?.name) ?? fallbackName).slice(0, 200), mediaType: text(file?.media_type) ?? text(file?.content_type), size };
-}
 
 /** The hosts operator files may come from: WEBIM_FILE_HOSTS, else the host of WEBIM_API_URL. */
 export function allowedFileHosts(settings: { WEBIM_FILE_HOSTS?: string; WEBIM_API_URL: string }): string[] {

@@ -113,10 +113,40 @@ export type WebimCallback = z.output<typeof webimCallbackSchema>;
 /** Operator-side message kinds and what the bridge does with them. */
 export type CallbackKind = 'operator' | 'file_operator' | 'info' | 'for_operator' | (string & {});
 
-/** The text a Telegram user sees for an operator file message (until media relay exists). */
+/** An operator's file as Webim's callback describes it (`data` or `data.file`). */
+export interface OperatorFile {
+  url: string;
+  name: string;
+  mediaType?: string;
+  size?: number;
+}
+
+const nonEmpty = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/** What a `file_operator` message says of its file, from `data` or `data.file`, each part optional. */
+function operatorFileData(message: NonNullable<WebimCallback['message']>): Record<string, unknown> | undefined {
+  const data = message.data as Record<string, unknown> | undefined;
+  return (data?.file && typeof data.file === 'object' ? data.file : data) as Record<string, unknown> | undefined;
+}
+
+/** The file of a `file_operator` message, or undefined when it names no URL. */
+export function operatorFileOf(message: NonNullable<WebimCallback['message']>): OperatorFile | undefined {
+  const file = operatorFileData(message);
+  const url = nonEmpty(file?.url);
+  if (!url) return undefined;
+  const size = typeof file?.size === 'number' && file.size >= 0 ? file.size : undefined;
+  let fallbackName = 'file';
+  try {
+    fallbackName = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'file');
+  } catch {
+    // keep "file"
+  }
+  return { url, name: (nonEmpty(file?.name) ?? fallbackName).slice(0, 200), mediaType: nonEmpty(file?.media_type) ?? nonEmpty(file?.content_type), size };
+}
+
+/** The text a Telegram user sees for an operator file message that names no downloadable file. */
 export function describeOperatorFile(message: NonNullable<WebimCallback['message']>): string {
-  const data = message.data as { file?: { name?: string; url?: string }; name?: string; url?: string } | undefined;
-  const file = data?.file ?? data;
+  const file = operatorFileData(message) as { name?: string; url?: string } | undefined;
   const name = file?.name ?? 'file';
   const parts = [`📎 ${name}`];
   if (file?.url) parts.push(file.url);
