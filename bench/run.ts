@@ -32,6 +32,12 @@ const ROOT = process.cwd();
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const BUILD = path.join(ROOT, 'bench', '.build');
 const SSM_PREFIX = '/telegram-webim-bridge/bench';
+/**
+ * BENCH_ONLY=latency,cold-start (any of: latency, throughput, memory, duplicates, lambda-like,
+ * files, bundles, cold-start) runs only those parts, for working on one figure at a time.
+ */
+const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const runs = (part: string) => ONLY.size === 0 || ONLY.has(part);
 
 const secrets = {
   TELEGRAM_BOT_TOKEN: `7000000001:${randomBytes(26).toString('base64url')}`,
@@ -363,6 +369,7 @@ async function main() {
 
   // Baseline: what an empty Node HTTP server in its own process manages on this machine with the
   // same load generator — the ceiling any Node service here can reach.
+  const loadParts = ['latency', 'throughput', 'memory', 'duplicates', 'lambda-like'].some(runs);
   const baseline = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
   const baselinePort = await new Promise<string>((resolve) => createInterface({ input: baseline.stdout }).once('line', resolve));
   const baselineUrl = new URL(`http://127.0.0.1:${baselinePort}/`);
@@ -372,17 +379,17 @@ async function main() {
   const baseRate = (base.latenciesMs.length / base.elapsedMs) * 1000;
 
   // The forward-only ceiling on the same fakes and load generator: no database, nothing else.
-  const ceiling = await measureCeiling(fakes);
+  const ceiling = loadParts ? await measureCeiling(fakes) : {};
   const ofCeiling = (key: string, value: number, lowerIsBetter: boolean) => {
     const c = ceiling[key];
     if (!c) return '';
     return ` (${Math.round((lowerIsBetter ? c / value : value / c) * 100)}% of ceiling)`;
   };
 
-  const bridge = await startBridge(bridgeEnv(fakes, database.url, database.poolMax));
   const figures: Figure[] = [];
   const raw: Record<string, unknown> = { ceiling };
-  try {
+  const bridge = loadParts ? await startBridge(bridgeEnv(fakes, database.url, database.poolMax)) : undefined;
+  if (bridge) try {
     // Register the chats (first contact creates the mappings), then learn their visitor ids.
     const chats = Array.from({ length: SIZES.chats }, (_, i) => 1_000_000 + i);
     await runLoad(chats.length, 8, telegramTraffic(bridge.url, chats));
@@ -395,7 +402,7 @@ async function main() {
 
     progress('chats registered, process warm');
     const latency: Record<string, LoadResult> = {};
-    for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
+    if (runs('latency')) for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
       for (const c of [1, 16]) {
         const before = await bridgeStats(bridge.url);
         const walBefore = c === 1 ? await walSyncs(database.url) : undefined;
@@ -421,7 +428,7 @@ async function main() {
 
     progress('latency measured');
     const throughput: Record<string, number> = {};
-    for (const c of [16, 64]) {
+    if (runs('throughput')) for (const c of [16, 64]) {
       for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
         const r = await runLoad(SIZES.throughput, c, make);
         const rate = (r.latenciesMs.length / r.elapsedMs) * 1000;
@@ -442,6 +449,7 @@ async function main() {
     raw.throughput = { ...throughput, emptyServerC16: baseRate };
 
     progress('throughput measured');
+    if (runs('memory')) {
     const atRest = await bridgeStats(bridge.url, true);
     const half = Math.floor(SIZES.rss / 2);
     await Promise.all([runLoad(half, 8, telegramTraffic(bridge.url, chats)), runLoad(SIZES.rss - half, 8, webimTraffic(bridge.url, visitors))]);
@@ -449,7 +457,9 @@ async function main() {
     const peakMb = mem.peakRss / 1024 / 1024;
     figures.push({ figure: `peak RSS relaying ${SIZES.rss} messages`, measured: `${peakMb.toFixed(1)} MB (before the load ${(atRest.rss / 1024 / 1024).toFixed(1)} MB, heap ${(mem.heapUsed / 1024 / 1024).toFixed(1)} MB after)`, target: '≤ 128 MB', ok: peakMb <= 128 });
     raw.peakRssMb = peakMb;
+    }
 
+    if (runs('duplicates')) {
     const dupBody = updateBody(chats[0] as number, TEXT);
     const dupId = `tg-${chats[0]}-${nextUpdateId - 1}`;
     const dup = await runLoad(SIZES.duplicates, SIZES.duplicates, () => ({ url: new URL(`${bridge.url}/telegram-webhook`), headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET }, body: dupBody }));
@@ -458,9 +468,11 @@ async function main() {
     const deliveries = fakes.webimIds.get(dupId) ?? 0;
     figures.push({ figure: `same update sent ${SIZES.duplicates}× concurrently`, measured: `${deliveries} Webim delivery (answers: ${JSON.stringify(dup.statuses)}, then ${JSON.stringify(retry.statuses)})`, target: 'exactly 1', ok: deliveries === 1 });
     raw.duplicates = { deliveries, statuses: dup.statuses };
+    }
 
     // Lambda-like: several bridge processes with one database connection each.
     progress('single process done; Lambda-like processes next');
+    if (runs('lambda-like')) {
     const lambdaLike = await Promise.all(Array.from({ length: LAMBDA_PROCESSES }, () => startBridge(bridgeEnv(fakes, database.url, 1))));
     try {
       const urls = lambdaLike.map((b) => b.url);
@@ -476,8 +488,9 @@ async function main() {
       for (const b of lambdaLike) b.child.kill('SIGTERM');
       await Promise.all(lambdaLike.map((b) => new Promise((r) => b.child.once('exit', r))));
     }
+    }
 
-    writeFileSync(
+    if (runs('latency')) writeFileSync(
       path.join(RESULTS, 'latency.svg'),
       latencyChartSvg(`Bridge latency per request, ${database.kind}, concurrency 16 (${SIZES.latency} requests each)`, [
         { label: 'Telegram → Webim', color: '#2aabee', latenciesMs: latency['telegram→webim c=16']?.latenciesMs ?? [] },
@@ -491,6 +504,7 @@ async function main() {
 
   // Bundles and cold starts need the database's single embedded connection free.
   progress('load done');
+  if (runs('files')) {
   const files = await fileMemory(database.url);
   figures.push({
     figure: 'peak RSS relaying files (20 MB user → desk, 45 MB operator → user)',
@@ -501,12 +515,16 @@ async function main() {
   figures.push({ figure: 'file link served (100 KB photo: verify, getFile, stream), p50 / p99', measured: `${files.linkP50Ms.toFixed(2)} / ${files.linkP99Ms.toFixed(2)} ms`, target: '(context)' });
   raw.fileMemory = files;
   progress('file relay measured');
+  }
+  if (runs('bundles') || runs('cold-start')) {
   const bundles = await buildBundles();
   progress('bundles built');
   for (const b of bundles) {
     figures.push({ figure: `bundle ${b.name} (minified / zipped)`, measured: `${b.minifiedKiB.toFixed(1)} KiB / ${b.zippedKiB.toFixed(1)} KiB`, target: '≤ 250 KB zipped', ok: b.zippedKiB * 1.024 <= 250 });
   }
   raw.bundles = bundles;
+  }
+  if (runs('cold-start')) {
   const cold = await coldStarts(fakes, database.url, SIZES.coldStarts);
   const coldMs = percentile(cold.map((c) => c.firstMs), 50);
   const med = (f: (c: (typeof cold)[number]) => number) => percentile(cold.map(f), 50);
@@ -520,6 +538,7 @@ async function main() {
   const ssmWarm = Math.max(...cold.map((c) => c.ssmWarm));
   figures.push({ figure: 'SSM calls per cold start / per warm invocation', measured: `${ssmCold} / ${ssmWarm}`, target: '1 paged GetParametersByPath / 0', ok: ssmCold === 1 && ssmWarm === 0 });
   raw.coldStarts = cold;
+  }
 
   await fakes.close();
   await database.close();

@@ -1,5 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { databaseConnection } from './db/connection-options';
+import { databaseConnection, usesPreparedStatements, type PreparedStatementsSetting } from './db/connection-options';
 import { Database } from './db/database';
 import { readSettingsTable } from './db/settings-table';
 import { createLogger, type Logger, type LogLevel } from './log';
@@ -150,6 +150,7 @@ export class Runtime {
       ssl,
       max: Number.isInteger(max) && max > 0 ? max : 1,
       statementTimeoutMs: Number.isFinite(statementTimeoutMs) && statementTimeoutMs >= 100 ? statementTimeoutMs : 10_000,
+      prepare: usesPreparedStatements(raw, base.DATABASE_PREPARED_STATEMENTS as PreparedStatementsSetting | undefined),
       onQuery: this.options.onQuery,
     });
     return this.db;

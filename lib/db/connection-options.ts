@@ -15,6 +15,27 @@ export interface DatabaseConnection {
   tls: 'off' | 'encrypt-only' | 'verify-full';
 }
 
+export type PreparedStatementsSetting = 'auto' | 'on' | 'off';
+
+/** An RDS Proxy endpoint: `<name>.proxy-<id>.<region>.rds.amazonaws.com`. */
+const RDS_PROXY_HOST = /\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com$/i;
+
+/**
+ * Whether the driver keeps named prepared statements per connection. They save a round trip and
+ * the server's parse and plan on every statement (half the database time of a relayed message).
+ * `auto` uses them except behind RDS Proxy, where a named statement pins the client to one server
+ * connection and so defeats the proxy's multiplexing. Behind PgBouncer in transaction mode older
+ * than 1.21 (or without `max_prepared_statements`), set `off`.
+ */
+export function usesPreparedStatements(rawUrl: string, setting: PreparedStatementsSetting = 'auto'): boolean {
+  if (setting !== 'auto') return setting === 'on';
+  try {
+    return !RDS_PROXY_HOST.test(new URL(rawUrl).hostname);
+  } catch {
+    return true; // an unparsable URL is reported by databaseConnection
+  }
+}
+
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 /**

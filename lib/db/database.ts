@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** TLS for the connection (see lib/db/connection-options); the driver's own `sslmode` parsing when absent. */
   ssl?: postgres.Options<Record<string, never>>['ssl'];
+  /** Named prepared statements per connection (see usesPreparedStatements); on when absent. */
+  prepare?: boolean;
   /** Count of round trips, for benchmarks and tests. */
   onQuery?: () => void;
 }
@@ -40,7 +42,7 @@ const connect = (options: DatabaseOptions): Sql =>
     connect_timeout: 5,
     idle_timeout: 20,
     max_lifetime: 60 * 5,
-    prepare: false,
+    prepare: options.prepare ?? true,
     ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
     onnotice: () => {},
     connection: { application_name: 'telegram-webim-bridge' },
@@ -48,8 +50,9 @@ const connect = (options: DatabaseOptions): Sql =>
 
 /**
  * The process-wide Postgres handle. Options follow Lambda practice: a tiny pool, short connect
- * and idle timeouts, a bounded connection lifetime, and no named prepared statements so RDS Proxy
- * or PgBouncer in transaction mode work.
+ * and idle timeouts, a bounded connection lifetime. Named prepared statements unless `prepare` is
+ * false (behind RDS Proxy, see usesPreparedStatements): without them the driver sends each statement with parameters in two round trips
+ * (describe, then execute) and the server plans it every time.
  *
  * Invariant: no statement waits longer than the invocation has left. A view made with
  * `withDeadline` bounds each statement by that deadline; a statement that runs out of time

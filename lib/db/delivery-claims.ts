@@ -1,6 +1,6 @@
 import { sleep } from '../delivery/deadline';
 import type { Database } from './database';
-import { statsCte } from './delivery-stats';
+import { statsArgs, type StatIncrement } from './delivery-stats';
 
 /** Recording a completion is retried briefly; each try is short so the answer is not held up. */
 const COMPLETION_ATTEMPTS = 2;
@@ -28,14 +28,18 @@ export class HeldClaim {
     public partsDone: number,
   ) {}
 
-  /** Records how many parts of a split reply have been sent, so a retry resumes after them. */
+  /**
+   * Records how many parts of a split reply have been sent, so a retry resumes after them. Only
+   * split replies pay for this statement; it commits asynchronously like the others (the
+   * set_config in RETURNING runs exactly when the row is written).
+   */
   async recordParts(partsDone: number): Promise<void> {
     this.partsDone = partsDone;
     const { source, scope, key } = this.id;
     await this.db.query(
       (sql) => sql`
         UPDATE delivery_claims SET parts_done = ${partsDone} WHERE source = ${source} AND scope = ${scope} AND key = ${key}
-        RETURNING ${asyncCommit(sql)}`,
+        RETURNING set_config('synchronous_commit', 'off', true)`,
     );
   }
 
@@ -54,13 +58,7 @@ export class HeldClaim {
   async release(): Promise<void> {
     const { source, scope, key } = this.id;
     await this.db.withPendingStats((stats) =>
-      this.db.query(
-        (sql) => sql`
-        ${statsCte(sql, stats, 'WITH ')}
-        UPDATE delivery_claims SET state = 'released', parts_done = ${this.partsDone}
-        WHERE source = ${source} AND scope = ${scope} AND key = ${key} AND state = 'processing'
-        RETURNING ${asyncCommit(sql)}`,
-      ),
+      this.db.query((sql) => sql`SELECT release_claim(${source}, ${scope}, ${key}, ${this.partsDone}::int, ${statsArgs(sql, stats)})`),
     );
   }
 
@@ -87,21 +85,11 @@ export class HeldClaim {
 type Sql = Database['sql'];
 
 /**
- * Makes the statement's own transaction commit asynchronously (`synchronous_commit = off` for
- * this transaction only; PostgreSQL applies the value in force at commit). Placed in a RETURNING
- * list so it runs exactly when the statement writes. Why losing such a commit in a database crash
- * can never cause a duplicate the sender would not also cause: see README "Performance".
+ * The per-message statements are functions of migration 004 (planned once per connection, and
+ * each commits asynchronously: see README "Performance"); what is sent is only their call.
  */
-const asyncCommit = (sql: Sql) => sql.unsafe(`set_config('synchronous_commit', 'off', true)`);
-
-const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number, stats: [string, string, number][]) => sql`
-  WITH finished AS (
-    UPDATE delivery_claims SET state = 'done', completed_at = now(), parts_done = ${partsDone}
-    WHERE source = ${source} AND scope = ${scope} AND key = ${key}
-    RETURNING ${asyncCommit(sql)}
-  )${statsCte(sql, stats, ', ')}
-  UPDATE chat_mapping SET outbound_message_id = NULL, outbound_since = NULL
-  WHERE ${source === 'webim_message'} AND visitor_id = ${scope} AND outbound_message_id = ${key}`;
+const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number, stats: StatIncrement[]) =>
+  sql`SELECT complete_claim(${source}, ${scope}, ${key}, ${partsDone}::int, ${statsArgs(sql, stats)})`;
 
 export type ClaimAttempt<Extra extends object = object> =
   | ({ status: 'claimed'; claim: HeldClaim } & Extra)
@@ -114,52 +102,50 @@ export type ClaimAttempt<Extra extends object = object> =
   /** The callback names a visitor we have no chat for. */
   | { status: 'unknown_visitor' };
 
-/**
- * The claim as a CTE named `taken`: a new id is inserted as `processing`; a `released` id (an
- * earlier transient failure) or a `processing` one whose lease expired (a crashed invocation) is
- * taken over. `taken` has a row only when the id is now ours.
- */
-const takenCte = (sql: Sql, key: string, leaseSeconds: number) => sql`
-  taken AS (
-    INSERT INTO delivery_claims AS c (source, scope, key) VALUES ('telegram_update', '', ${key})
-    ON CONFLICT (source, scope, key) DO UPDATE
-      SET state = 'processing', claimed_at = now(), attempts = c.attempts + 1
-      WHERE c.state = 'released'
-         OR (c.state = 'processing' AND c.claimed_at < now() - make_interval(secs => ${leaseSeconds}))
-    RETURNING c.parts_done
-  )`;
-
-/** When the id was not taken: its current state, read in the same statement. */
-const stateOf = (sql: Sql, key: string, extraNulls: number) => sql`
-  SELECT state AS outcome, parts_done${sql.unsafe(', NULL'.repeat(extraNulls))} FROM delivery_claims
-  WHERE source = 'telegram_update' AND scope = '' AND key = ${key} AND NOT EXISTS (SELECT 1 FROM taken)`;
-
-/** A claim outcome other than `claimed`, from the state column (or from a claim decided concurrently). */
+/** A claim outcome other than `claimed`, as the claim functions name it. */
 function notClaimed(outcome: string | undefined): Exclude<ClaimAttempt, { status: 'claimed' }> {
   if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'unknown_visitor') return { status: outcome };
-  return { status: 'in_progress' }; // processing, released under a live lease, or a concurrent claimer committed after our snapshot
+  return { status: 'in_progress' };
 }
 
 const updateClaimId = (updateId: string): ClaimId => ({ source: 'telegram_update', scope: '', key: updateId });
 
-/** Atomically claims a Telegram update that needs no chat mapping (see `takenCte`). One round trip. */
-export async function claimUpdate(db: Database, updateId: string, leaseSeconds: number): Promise<ClaimAttempt> {
+interface UpdateClaimRow {
+  claim_outcome: string;
+  claim_parts_done: number;
+  claim_visitor_id: string | null;
+  claim_created: boolean | null;
+}
+
+/**
+ * One round trip to `claim_telegram_update` (migration 004): claims the update and, only if it is
+ * now ours and `chatId` is given, creates or reads the chat's mapping. Pending outcome counts ride along.
+ */
+async function claimTelegramUpdate(db: Database, updateId: string, chatId: number | null, leaseSeconds: number): Promise<UpdateClaimRow | undefined> {
   await db.flushDeferredWrites();
-  const rows = await db.withPendingStats((stats) => db.query(
-    (sql) => sql<{ outcome: string; parts_done: number }[]>`
-      WITH ${takenCte(sql, updateId, leaseSeconds)}${statsCte(sql, stats, ', ')}
-      SELECT 'claimed' AS outcome, parts_done, ${asyncCommit(sql)} AS commit_mode FROM taken
-      UNION ALL ${stateOf(sql, updateId, 1)}`,
-  ));
-  const row = rows[0];
-  if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
-  return { status: 'claimed', claim: new HeldClaim(db, updateClaimId(updateId), row.parts_done) };
+  const [row] = await db.withPendingStats((stats) =>
+    db.query(
+      (sql) => sql<UpdateClaimRow[]>`
+        SELECT * FROM claim_telegram_update(${updateId}, ${chatId}::bigint, ${leaseSeconds}::int, ${statsArgs(sql, stats)})`,
+    ),
+  );
+  return row;
+}
+
+/**
+ * Atomically claims a Telegram update that needs no chat mapping: a new id, a released one (an
+ * earlier transient failure) or one whose lease expired (a crashed invocation). One round trip.
+ */
+export async function claimUpdate(db: Database, updateId: string, leaseSeconds: number): Promise<ClaimAttempt> {
+  const row = await claimTelegramUpdate(db, updateId, null, leaseSeconds);
+  if (row?.claim_outcome !== 'claimed') return notClaimed(row?.claim_outcome);
+  return { status: 'claimed', claim: new HeldClaim(db, updateClaimId(updateId), row.claim_parts_done) };
 }
 
 /**
  * Claims a Telegram update and, only if it is now ours, creates or refreshes the chat's mapping
- * (clearing the blocked flag: the user wrote) — one round trip instead of two. Concurrent first
- * messages of one chat still yield one mapping row.
+ * (clearing the blocked flag: the user wrote) — one round trip. Concurrent first messages of one
+ * chat still yield one mapping row, and the chat's first mapping is committed durably.
  */
 export async function claimUpdateForChat(
   db: Database,
@@ -167,40 +153,13 @@ export async function claimUpdateForChat(
   chatId: number,
   leaseSeconds: number,
 ): Promise<ClaimAttempt<{ mapping: { visitorId: string; created: boolean } }>> {
-  await db.flushDeferredWrites();
-  const rows = await db.withPendingStats((stats) => db.query(
-    (sql) => sql<{ outcome: string; parts_done: number; visitor_id: string | null; created: boolean | null }[]>`
-      WITH ${takenCte(sql, updateId, leaseSeconds)}${statsCte(sql, stats, ', ')},
-      mapped AS (
-        -- Writes the mapping only when it is new or the user had blocked the bot: an unchanged
-        -- row is read, not rewritten, on every message.
-        INSERT INTO chat_mapping (chat_id) SELECT ${chatId} WHERE EXISTS (SELECT 1 FROM taken)
-        ON CONFLICT (chat_id) DO UPDATE SET blocked = false, blocked_at = NULL, updated_at = now()
-          WHERE chat_mapping.blocked
-        RETURNING visitor_id, (xmax = 0) AS created
-      ),
-      known AS (
-        SELECT visitor_id, false AS created FROM chat_mapping
-        WHERE chat_id = ${chatId} AND EXISTS (SELECT 1 FROM taken) AND NOT EXISTS (SELECT 1 FROM mapped)
-      ),
-      mapping AS (SELECT * FROM mapped UNION ALL SELECT * FROM known)
-      SELECT 'claimed' AS outcome, t.parts_done, m.visitor_id, m.created,
-        -- A chat's first mapping is committed durably (its visitor id must never change);
-        -- every later claim asynchronously.
-        set_config('synchronous_commit', CASE WHEN m.created THEN 'on' ELSE 'off' END, true) AS commit_mode
-      FROM taken t LEFT JOIN mapping m ON true
-      UNION ALL ${stateOf(sql, updateId, 3)}`,
-  ));
-  const row = rows[0];
-  if (row?.outcome !== 'claimed') return notClaimed(row?.outcome);
-  // The mapping was created by a concurrent first message after this statement's snapshot:
-  // read it now (only that race costs a second round trip).
-  const visitorId = row.visitor_id ?? (await db.query((sql) => sql<{ visitor_id: string }[]>`SELECT visitor_id FROM chat_mapping WHERE chat_id = ${chatId}`))[0]?.visitor_id;
-  if (!visitorId) throw new Error('claimed update has no chat mapping');
+  const row = await claimTelegramUpdate(db, updateId, chatId, leaseSeconds);
+  if (row?.claim_outcome !== 'claimed') return notClaimed(row?.claim_outcome);
+  if (!row.claim_visitor_id) throw new Error('claimed update has no chat mapping');
   return {
     status: 'claimed',
-    claim: new HeldClaim(db, updateClaimId(updateId), row.parts_done),
-    mapping: { visitorId, created: row.created === true },
+    claim: new HeldClaim(db, updateClaimId(updateId), row.claim_parts_done),
+    mapping: { visitorId: row.claim_visitor_id, created: row.claim_created === true },
   };
 }
 

@@ -4,33 +4,25 @@ export type Direction = 'telegram_to_webim' | 'webim_to_telegram';
 export const STAT_OUTCOMES = ['relayed', 'duplicate', 'deferred', 'failed', 'blocked', 'ignored', 'configuration_error'] as const;
 export type StatOutcome = (typeof STAT_OUTCOMES)[number];
 
-/** Shards of one hour's counters (see migration 003): concurrent writers rarely meet on one row. */
-const SHARDS = 8;
-
 type Sql = Database['sql'];
 
+/** Outcome counts not yet written: [direction, outcome, count]. */
+export type StatIncrement = [string, string, number];
+
 /**
- * The CTE that adds `increments` to this hour's counters, for a statement the relay runs anyway:
- * statistics cost no round trip of their own. Empty (no CTE at all) when there is nothing to add.
- * `prefix` is ", " when the CTE follows others in the same WITH list, "WITH " when it is the first.
+ * The three array arguments (directions, outcomes, counts) that the per-message functions of
+ * migration 004 pass to `add_delivery_stats`: statistics ride on a statement the relay runs
+ * anyway and cost no round trip of their own. Empty arrays when there is nothing to add.
  */
-export function statsCte(sql: Sql, increments: [string, string, number][], prefix: ', ' | 'WITH ') {
-  if (!increments.length) return sql``;
-  const shard = Math.floor(Math.random() * SHARDS);
-  return sql`${sql.unsafe(prefix)} counted AS (
-    INSERT INTO delivery_stats AS s (hour, direction, outcome, shard, count)
-    SELECT date_trunc('hour', now()), d, o, ${shard}, n
-    FROM unnest(${increments.map((i) => i[0])}::text[], ${increments.map((i) => i[1])}::text[], ${increments.map((i) => i[2])}::int[]) AS t(d, o, n)
-    ON CONFLICT (hour, direction, outcome, shard) DO UPDATE SET count = s.count + excluded.count
-    RETURNING 1
-  )`;
+export function statsArgs(sql: Sql, increments: StatIncrement[]) {
+  return sql`${increments.map((i) => i[0])}::text[], ${increments.map((i) => i[1])}::text[], ${increments.map((i) => i[2])}::int[]`;
 }
 
 /** Writes the counted-but-unwritten outcomes now (housekeeping, readers, or when they wait too long). */
 export async function flushStats(db: Database): Promise<void> {
   await db.withPendingStats(async (increments) => {
     if (!increments.length) return;
-    await db.query((sql) => sql`${statsCte(sql, increments, 'WITH ')} SELECT count(*) FROM counted`);
+    await db.query((sql) => sql`SELECT add_delivery_stats(${statsArgs(sql, increments)})`);
   });
 }
 

@@ -75,6 +75,8 @@ export const settingsSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: intIn(100, 60_000, 10_000),
   /** Connections per process; 1 on Lambda (one request per container at a time). */
   DATABASE_POOL_MAX: intIn(1, 100, 1),
+  /** Named prepared statements per connection: auto = on, except behind RDS Proxy (see lib/db/connection-options). */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['auto', 'on', 'off'], { message: 'must be auto, on or off' }).default('auto'),
   /** How long delivery claims (processed ids) are kept before purging; Telegram keeps updates 24 h. */
   CLAIM_RETENTION_HOURS: intIn(24, 24 * 30, 48),
   /**
