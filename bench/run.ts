@@ -27,7 +27,7 @@ import { startFakeWebim } from '../test/support/fake-webim';
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SIZES = SMOKE
   ? { chats: 16, latency: 100, throughput: 200, rss: 300, duplicates: 100, coldStarts: 2 }
-  : { chats: 64, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 9 };
+  : { chats: 256, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 9 };
 const ROOT = process.cwd();
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const BUILD = path.join(ROOT, 'bench', '.build');
@@ -96,7 +96,7 @@ async function bundleProcess(entry: 'bridge-child' | 'ceiling-child'): Promise<s
     entryPoints: [path.join(ROOT, 'bench', `${entry}.ts`)],
     outfile,
     bundle: true,
-    minify: true,
+    minify: process.env.BENCH_MINIFY !== '0',
     platform: 'node',
     target: 'node24',
     format: 'esm',
