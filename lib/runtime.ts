@@ -1,4 +1,3 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { databaseConnection, usesPreparedStatements, type PreparedStatementsSetting } from './db/connection-options';
 import { Database } from './db/database';
 import { readSettingsTable } from './db/settings-table';
@@ -10,6 +9,7 @@ import type { RelayOutcome } from './relay/outcome';
 import { SettingsLoader } from './settings/loader';
 import { SECRET_SETTINGS, SettingsError, type Settings } from './settings/schema';
 import type { RawSettings } from './settings/sources';
+import { ssmReaderFromEnv, type SsmReader } from './settings/ssm';
 import { TelegramClient } from './telegram/client';
 import { WebimClient } from './webim/client';
 
@@ -26,7 +26,8 @@ export interface AppContext {
 
 export interface RuntimeOptions {
   env: Record<string, string | undefined>;
-  ssmClient?: () => SSMClient;
+  /** The SSM Parameter Store reader, built on first use (only when SSM_PREFIX is set). */
+  ssm?: () => Pick<SsmReader, 'parametersByPath'>;
   /** Log line sink (tests capture it); stdout by default. */
   logSink?: (line: string) => void;
   /** Counts database round trips (benchmarks). */
@@ -46,7 +47,7 @@ export class Runtime {
   private lastSettingsAlert = 0;
 
   constructor(private readonly options: RuntimeOptions) {
-    this.loader = new SettingsLoader({ env: options.env, ssmClient: options.ssmClient });
+    this.loader = new SettingsLoader({ env: options.env, ssm: options.ssm });
     const level = (options.env.LOG_LEVEL as LogLevel | undefined) ?? 'info';
     this.log = createLogger({ level, sink: options.logSink, secrets: () => this.secrets });
   }
@@ -168,6 +169,6 @@ let shared: Runtime | undefined;
 
 /** The container-wide runtime for deployed functions, reading process.env and SSM. */
 export function defaultRuntime(): Runtime {
-  shared ??= new Runtime({ env: process.env, ssmClient: () => new SSMClient({}) });
+  shared ??= new Runtime({ env: process.env, ssm: () => ssmReaderFromEnv(process.env) });
   return shared;
 }

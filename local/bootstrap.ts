@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { migrate, readMigrations } from '../lib/db/migrate';
 import { Runtime } from '../lib/runtime';
+import { ssmReaderFromEnv, type CredentialsProvider } from '../lib/settings/ssm';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db';
 
 export interface LocalEnvironment {
@@ -15,6 +15,16 @@ export interface LocalEnvironment {
 /** Reads `.env` into process.env when present (existing variables win). */
 export function loadDotEnv(): void {
   if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
+/**
+ * A shell's AWS credentials for reading SSM locally: environment keys, a profile, SSO… — the
+ * SDK's default chain, loaded only when it is first needed (Lambda takes the role's keys from
+ * its environment and never loads it).
+ */
+export function shellCredentials(): CredentialsProvider {
+  let provider: Promise<CredentialsProvider> | undefined;
+  return async () => (await (provider ??= import('@aws-sdk/credential-provider-node').then((m) => m.defaultProvider())))();
 }
 
 /** Where the embedded database keeps its files between runs (git-ignored). */
@@ -38,7 +48,7 @@ export async function prepareLocalEnvironment(
   // A local process serves many requests at once, unlike a Lambda container; the embedded
   // database takes one connection, on which the driver pipelines queries.
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
-  const runtime = new Runtime({ env, logSink: options.logSink, ssmClient: env.SSM_PREFIX ? () => new SSMClient({}) : undefined });
+  const runtime = new Runtime({ env, logSink: options.logSink, ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials()) : undefined });
   const applied = options.migrate === false ? [] : await migrate(await runtime.databaseOnly(), await readMigrations());
   return {
     runtime,

@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import type { RelayOutcome } from '../relay/outcome';
 import type { Runtime } from '../runtime';
 import { SettingsError } from '../settings/schema';
+import { SsmError } from '../settings/ssm';
 import { HttpError, jsonResult, type HttpEvent, type HttpResult } from './api-gateway';
 
 /** API Gateway HTTP API gives up after 30 s; keep well inside it even on a long Lambda timeout. */
@@ -31,7 +32,8 @@ export interface RequestScope {
  * - HttpError → its status (401, 400, 413);
  * - missing or invalid settings → 503 + `configuration_error` naming the keys: the sender keeps
  *   the message until the setting is fixed;
- * - a passing outage (database, SSM) → 503 so the sender retries;
+ * - a passing outage (database, SSM) → 503 so the sender retries; SSM refusing us (permissions,
+ *   region, credentials) is a configuration error, also 503;
  * - anything else is not something a retry can fix → logged with the request's ids and
  *   acknowledged (200), so one poison request never turns into endless redeliveries.
  * The response body never carries internals.
@@ -67,16 +69,17 @@ function errorResult(error: unknown, log: Logger, note: Record<string, unknown>,
     log.error('configuration_error', { missing: error.missing, invalid: error.invalid.map((i) => i.key), error });
     return retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured');
   }
-  if (isAwsServiceError(error) || toDeliveryFailure(error).kind === 'transient') {
+  if (error instanceof SsmError && !error.retryable) {
+    log.error('configuration_error', { source: 'ssm', error });
+    return retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured');
+  }
+  if (error instanceof SsmError || toDeliveryFailure(error).kind === 'transient') {
     log.error('request_failed', { error_class: 'transient', error });
     return retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable');
   }
   log.error('message_not_delivered', { ...note, reason: 'internal_error', error_class: 'permanent', error });
   return jsonResult(200, acknowledged);
 }
-
-/** An AWS SDK error (SSM throttling, an outage): the SDK marks them with `$metadata`. */
-const isAwsServiceError = (error: unknown): boolean => !!error && typeof error === 'object' && '$metadata' in error;
 
 const retryResult = (seconds: number, code: string): HttpResult =>
   jsonResult(503, { error: code }, { 'retry-after': String(Math.max(1, Math.ceil(seconds))) });

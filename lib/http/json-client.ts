@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 
 /**
- * A small JSON-over-HTTP POST for the upstream calls (Telegram, Webim), on node:http(s) with
+ * A small JSON-over-HTTP POST for the upstream calls (Telegram, Webim, SSM), on node:http(s) with
  * keep-alive agents. Chosen over fetch because Node's fetch costs ~50 ms on its first call in a
  * fresh process — a large share of a Lambda cold start (see bench/).
  */
@@ -41,6 +41,11 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  */
 export async function postJson(url: string, body: unknown, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
   return requestJson('POST', url, Buffer.from(JSON.stringify(body)), options);
+}
+
+/** POSTs a body that is already encoded (a signed request must send exactly the bytes it signed). */
+export async function postBody(url: string, payload: Buffer, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+  return requestJson('POST', url, payload, options);
 }
 
 /** A GET with the same answer handling (health probes: no body, nothing created upstream). */

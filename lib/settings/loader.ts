@@ -1,11 +1,11 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { parseSettings, type Settings } from './schema';
 import { readEnvSettings, readSsmSettings, type RawSettings } from './sources';
+import type { SsmReader } from './ssm';
 
 export interface SettingsLoaderOptions {
   env: Record<string, string | undefined>;
   /** Built lazily, only when SSM_PREFIX is set. */
-  ssmClient?: () => SSMClient;
+  ssm?: () => Pick<SsmReader, 'parametersByPath'>;
   now?: () => number;
 }
 
@@ -68,7 +68,7 @@ export class SettingsLoader {
   private async readBase(): Promise<RawSettings> {
     const env = readEnvSettings(this.options.env);
     const prefix = this.options.env.SSM_PREFIX;
-    const ssm = prefix && this.options.ssmClient ? await readSsmSettings(this.options.ssmClient(), prefix) : {};
+    const ssm = prefix && this.options.ssm ? await readSsmSettings(this.options.ssm(), prefix) : {};
     const value = { ...ssm, ...env };
     const ttl = Number(value.SETTINGS_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
     this.baseCache = { value, expiresAt: this.now() + (Number.isFinite(ttl) ? ttl : DEFAULT_TTL_SECONDS) * 1000 };

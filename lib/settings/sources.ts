@@ -1,4 +1,4 @@
-import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SsmReader } from './ssm';
 import { SETTING_NAMES } from './schema';
 
 export type RawSettings = Record<string, string>;
@@ -18,19 +18,12 @@ export function readEnvSettings(env: Record<string, string | undefined>): RawSet
  * Reads every parameter directly under `prefix` with one paged GetParametersByPath walk
  * (SecureStrings decrypted). Unknown names are ignored so the prefix can be shared.
  */
-export async function readSsmSettings(client: SSMClient, prefix: string): Promise<RawSettings> {
-  const path = prefix.endsWith('/') ? prefix : `${prefix}/`;
+export async function readSsmSettings(ssm: Pick<SsmReader, 'parametersByPath'>, prefix: string): Promise<RawSettings> {
+  const path = prefix.replace(/\/+$/, '') || '/';
   const out: RawSettings = {};
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new GetParametersByPathCommand({ Path: path.slice(0, -1) || '/', Recursive: false, WithDecryption: true, NextToken: nextToken, MaxResults: 10 }),
-    );
-    for (const p of page.Parameters ?? []) {
-      const name = p.Name?.slice(p.Name.lastIndexOf('/') + 1);
-      if (name && KNOWN.has(name) && p.Value !== undefined && p.Value !== '') out[name] = p.Value;
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
+  for (const { name: fullName, value } of await ssm.parametersByPath(path)) {
+    const name = fullName.slice(fullName.lastIndexOf('/') + 1);
+    if (name && KNOWN.has(name) && value !== '') out[name] = value;
+  }
   return out;
 }

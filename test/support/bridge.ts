@@ -5,10 +5,12 @@ import type { Database } from '../../lib/db/database';
 import { migrate, readMigrations } from '../../lib/db/migrate';
 import type { HttpResult } from '../../lib/http/api-gateway';
 import { Runtime } from '../../lib/runtime';
+import { ssmReaderFromEnv } from '../../lib/settings/ssm';
 import type { DatabaseEngine, TestDatabase } from './databases';
 import { httpApiEvent } from './events';
 import { startFakeTelegram, type FakeTelegram } from './fake-telegram';
 import { startFakeWebim, type FakeWebim } from './fake-webim';
+import { FAKE_AWS_ENV, type FakeSsm } from './fake-ssm';
 import { startTcpProxy, throughProxy, type TcpProxy } from './tcp-proxy';
 
 export const SECRETS = {
@@ -56,15 +58,21 @@ export interface TestBridge {
 export async function startTestBridge(
   engine: DatabaseEngine,
   extraEnv: Record<string, string> = {},
-  options: { proxy?: boolean } = {},
+  options: {
+    proxy?: boolean;
+    /** Keep the Telegram and Webim settings in this SSM (under /bridge/test) instead of the environment, as a deploy does. */
+    ssm?: FakeSsm;
+  } = {},
 ): Promise<TestBridge> {
   const database: TestDatabase = await engine.create();
   const target = new URL(database.url);
   const proxy = options.proxy ? await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) }) : undefined;
   const telegram = await startFakeTelegram({ token: SECRETS.botToken });
   const webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+  const upstream = upstreamEnv(telegram.url, webim.url);
+  if (options.ssm) for (const [name, value] of Object.entries(upstream)) options.ssm.parameters.set(`/bridge/test/${name}`, value);
   const env: Record<string, string> = {
-    ...upstreamEnv(telegram.url, webim.url),
+    ...(options.ssm ? { ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SSM: options.ssm.url, SSM_PREFIX: '/bridge/test' } : upstream),
     PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com',
     DATABASE_URL: proxy ? throughProxy(database.url, proxy) : database.url,
     DATABASE_POOL_MAX: String(database.poolMax),
@@ -74,7 +82,7 @@ export async function startTestBridge(
   };
   const logs: string[] = [];
   let queries = 0;
-  const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++ });
+  const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++, ssm: () => ssmReaderFromEnv(env) });
   // Assertions share the bridge's own pool (the embedded database takes one connection).
   const db = await runtime.databaseOnly();
   await migrate(db, await readMigrations());
