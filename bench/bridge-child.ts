@@ -19,7 +19,7 @@ const server = await startLocalServer(runtime, {
     if (path !== '/__bench/stats') return false;
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ queries, peakRss, rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed }));
+    res.end(JSON.stringify({ queries, peakRss, ...process.memoryUsage() }));
     if (req.method === 'POST') peakRss = process.memoryUsage.rss(); // reset the peak window
     return true;
   },
