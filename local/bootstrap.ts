@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate, readMigrations } from '../lib/db/migrate';
 import { Runtime } from '../lib/runtime';
-import { ssmReaderFromEnv, type CredentialsProvider } from '../lib/settings/ssm';
+import { envCredentials, ssmReaderFromEnv, type CredentialsProvider } from '../lib/settings/ssm';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db';
 
 export interface LocalEnvironment {
@@ -22,7 +22,8 @@ export function loadDotEnv(): void {
  * SDK's default chain, loaded only when it is first needed (Lambda takes the role's keys from
  * its environment and never loads it).
  */
-export function shellCredentials(): CredentialsProvider {
+export function shellCredentials(env: Record<string, string | undefined>): CredentialsProvider {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return envCredentials(env);
   let provider: Promise<CredentialsProvider> | undefined;
   return async () => (await (provider ??= import('@aws-sdk/credential-provider-node').then((m) => m.defaultProvider())))();
 }
@@ -48,7 +49,7 @@ export async function prepareLocalEnvironment(
   // A local process serves many requests at once, unlike a Lambda container; the embedded
   // database takes one connection, on which the driver pipelines queries.
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
-  const runtime = new Runtime({ env, logSink: options.logSink, ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials()) : undefined });
+  const runtime = new Runtime({ env, logSink: options.logSink, ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials(env)) : undefined });
   const applied = options.migrate === false ? [] : await migrate(await runtime.databaseOnly(), await readMigrations());
   return {
     runtime,
