@@ -125,6 +125,15 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(after?.blocked).toBe(false); // a new message does
   });
 
+  it("a known chat's message neither writes nor locks its mapping row", async () => {
+    held(await claimUpdateForChat(db, 'quiet-1', 505, 60));
+    const before = await db.sql`SELECT xmin::text AS xmin, xmax::text AS xmax FROM chat_mapping WHERE chat_id = 505`;
+    held(await claimUpdateForChat(db, 'quiet-2', 505, 60));
+    const after = await db.sql`SELECT xmin::text AS xmin, xmax::text AS xmax FROM chat_mapping WHERE chat_id = 505`;
+    expect(after).toEqual(before);
+    expect(after[0]?.xmax).toBe('0');
+  });
+
   it('concurrent first updates of one chat: every claim wins, one mapping', async () => {
     const results = (await Promise.all(Array.from({ length: 50 }, (_, i) => claimUpdateForChat(db, `c-${i}`, 9090, 60)))).map(held);
     expect(new Set(results.map((r) => r.mapping.visitorId)).size).toBe(1);
