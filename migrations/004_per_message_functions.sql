@@ -10,15 +10,17 @@
 
 -- Adds relay outcome counts to this hour's counters (one of 8 shards, so that concurrent writers
 -- rarely meet on one row). Called by the statements the relay runs anyway: no round trip of its own.
-CREATE FUNCTION add_delivery_stats(p_directions text[], p_outcomes text[], p_counts integer[])
+-- p_counts: [{"d": direction, "o": outcome, "n": count}, …] (JSON rather than arrays, so the
+-- driver needs no catalogue query for array types on each new connection).
+CREATE FUNCTION add_delivery_stats(p_counts jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  IF coalesce(cardinality(p_counts), 0) = 0 THEN
+  IF p_counts IS NULL OR jsonb_array_length(p_counts) = 0 THEN
     RETURN;
   END IF;
   INSERT INTO delivery_stats AS s (hour, direction, outcome, shard, count)
   SELECT date_trunc('hour', now()), t.d, t.o, floor(random() * 8)::smallint, t.n
-  FROM unnest(p_directions, p_outcomes, p_counts) AS t(d, o, n)
+  FROM jsonb_to_recordset(p_counts) AS t(d text, o text, n integer)
   ON CONFLICT (hour, direction, outcome, shard) DO UPDATE SET count = s.count + excluded.count;
 END
 $$;
@@ -32,8 +34,7 @@ $$;
 --   done         delivered or failed for good before: a duplicate
 --   in_progress  another invocation holds it (or a concurrent claim just took it)
 --   claimed      ours; parts_done parts of it (a file, then its caption) were sent already
-CREATE FUNCTION claim_telegram_update(p_update text, p_chat_id bigint, p_lease_seconds integer,
-  p_directions text[], p_outcomes text[], p_counts integer[])
+CREATE FUNCTION claim_telegram_update(p_update text, p_chat_id bigint, p_lease_seconds integer, p_counts jsonb)
 RETURNS TABLE (claim_outcome text, claim_parts_done integer, claim_visitor_id text, claim_created boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -44,7 +45,7 @@ DECLARE
   v_created boolean := false;
 BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
-  PERFORM add_delivery_stats(p_directions, p_outcomes, p_counts);
+  PERFORM add_delivery_stats(p_counts);
 
   INSERT INTO delivery_claims AS c (source, scope, key) VALUES ('telegram_update', '', p_update)
   ON CONFLICT (source, scope, key) DO UPDATE
@@ -81,12 +82,11 @@ $$;
 
 -- Finishes a claim for good (delivered, or failed permanently) and, for an operator message,
 -- frees its chat for the next one.
-CREATE FUNCTION complete_claim(p_source text, p_scope text, p_key text, p_parts_done integer,
-  p_directions text[], p_outcomes text[], p_counts integer[])
+CREATE FUNCTION complete_claim(p_source text, p_scope text, p_key text, p_parts_done integer, p_counts jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
-  PERFORM add_delivery_stats(p_directions, p_outcomes, p_counts);
+  PERFORM add_delivery_stats(p_counts);
   UPDATE delivery_claims SET state = 'done', completed_at = now(), parts_done = p_parts_done
   WHERE source = p_source AND scope = p_scope AND key = p_key;
   IF p_source = 'webim_message' THEN
@@ -97,12 +97,11 @@ END
 $$;
 
 -- Gives a claim back after a transient failure, keeping its progress; the chat stays held by it.
-CREATE FUNCTION release_claim(p_source text, p_scope text, p_key text, p_parts_done integer,
-  p_directions text[], p_outcomes text[], p_counts integer[])
+CREATE FUNCTION release_claim(p_source text, p_scope text, p_key text, p_parts_done integer, p_counts jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
-  PERFORM add_delivery_stats(p_directions, p_outcomes, p_counts);
+  PERFORM add_delivery_stats(p_counts);
   UPDATE delivery_claims SET state = 'released', parts_done = p_parts_done
   WHERE source = p_source AND scope = p_scope AND key = p_key AND state = 'processing';
 END

@@ -45,6 +45,9 @@ const connect = (options: DatabaseOptions): Sql =>
     prepare: options.prepare ?? true,
     ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
     onnotice: () => {},
+    // No statement takes or returns arrays: skip the catalogue query for array types that the
+    // driver would otherwise make on every new connection.
+    fetch_types: false,
     connection: { application_name: 'telegram-webim-bridge' },
   });
 

@@ -10,12 +10,13 @@ type Sql = Database['sql'];
 export type StatIncrement = [string, string, number];
 
 /**
- * The three array arguments (directions, outcomes, counts) that the per-message functions of
- * migration 004 pass to `add_delivery_stats`: statistics ride on a statement the relay runs
- * anyway and cost no round trip of their own. Empty arrays when there is nothing to add.
+ * The `p_counts` argument of the per-message functions of migration 004, which pass it to
+ * `add_delivery_stats`: statistics ride on a statement the relay runs anyway and cost no round
+ * trip of their own. JSON, not arrays: array parameters would make the driver read the catalogue
+ * for array types on every new connection (a round trip on each cold start).
  */
 export function statsArgs(sql: Sql, increments: StatIncrement[]) {
-  return sql`${increments.map((i) => i[0])}::text[], ${increments.map((i) => i[1])}::text[], ${increments.map((i) => i[2])}::int[]`;
+  return sql`${sql.json(increments.map(([d, o, n]) => ({ d, o, n })))}::jsonb`;
 }
 
 /** Writes the counted-but-unwritten outcomes now (housekeeping, readers, or when they wait too long). */
