@@ -382,6 +382,8 @@ async function main() {
   const startedAt = new Date();
   mkdirSync(RESULTS, { recursive: true });
   rmSync(BUILD, { recursive: true, force: true });
+  // Each run starts its processes' logs afresh (they append: several processes share one file).
+  for (const log of ['bridge-child.log', 'ceiling-child.log']) rmSync(path.join(RESULTS, log), { force: true });
   const database = await openDatabase();
   const fakes = await startBenchFakes(SSM_PREFIX);
   say(`bench: ${SMOKE ? 'SMOKE run (small counts, timings not meaningful)' : 'full run'} on ${database.kind}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`);
