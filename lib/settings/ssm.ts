@@ -124,7 +124,11 @@ export class SsmReader {
       throw error;
     }
     const json = (answer.json ?? {}) as { __type?: unknown; Parameters?: { Name?: unknown; Value?: unknown }[]; NextToken?: unknown };
-    if (answer.status === 200) return json;
+    // A 200 that is not SSM's JSON (a proxy's page, a cut-off body) must not read as "no parameters".
+    if (answer.status === 200) {
+      if (answer.json === undefined || typeof answer.json !== 'object') throw new SsmError('unreadable_answer', true, 200);
+      return json;
+    }
     // "com.amazonaws.ssm#AccessDeniedException" or "AccessDeniedException"
     const type = typeof json.__type === 'string' ? (json.__type.split('#').pop() ?? json.__type) : 'unknown_error';
     throw new SsmError(type, answer.status >= 500 || answer.status === 429 || RETRYABLE_TYPES.test(type), answer.status);

@@ -13,7 +13,7 @@ describe('a local run with SSM_PREFIX', () => {
   });
   afterAll(() => ssm.close());
 
-  it("reads the stage's parameters with the shell's AWS credentials (the SDK's default chain)", async () => {
+  it("reads the stage's parameters, signed with the AWS keys in the environment", async () => {
     for (const [name, value] of Object.entries(upstreamEnv('http://127.0.0.1:9', 'http://127.0.0.1:9/api'))) ssm.parameters.set(`/telegram-webim-bridge/dev/${name}`, value);
     const local = await prepareLocalEnvironment({
       env: { ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SSM: ssm.url, SSM_PREFIX: '/telegram-webim-bridge/dev' },

@@ -148,6 +148,12 @@ describe('SSM Parameter Store reader', () => {
     expect(ssm.script).toHaveLength(1); // one request, no retry
   });
 
+  it('does not take a 200 that is not SSM JSON for "no parameters"', async () => {
+    ssm.script.push(...Array.from({ length: 3 }, () => ({ status: 200, rawBody: '<html>proxy</html>' })));
+    const error = await fast().parametersByPath('/bridge/prod').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unreadable_answer', retryable: true });
+  });
+
   it('times out a hanging SSM, retryably', async () => {
     ssm.script.push({ status: 200, hang: true }, { status: 200, hang: true });
     const error = await fast({ timeoutMs: 100, maxAttempts: 2 }).parametersByPath('/bridge/prod').catch((e: unknown) => e);
