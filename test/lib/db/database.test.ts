@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { findChatByVisitor, setChatBlocked } from '../../../lib/db/chat-mapping';
 import { Database } from '../../../lib/db/database';
 import { claimOperatorMessage, claimUpdate, claimUpdateForChat, HeldClaim, purgeExpiredClaims } from '../../../lib/db/delivery-claims';
@@ -202,6 +202,31 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(await purgeExpiredClaims(db, 48)).toBe(1);
     const keys = (await db.sql`SELECT key FROM delivery_claims WHERE key IN ('old', 'young')`).map((r) => r.key as string);
     expect(keys).toEqual(['young']);
+  });
+
+  it.runIf(engine.name === 'PostgreSQL server')('flushes WAL for a chat\'s first mapping only, not for each message', async () => {
+    // One connection, whose statistics are pushed out before each reading (a backend reports
+    // them lazily, at most once a second otherwise).
+    const one = new Database({ url: testDb.url, max: 1 });
+    onTestFinished(() => one.close());
+    const walSyncs = async () => {
+      await one.sql`SELECT pg_stat_force_next_flush()`;
+      return Number((await one.sql<{ n: string }[]>`SELECT wal_sync::text AS n FROM pg_stat_wal`)[0]?.n);
+    };
+    // 30 first messages of new chats, one after another: each waits for its own flush.
+    let before = await walSyncs();
+    for (let i = 0; i < 30; i++) held(await claimUpdateForChat(one, `wal-new-${i}`, 880_000 + i, 60));
+    expect((await walSyncs()) - before).toBeGreaterThanOrEqual(30);
+    // 60 claims and completions of known chats: 120 commits, none flushing on its own. The
+    // counter is the server's: the WAL writer (every 200 ms at most) and other test files running
+    // at the same time add to it, hence the margin; synchronous commits would add 120.
+    before = await walSyncs();
+    for (let i = 0; i < 60; i++) {
+      const claimed = held(await claimUpdateForChat(one, `wal-known-${i}`, 880_000 + (i % 30), 60));
+      await claimed.claim.complete();
+    }
+    const delta = (await walSyncs()) - before;
+    expect(delta).toBeLessThan(60);
   });
 
   it.runIf(engine.name === 'PostgreSQL server')('survives the server dropping its connection', async () => {
