@@ -1,4 +1,4 @@
-import { databaseConnection, usesPreparedStatements, type PreparedStatementsSetting } from './db/connection-options';
+import { databaseConnection, usesPreparedStatements } from './db/connection-options';
 import { Database } from './db/database';
 import { readSettingsTable } from './db/settings-table';
 import { createLogger, type Logger, type LogLevel } from './log';
@@ -7,7 +7,7 @@ import { countsOf, emfRecord } from './metrics';
 import type { RelayDeps } from './relay/deps';
 import type { RelayOutcome } from './relay/outcome';
 import { SettingsLoader } from './settings/loader';
-import { SECRET_SETTINGS, SettingsError, type Settings } from './settings/schema';
+import { SECRET_SETTINGS, settingOf, SettingsError, type Settings } from './settings/schema';
 import type { RawSettings } from './settings/sources';
 import { ssmReaderFromEnv, type SsmReader } from './settings/ssm';
 import { TelegramClient } from './telegram/client';
@@ -114,13 +114,12 @@ export class Runtime {
   async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
     try {
       const base = await this.loader.base();
-      const chatId = Number(base.ADMIN_CHAT_ID);
-      const token = base.TELEGRAM_BOT_TOKEN;
-      if (!base.ADMIN_CHAT_ID || !Number.isInteger(chatId) || !token || error.invalid.some((i) => i.key === 'TELEGRAM_BOT_TOKEN')) return;
-      const interval = (Number(base.ALERT_INTERVAL_SECONDS) || 900) * 1000;
-      if (Date.now() - this.lastSettingsAlert < interval) return;
+      const chatId = settingOf(base, 'ADMIN_CHAT_ID');
+      const token = settingOf(base, 'TELEGRAM_BOT_TOKEN');
+      if (chatId === undefined || !token) return;
+      if (Date.now() - this.lastSettingsAlert < settingOf(base, 'ALERT_INTERVAL_SECONDS') * 1000) return;
       this.lastSettingsAlert = Date.now();
-      const telegram = new TelegramClient({ token, apiBase: (base.TELEGRAM_API_BASE ?? 'https://api.telegram.org').replace(/\/+$/, ''), timeoutMs: 2000 });
+      const telegram = new TelegramClient({ token, apiBase: settingOf(base, 'TELEGRAM_API_BASE'), timeoutMs: 2000 });
       const names = [...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', ');
       await telegram.sendMessage(chatId, `🛠 Configuration error: ${names}. Every message is held (503) until it is fixed; run the doctor.`);
       log.info('alert_sent', { alert: 'configuration:settings' });
@@ -144,14 +143,12 @@ export class Runtime {
     const raw = base?.DATABASE_URL;
     if (!raw) throw new SettingsError(['DATABASE_URL'], []);
     const { url, ssl } = databaseConnection(raw, { caFile: base.DATABASE_CA_FILE });
-    const max = Number(base.DATABASE_POOL_MAX ?? 1);
-    const statementTimeoutMs = Number(base.DATABASE_STATEMENT_TIMEOUT_MS ?? 10_000);
     this.db = new Database({
       url,
       ssl,
-      max: Number.isInteger(max) && max > 0 ? max : 1,
-      statementTimeoutMs: Number.isFinite(statementTimeoutMs) && statementTimeoutMs >= 100 ? statementTimeoutMs : 10_000,
-      prepare: usesPreparedStatements(raw, base.DATABASE_PREPARED_STATEMENTS as PreparedStatementsSetting | undefined),
+      max: settingOf(base, 'DATABASE_POOL_MAX'),
+      statementTimeoutMs: settingOf(base, 'DATABASE_STATEMENT_TIMEOUT_MS'),
+      prepare: usesPreparedStatements(raw, settingOf(base, 'DATABASE_PREPARED_STATEMENTS')),
       onQuery: this.options.onQuery,
     });
     return this.db;

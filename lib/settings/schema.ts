@@ -102,6 +102,17 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingName = keyof typeof settingsSchema.shape;
+
+/**
+ * One setting read from raw values by its own rule in the schema, for the few that are needed
+ * before the whole set validates (the database connection, the alert about invalid settings):
+ * its value, or its default when it is absent or invalid. parseSettings reports the invalid ones.
+ */
+export function settingOf<K extends SettingName>(raw: Record<string, string | undefined>, key: K): z.output<(typeof settingsSchema.shape)[K]> {
+  const rule = settingsSchema.shape[key];
+  const parsed = rule.safeParse(raw[key]);
+  return (parsed.success ? parsed.data : rule.safeParse(undefined).data) as z.output<(typeof settingsSchema.shape)[K]>;
+}
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
 
 /** Settings whose values must never be logged and are scrubbed from every log line. */

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsLoader } from '../../../lib/settings/loader';
-import { parseSettings, SettingsError } from '../../../lib/settings/schema';
+import { parseSettings, settingOf, SettingsError } from '../../../lib/settings/schema';
 import { envCredentials, SsmError, SsmReader, ssmReaderFromEnv } from '../../../lib/settings/ssm';
 import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../../support/fake-ssm';
 
@@ -113,6 +113,15 @@ describe('settings', () => {
     expect(e.message).toContain('TELEGRAM_BOT_TOKEN, ');
     expect(e.message).not.toContain('has spaces!');
     expect(e.message).not.toContain('present-token');
+  });
+
+  it('reads one raw setting by its own rule: the value, else its default when absent or invalid', () => {
+    expect(settingOf({ DATABASE_POOL_MAX: '4' }, 'DATABASE_POOL_MAX')).toBe(4);
+    expect(settingOf({}, 'DATABASE_POOL_MAX')).toBe(1);
+    expect(settingOf({ DATABASE_POOL_MAX: 'many' }, 'DATABASE_POOL_MAX')).toBe(1);
+    expect(settingOf({ TELEGRAM_API_BASE: 'http://127.0.0.1:8081/' }, 'TELEGRAM_API_BASE')).toBe('http://127.0.0.1:8081');
+    expect(settingOf({ TELEGRAM_BOT_TOKEN: 'not-a-token' }, 'TELEGRAM_BOT_TOKEN')).toBeUndefined();
+    expect(settingOf({ DATABASE_PREPARED_STATEMENTS: 'off' }, 'DATABASE_PREPARED_STATEMENTS')).toBe('off');
   });
 
   it('refuses plain-http upstreams except on loopback', () => {
