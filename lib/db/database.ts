@@ -1,5 +1,6 @@
 import postgres, { type Sql } from 'postgres';
 import type { Deadline } from '../delivery/deadline';
+import type { StatIncrement } from './delivery-stats';
 import { DatabaseTimeoutError, isDeadConnectionError } from './errors';
 
 export { isDeadConnectionError } from './errors';
@@ -54,8 +55,9 @@ const connect = (options: DatabaseOptions): Sql =>
 /**
  * The process-wide Postgres handle. Options follow Lambda practice: a tiny pool, short connect
  * and idle timeouts, a bounded connection lifetime. Named prepared statements unless `prepare` is
- * false (behind RDS Proxy, see usesPreparedStatements): without them the driver sends each statement with parameters in two round trips
- * (describe, then execute) and the server plans it every time.
+ * false (behind RDS Proxy, see usesPreparedStatements): without them the driver sends each
+ * statement with parameters in two round trips (describe, then execute) and the server plans it
+ * every time.
  *
  * Invariant: no statement waits longer than the invocation has left. A view made with
  * `withDeadline` bounds each statement by that deadline; a statement that runs out of time
@@ -90,8 +92,9 @@ export class Database {
 
   /**
    * Runs one statement (or one transaction) within the time left, and retries it (twice at most,
-   * each on a fresh connection) when the connection turned out to be dead — typical after a Lambda container thaws and the server
-   * closed the idle socket. Every statement we send is safe to repeat.
+   * each on a fresh connection) when the connection turned out to be dead — typical after a
+   * Lambda container thaws and the server closed the idle socket. Every statement we send is
+   * safe to repeat.
    */
   async query<T>(run: (sql: Sql) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -142,8 +145,8 @@ export class Database {
    * Runs a statement that writes the pending counts: they are taken out first and put back if the
    * statement fails, so a count is written exactly once (or kept for the next try).
    */
-  async withPendingStats<T>(run: (increments: [string, string, number][]) => Promise<T>): Promise<T> {
-    const taken = [...this.pool.stats].map(([key, n]) => [...(key.split('|') as [string, string]), n] as [string, string, number]);
+  async withPendingStats<T>(run: (increments: StatIncrement[]) => Promise<T>): Promise<T> {
+    const taken = [...this.pool.stats].map(([key, n]): StatIncrement => [...(key.split('|') as [string, string]), n]);
     this.pool.stats.clear();
     const since = this.pool.statsSince;
     this.pool.statsSince = 0;

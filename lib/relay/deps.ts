@@ -22,6 +22,11 @@ export interface RelayDeps extends AppContext {
   alerts?: AdminAlerts;
 }
 
+/** Runs one Telegram or Webim call, adding its time to the request's upstream latency when timed. */
+export function timedUpstream<T>(deps: Pick<RelayDeps, 'upstream'>, call: () => Promise<T>): Promise<T> {
+  return deps.upstream ? deps.upstream.time(call) : call();
+}
+
 /** The deps of one relayed request: the database bounded by the deadline, timers, alerts. */
 export function relayDeps(ctx: AppContext, scope: { log: Logger; deadline: Deadline; direction: Direction }): RelayDeps {
   const db = ctx.db.withDeadline(scope.deadline);

@@ -5,7 +5,7 @@ import { telegramDeliveryFailure } from '../telegram/errors';
 import { splitText } from '../telegram/split-text';
 import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES } from '../webim/operator-files';
 import type { OperatorFile } from '../webim/wire';
-import type { RelayDeps } from './deps';
+import { timedUpstream, type RelayDeps } from './deps';
 import { sendTextToUser } from './send-to-user';
 
 /** Telegram's caption limit; a longer text goes as its own message(s) after the file. */
@@ -59,12 +59,12 @@ async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFi
   const { method, field } = uploadMethodFor(mediaType, size);
   const remaining = Math.max(1_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
   try {
-    const upload = () =>
+    await timedUpstream(deps, () =>
       deps.telegram.sendFile(method, { chat_id: String(chatId), ...(caption ? { caption } : {}) }, { field, name: file.name, mediaType, body: download.body, length: download.length, maxBytes: OPERATOR_FILE_LIMIT_BYTES }, {
         timeoutMs: remaining,
         onSourceError: (reason) => new OperatorFileError(reason === 'too_large' ? 'permanent' : 'transient', reason === 'too_large' ? 'file_too_large' : 'file_host_aborted'),
-      });
-    await (deps.upstream ? deps.upstream.time(upload) : upload());
+      }),
+    );
   } catch (error) {
     if (error instanceof OperatorFileError) {
       if (error.kind === 'permanent') return sendNote(deps, chatId, file, caption, error.reason);

@@ -3,7 +3,7 @@ import type { HeldClaim } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { attemptBudgetMs, DEFAULT_TELEGRAM_RETRY, withTelegramRetries } from '../telegram/retry';
 import { splitText } from '../telegram/split-text';
-import type { RelayDeps } from './deps';
+import { timedUpstream, type RelayDeps } from './deps';
 
 /**
  * Sends a text to a Telegram chat as one or more messages (split at the 4096 limit), in order.
@@ -31,8 +31,7 @@ export async function sendTextToUser(deps: RelayDeps, chatId: number, text: stri
     }
     const part = parts[sent] as string;
     try {
-      const send = (ms: number) => deps.telegram.sendMessage(chatId, part, ms);
-      await withTelegramRetries((ms) => (deps.upstream ? deps.upstream.time(() => send(ms)) : send(ms)), timeoutMs, deps.deadline, policy);
+      await withTelegramRetries((ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms)), timeoutMs, deps.deadline, policy);
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
         await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));

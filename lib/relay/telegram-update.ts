@@ -10,7 +10,7 @@ import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import type { Logger } from '../log';
 import { statusText } from '../admin/status';
 import { finish, runClaimed } from './claimed';
-import type { RelayDeps } from './deps';
+import { timedUpstream, type RelayDeps } from './deps';
 import { done, type RelayOutcome } from './outcome';
 import { sendTextToUser } from './send-to-user';
 
@@ -92,7 +92,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
             ? deps.webim.sendVisitorFile({ ...visitor, messageId: part.id, file: part.file }, budget)
             : deps.webim.sendVisitorMessage({ ...visitor, messageId: part.id, text: part.text ?? '' }, budget);
         try {
-          await (deps.upstream ? deps.upstream.time(post) : post());
+          await timedUpstream(deps, post);
         } catch (error) {
           throw webimDeliveryFailure(error);
         }

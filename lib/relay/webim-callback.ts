@@ -65,18 +65,12 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   }
   const messageId = message.id;
   // Claiming the message also reads the visitor's chat and checks the chat's order: one round trip.
-  return runClaimed(
-    deps,
-    log,
-    ids,
-    () =>
-      claimOperatorMessage(deps.db, visitorId, messageId, {
-        leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS,
-        holdSeconds: deps.settings.ORDER_HOLD_SECONDS,
-      }),
-    ({ chat, claim }) => deliver(chat, claim),
-  );
+  return runClaimed(deps, log, ids, () => claimForChat(deps, visitorId, messageId), ({ chat, claim }) => deliver(chat, claim));
 }
+
+/** Claims a message to a visitor's chat under the configured lease and per-chat order hold. */
+const claimForChat = (deps: RelayDeps, visitorId: string, key: string) =>
+  claimOperatorMessage(deps.db, visitorId, key, { leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS, holdSeconds: deps.settings.ORDER_HOLD_SECONDS });
 
 /**
  * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT, once per closed Webim chat
@@ -88,7 +82,7 @@ function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId:
     deps,
     log,
     { visitorId, messageId: key },
-    () => claimOperatorMessage(deps.db, visitorId, key, { leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS, holdSeconds: deps.settings.ORDER_HOLD_SECONDS }),
+    () => claimForChat(deps, visitorId, key),
     async ({ chat, claim }) => {
       if (chat.blocked) return 'blocked';
       await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, deps.settings.CHAT_CLOSED_TEXT, claim);

@@ -31,7 +31,7 @@ export interface SetWebhookParams {
 
 /**
  * A minimal Bot API client: JSON in, typed result out, every failure turned into
- * TelegramApiError or TelegramNetworkError. Retry policy is not its business (see lib/delivery).
+ * TelegramApiError or TelegramNetworkError. Retry policy is not its business (see ./retry).
  */
 export class TelegramClient {
   constructor(private readonly options: TelegramClientOptions) {}
@@ -49,7 +49,7 @@ export class TelegramClient {
   async call<T>(method: string, params: Record<string, unknown>, timeoutMs = this.options.timeoutMs): Promise<T> {
     let response: JsonResponse;
     try {
-      response = await postJson(`${this.options.apiBase}/bot${this.options.token}/${method}`, params, { timeoutMs: Math.min(timeoutMs, this.options.timeoutMs) });
+      response = await postJson(this.methodUrl(method).toString(), params, { timeoutMs: Math.min(timeoutMs, this.options.timeoutMs) });
     } catch (error) {
       throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network');
     }
@@ -76,7 +76,7 @@ export class TelegramClient {
       'utf8',
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const url = new URL(`${this.options.apiBase}/bot${this.options.token}/${method}`);
+    const url = this.methodUrl(method);
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -136,6 +136,11 @@ export class TelegramClient {
   /** Where a file can be downloaded (valid for at least an hour, up to Telegram's 20 MB bot limit). */
   getFile(fileId: string, timeoutMs?: number): Promise<File> {
     return this.call<File>('getFile', { file_id: fileId }, timeoutMs);
+  }
+
+  /** A Bot API method's URL. It contains the bot token: never log it or put it in an error. */
+  private methodUrl(method: string): URL {
+    return new URL(`${this.options.apiBase}/bot${this.options.token}/${method}`);
   }
 
   /** The download URL of a getFile path. It contains the bot token: never log it or put it in an error. */
