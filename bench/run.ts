@@ -124,6 +124,13 @@ async function startBridge(env: NodeJS.ProcessEnv, entry: 'bridge-child' | 'ceil
   return { url, child };
 }
 
+/** Ends a bench process (it closes its server and connections on SIGTERM) and waits for it. */
+function stopProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  return exited;
+}
+
 async function bridgeStats(url: string, reset = false): Promise<{ queries: number; peakRss: number; rss: number; heapUsed: number; heapTotal: number }> {
   const res = await fetch(`${url}/__bench/stats`, { method: reset ? 'POST' : 'GET' });
   return (await res.json()) as { queries: number; peakRss: number; rss: number; heapUsed: number; heapTotal: number };
@@ -316,8 +323,7 @@ async function fileMemory(databaseUrl: string): Promise<{ idleMb: number; peakMb
     const after = await bridgeStats(bridge.url);
     return { idleMb: idle.rss / 1024 / 1024, peakMb: after.peakRss / 1024 / 1024, bytesServed, bytesUploaded: telegram.uploads.at(-1)?.bytes.length ?? 0, linkP50Ms: percentile(linkMs, 50), linkP99Ms: percentile(linkMs, 99) };
   } finally {
-    bridge.child.kill('SIGTERM');
-    await new Promise((r) => bridge.child.once('exit', r));
+    await stopProcess(bridge.child);
     await telegram.close();
     await webim.close();
   }
@@ -341,8 +347,7 @@ async function lambdaProcessMemory(fakes: BenchFakes, databaseUrl: string, chats
     const mb = (bytes: number) => bytes / 1024 / 1024;
     return { warmMb: mb(warm.rss), peakMb: mb(after.peakRss), heapUsedMb: mb(after.heapUsed), heapTotalMb: mb(after.heapTotal) };
   } finally {
-    bridge.child.kill('SIGTERM');
-    await new Promise((r) => bridge.child.once('exit', r));
+    await stopProcess(bridge.child);
   }
 }
 
@@ -362,8 +367,7 @@ async function measureCeiling(fakes: BenchFakes): Promise<Record<string, number>
       }
     }
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+    await stopProcess(server.child);
     fakes.visitors.clear(); // the bridge's own visitors are counted next
     fakes.webimIds.clear();
   }
@@ -513,8 +517,7 @@ async function main() {
         figures.push({ figure: `throughput ${dir}, c=64, ${LAMBDA_PROCESSES} processes × 1 connection`, measured: `${Math.round(rate)} msg/s, p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms, answers ${JSON.stringify(r.statuses)}${ofCeiling(`throughput ${dir} c=64`, rate, false)}`, target: '(Lambda-like, context)' });
       }
     } finally {
-      for (const b of lambdaLike) b.child.kill('SIGTERM');
-      await Promise.all(lambdaLike.map((b) => new Promise((r) => b.child.once('exit', r))));
+      await Promise.all(lambdaLike.map((b) => stopProcess(b.child)));
     }
     }
 
@@ -526,8 +529,7 @@ async function main() {
       ]),
     );
   } finally {
-    bridge.child.kill('SIGTERM');
-    await new Promise((r) => bridge.child.once('exit', r));
+    await stopProcess(bridge.child);
   }
 
   // Bundles and cold starts need the database's single embedded connection free.
