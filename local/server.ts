@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../functions/webim-callback';
 import { jsonResult, type HttpEvent, type HttpResult } from '../lib/http/api-gateway';
-import { pipeline } from 'node:stream/promises';
-import { openFileAnswer } from '../lib/files/serve';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createFilesHandler } from '../functions/files';
 import type { Runtime } from '../lib/runtime';
 import { SettingsError } from '../lib/settings/schema';
 import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
@@ -20,15 +21,10 @@ interface Route {
   params?: string[];
 }
 
-/** GET /files/<token>, as the file function serves it on Lambda: streamed, never buffered whole. */
-async function serveFile(runtime: Runtime, token: string, res: ServerResponse): Promise<void> {
-  const log = runtime.log.child({ route: 'files' });
-  const answer = await openFileAnswer({ ...(await runtime.context()), log }, token);
-  log.info('file_served', { status: answer.status, reason: answer.reason, media_type: answer.headers['content-type'], size: answer.headers['content-length'] });
-  res.writeHead(answer.status, answer.headers);
-  if (answer.body) await pipeline(answer.body, res).catch((error: unknown) => log.warn('file_stream_failed', { error }));
-  else res.end(JSON.stringify({ error: answer.reason === 'link_expired' ? 'link_expired' : 'not_found' }));
-}
+/** What Lambda's HttpResponseStream does for a streamed function URL answer, on a Node response. */
+const localResponseStream = {
+  from: (stream: Writable, metadata: { statusCode: number; headers: Record<string, string> }): Writable => (stream as ServerResponse).writeHead(metadata.statusCode, metadata.headers),
+};
 
 /**
  * `GET /health`: 200 only when the bridge can relay — settings complete and valid, database
@@ -83,6 +79,8 @@ export async function startLocalServer(
 ): Promise<LocalServer> {
   const telegram = createTelegramWebhookHandler(runtime);
   const webim = createWebimCallbackHandler(runtime);
+  // GET /files/<token>: the file function's own handler, streaming as on its Lambda function URL.
+  const files = createFilesHandler(runtime, { HttpResponseStream: localResponseStream });
   const routes: Route[] = [
     { method: 'POST', pattern: /^\/telegram-webhook\/?$/, routeKey: 'POST /telegram-webhook', handler: telegram },
     { method: 'POST', pattern: /^\/webim-callback\/?$/, routeKey: 'POST /webim-callback', handler: webim },
@@ -94,8 +92,10 @@ export async function startLocalServer(
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (options.extra && (await options.extra(req, res, path))) return;
       if (req.method === 'GET' && path === '/health') return writeHttpResult(res, await readiness(runtime));
-      const fileToken = req.method === 'GET' ? /^\/files\/([^/]+)$/.exec(path)?.[1] : undefined;
-      if (fileToken) return await serveFile(runtime, fileToken, res);
+      if (req.method === 'GET' && /^\/files\/[^/]+$/.test(path)) {
+        const event = toHttpApiEvent(req, Buffer.alloc(0), { routeKey: '$default' }) as unknown as APIGatewayProxyEventV2;
+        return await files(event, res).catch((error: unknown) => runtime.log.child({ route: 'files' }).warn('file_stream_failed', { error }));
+      }
       const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
       // API Gateway answers an unknown route or method the same way.
       if (!route) return writeHttpResult(res, jsonResult(404, { message: 'Not Found' }));

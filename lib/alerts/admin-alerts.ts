@@ -48,7 +48,7 @@ export class AdminAlerts {
       } else if (failure.kind === 'configuration') {
         await this.send(`configuration:${failure.reason}`, `🛠 Configuration error (${failure.upstream}): ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`);
       } else if (failure.kind === 'transient') {
-        await this.failing(failure.upstream === 'database' ? 'database' : `${failure.upstream}`, failure.reason);
+        await this.failing(failure.upstream, failure.reason);
       }
     } catch (error) {
       this.deps.log.warn('alert_failed', { error });
