@@ -74,7 +74,11 @@ export function classifyTelegramError(error: unknown): TelegramFailureAction {
 
 /** The delivery failure for a Bot API error when the call is not retried here (an upload: its stream is spent). */
 export function telegramDeliveryFailure(error: unknown): DeliveryFailure {
-  const decision = classifyTelegramError(error);
+  return deliveryFailureOf(classifyTelegramError(error), error);
+}
+
+/** The delivery failure a classified Bot API error amounts to once no retry is made for it. */
+export function deliveryFailureOf(decision: TelegramFailureAction, error: unknown): DeliveryFailure {
   switch (decision.action) {
     case 'stop_contact':
       return new DeliveryFailure('blocked', 'telegram', decision.reason, undefined, { cause: error });

@@ -1,6 +1,6 @@
 import { sleep as realSleep, type Deadline } from '../delivery/deadline';
 import { DeliveryFailure } from '../delivery/failure';
-import { classifyTelegramError } from './errors';
+import { classifyTelegramError, deliveryFailureOf } from './errors';
 
 export interface RetryPolicy {
   /** Attempts in total, including the first. */
@@ -43,18 +43,13 @@ export async function withTelegramRetries<T>(
       return await call(budget);
     } catch (error) {
       const decision = classifyTelegramError(error);
-      if (decision.action === 'stop_contact') throw new DeliveryFailure('blocked', 'telegram', decision.reason, undefined, { cause: error });
-      if (decision.action === 'permanent') throw new DeliveryFailure('permanent', 'telegram', decision.reason, undefined, { cause: error });
-      if (decision.action === 'configuration') throw new DeliveryFailure('configuration', 'telegram', decision.reason, undefined, { cause: error });
+      if (decision.action !== 'retry_after' && decision.action !== 'backoff') throw deliveryFailureOf(decision, error);
       const waitMs =
         decision.action === 'retry_after'
           ? decision.seconds * 1000
           : Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
       const fits = waitMs + policy.reserveMs + (policy.minAttemptMs ?? 0) < deadline.remaining();
-      if (attempt >= policy.maxAttempts || !fits) {
-        const retryAfter = decision.action === 'retry_after' ? decision.seconds : undefined;
-        throw new DeliveryFailure('transient', 'telegram', decision.reason, retryAfter, { cause: error });
-      }
+      if (attempt >= policy.maxAttempts || !fits) throw deliveryFailureOf(decision, error);
       policy.onRetry?.({ attempt, waitMs: Math.round(waitMs), reason: decision.reason });
       await sleep(waitMs);
     }
