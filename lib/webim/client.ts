@@ -28,15 +28,7 @@ export class WebimClient {
   }
 
   private async post(body: unknown, timeoutMs: number): Promise<void> {
-    let response: JsonResponse;
-    try {
-      response = await postJson(this.options.apiUrl, body, {
-        headers: { authorization: `Token ${this.options.accessToken}` },
-        timeoutMs: Math.min(timeoutMs, this.options.timeoutMs),
-      });
-    } catch (error) {
-      throw new WebimNetworkError(error instanceof HttpTransportError ? error.reason : 'network');
-    }
+    const response = await this.exchange((options) => postJson(this.options.apiUrl, body, options), Math.min(timeoutMs, this.options.timeoutMs));
     if (response.status >= 200 && response.status < 300) return;
     const parsed = webimErrorBodySchema.safeParse(response.json);
     throw new WebimApiError(response.status, parsed.success ? parsed.data.error : undefined, parsed.success ? parsed.data.desc : undefined);
@@ -47,9 +39,13 @@ export class WebimClient {
    * message). Resolves with the HTTP status; throws WebimNetworkError when there is no answer.
    */
   async probe(timeoutMs = this.options.timeoutMs): Promise<number> {
+    return (await this.exchange((options) => getJson(this.options.apiUrl, options), timeoutMs)).status;
+  }
+
+  /** One authenticated exchange with the endpoint; no answer at all becomes WebimNetworkError. */
+  private async exchange(send: (options: { headers: Record<string, string>; timeoutMs: number }) => Promise<JsonResponse>, timeoutMs: number): Promise<JsonResponse> {
     try {
-      const response = await getJson(this.options.apiUrl, { headers: { authorization: `Token ${this.options.accessToken}` }, timeoutMs });
-      return response.status;
+      return await send({ headers: { authorization: `Token ${this.options.accessToken}` }, timeoutMs });
     } catch (error) {
       throw new WebimNetworkError(error instanceof HttpTransportError ? error.reason : 'network');
     }
