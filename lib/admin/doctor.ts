@@ -7,7 +7,7 @@ import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
 import { openFileLink, sealFileLink } from '../files/link';
-import { ALLOWED_UPDATES } from './webhook';
+import { ALLOWED_UPDATES, webhookUrlFor } from './webhook';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn';
 
@@ -184,7 +184,7 @@ async function webhookChecks(telegram: TelegramClient, settings: Settings, check
     checks.push({ name: 'webhook', status: 'fail', detail: `getWebhookInfo failed: ${classifyTelegramError(error).reason}` });
     return;
   }
-  const expected = settings.PUBLIC_BASE_URL ? `${settings.PUBLIC_BASE_URL}/telegram-webhook` : undefined;
+  const expected = webhookUrlFor(settings);
   const register = 'npx serverless invoke -f admin --data \'{"action":"set"}\' (or npm run register-webhook locally)';
   if (!expected) checks.push({ name: 'webhook', status: 'warn', detail: `registered at ${info.url || '(none)'}; PUBLIC_BASE_URL unknown, so not compared`, hint: 'set PUBLIC_BASE_URL' });
   else if (info.url !== expected) checks.push({ name: 'webhook', status: 'fail', detail: `registered at ${info.url || '(none)'}, expected ${expected}`, hint: register });

@@ -43,10 +43,14 @@ export function reportOf(action: WebhookAction, info: WebhookInfo, expectedUrl?:
   return JSON.parse(JSON.stringify(report)) as WebhookReport; // drops undefined fields
 }
 
+/** Where Telegram must deliver updates: the stage's own /telegram-webhook route (undefined when PUBLIC_BASE_URL is unknown). */
+export const webhookUrlFor = (settings: Pick<Settings, 'PUBLIC_BASE_URL'>): string | undefined =>
+  settings.PUBLIC_BASE_URL ? `${settings.PUBLIC_BASE_URL}/telegram-webhook` : undefined;
+
 /** Registers (or inspects, or removes) the Telegram webhook and reports what Telegram now says. */
 export async function manageWebhook(telegram: TelegramClient, settings: Settings, request: WebhookRequest = {}): Promise<WebhookReport> {
   const action = request.action ?? 'set';
-  const expectedUrl = settings.PUBLIC_BASE_URL ? `${settings.PUBLIC_BASE_URL}/telegram-webhook` : undefined;
+  const expectedUrl = webhookUrlFor(settings);
   if (action === 'set') {
     if (!expectedUrl) throw new Error('PUBLIC_BASE_URL is not set: it is needed to register the webhook');
     await telegram.setWebhook({
