@@ -7,6 +7,7 @@ import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
 import { openFileLink, sealFileLink } from '../files/link';
+import { isLoopbackHost } from '../http/loopback';
 import { ALLOWED_UPDATES, webhookUrlFor } from './webhook';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn';
@@ -135,7 +136,7 @@ async function databaseChecks(input: DoctorInput): Promise<Check[]> {
     .then((rows) => rows[0])
     .catch(() => undefined);
   const host = safeHost(db);
-  const loopback = host === undefined || ['localhost', '127.0.0.1', '::1'].includes(host);
+  const loopback = host === undefined || isLoopbackHost(host);
   if (tls?.ssl) checks.push({ name: 'database', status: 'ok', detail: `reachable over TLS (${tls.version ?? 'TLS'})` });
   else if (loopback) checks.push({ name: 'database', status: 'ok', detail: 'reachable (loopback, no TLS needed)' });
   else checks.push({ name: 'database', status: 'fail', detail: 'reachable but NOT encrypted', hint: 'remove sslmode=disable from DATABASE_URL: non-loopback connections use TLS (verify-full) by default' });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { isLoopbackHost } from '../http/loopback';
 import { SettingsError } from '../settings/schema';
 
 /** Where Lambda's Node.js runtimes keep Amazon's CA certificates, the RDS ones among them. */
@@ -36,7 +37,6 @@ export function usesPreparedStatements(rawUrl: string, setting: PreparedStatemen
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 /**
  * Decides how to reach the database from DATABASE_URL.
@@ -62,7 +62,7 @@ export function databaseConnection(rawUrl: string, options: { caFile?: string } 
   if (!url.hostname && !url.searchParams.get('host')) {
     throw new SettingsError([], [{ key: 'DATABASE_URL', problem: 'names no host; expected postgres://user:password@host:5432/database' }]);
   }
-  const mode = url.searchParams.get('sslmode') ?? (LOOPBACK.has(url.hostname) || !url.hostname ? 'disable' : 'verify-full');
+  const mode = url.searchParams.get('sslmode') ?? (isLoopbackHost(url.hostname) || !url.hostname ? 'disable' : 'verify-full');
   url.searchParams.delete('sslmode');
   const clean = url.toString();
   switch (mode) {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isLoopbackHost } from '../http/loopback';
 
 /**
  * The one schema for every setting of the bridge. A setting has the same name everywhere:
@@ -147,7 +148,7 @@ export class SettingsError extends Error {
 const isLoopback = (url: string) => {
   try {
     const host = new URL(url).hostname;
-    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith('.localhost');
+    return isLoopbackHost(host) || host.endsWith('.localhost');
   } catch {
     return false;
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isLoopbackHost } from '../http/loopback';
 import { getStream } from '../http/stream-client';
 import type { OperatorFile } from './wire';
 
@@ -23,8 +24,6 @@ export function allowedFileHosts(settings: { WEBIM_FILE_HOSTS?: string; WEBIM_AP
   return listed?.length ? listed : [new URL(settings.WEBIM_API_URL).hostname.toLowerCase()];
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
 function checkedUrl(raw: string, base: URL | undefined, hosts: string[]): URL {
   let url: URL;
   try {
@@ -33,7 +32,7 @@ function checkedUrl(raw: string, base: URL | undefined, hosts: string[]): URL {
     throw new OperatorFileError('permanent', 'file_url_invalid');
   }
   const host = url.hostname.toLowerCase();
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(host))) throw new OperatorFileError('permanent', 'file_url_not_https');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(host))) throw new OperatorFileError('permanent', 'file_url_not_https');
   if (!hosts.includes(host) && !hosts.includes(url.host.toLowerCase())) throw new OperatorFileError('permanent', 'file_host_not_allowed');
   return url;
 }
