@@ -22,7 +22,12 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-const keyFor = (secret: string): Buffer => Buffer.from(hkdfSync('sha256', secret, 'telegram-webim-bridge', 'file-link-v1', 32));
+/** The key of the current secret, derived once rather than for every link sealed or opened. */
+let derived: { secret: string; key: Buffer } | undefined;
+const keyFor = (secret: string): Buffer => {
+  if (derived?.secret !== secret) derived = { secret, key: Buffer.from(hkdfSync('sha256', secret, 'telegram-webim-bridge', 'file-link-v1', 32)) };
+  return derived.key;
+};
 
 /** Seals a file reference into a URL-safe token. */
 export function sealFileLink(secret: string, file: FileLinkPayload): string {
