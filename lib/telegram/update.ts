@@ -63,8 +63,11 @@ const senderOf = (user: User | undefined): Sender => ({
   login: user?.username,
 });
 
-const isCommand = (text: string | undefined, command: string) => !!text && new RegExp(`^/${command}(@\\w+)?(\\s|$)`).test(text);
-const isStartCommand = (text: string | undefined) => isCommand(text, 'start');
+/** A bot command at the start of a text, optionally addressed to the bot (`/start@acme_bot`). */
+const command = (name: string) => new RegExp(`^/${name}(@\\w+)?(\\s|$)`);
+const START = command('start');
+const STATUS = command('status');
+const isCommand = (text: string | undefined, pattern: RegExp) => !!text && pattern.test(text);
 
 /** Decides what to do with an update. Pure: no I/O. */
 export function interpretUpdate(update: Update, options: { adminChatId?: number } = {}): UpdateIntent {
@@ -82,13 +85,13 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
   const chatId = message.chat.id;
   // The admin chat is the team's own: its messages are never relayed; /status is answered there.
   if (options.adminChatId !== undefined && chatId === options.adminChatId) {
-    return update.message && isCommand(message.text, 'status') ? { kind: 'admin_status', chatId } : { kind: 'ignore', reason: 'admin_chat', chatId };
+    return update.message && isCommand(message.text, STATUS) ? { kind: 'admin_status', chatId } : { kind: 'ignore', reason: 'admin_chat', chatId };
   }
   if (message.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId };
   const edited = !update.message;
   const sender = senderOf(message.from);
 
-  if (!edited && isStartCommand(message.text)) return { kind: 'start', chatId, messageId: message.message_id, sender };
+  if (!edited && isCommand(message.text, START)) return { kind: 'start', chatId, messageId: message.message_id, sender };
 
   const file = fileOfMessage(message);
   if (file) {
@@ -120,7 +123,8 @@ const QUOTE_CHARS = 80;
 function quoteOf(message: Message): string {
   const replied = message.reply_to_message;
   if (!replied) return '';
-  const source = replied.text ?? replied.caption ?? (fileOfMessage(replied) ? `[${fileOfMessage(replied)?.kind.replace('_', ' ')}]` : undefined);
+  const repliedFile = (replied.text ?? replied.caption) === undefined ? fileOfMessage(replied) : undefined;
+  const source = replied.text ?? replied.caption ?? (repliedFile ? `[${repliedFile.kind.replace('_', ' ')}]` : undefined);
   if (!source) return '';
   const flat = source.replace(/\s+/g, ' ').trim();
   const chars = [...flat];
