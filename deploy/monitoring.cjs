@@ -12,6 +12,7 @@ const DEFAULTS = {
   alarmEmail: '',
   undeliveredThreshold: 1,
   configurationErrorThreshold: 1,
+  settingsStaleThreshold: 1,
   http5xxThreshold: 10,
   functionErrorThreshold: 1,
   throttleThreshold: 1,
@@ -59,6 +60,7 @@ module.exports = async ({ options, resolveVariable }) => {
     },
     UndeliveredMessagesAlarm: alarm('undelivered', 'Messages that could not be delivered (logged as message_not_delivered)', bridgeMetric('Failed'), await threshold('undeliveredThreshold')),
     ConfigurationErrorsAlarm: alarm('configuration-errors', 'A setting is missing or an upstream rejects our credentials: messages are being held', bridgeMetric('ConfigurationErrors'), await threshold('configurationErrorThreshold')),
+    SettingsStaleAlarm: alarm('settings-stale', 'SSM Parameter Store is throttling or unreachable: warm functions serve their last good settings, new ones cannot start', bridgeMetric('SettingsStale'), await threshold('settingsStaleThreshold')),
     Http5xxAlarm: alarm('http-5xx', 'HTTP API answered 5xx (deferred deliveries, timeouts, throttling)', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }] }, await threshold('http5xxThreshold')),
   };
   for (const fn of ALL_FUNCTIONS) {

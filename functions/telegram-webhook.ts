@@ -20,13 +20,13 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     if (!update) throw new HttpError(400, 'not_an_update', 'body is not a Telegram Update');
     note.update_id = update.update_id;
 
-    const ctx = await runtime.context();
+    const ctx = await runtime.relayContext();
     const deps = relayDeps(ctx, { log, deadline, direction: 'telegram_to_webim' });
     const outcome = await relayTelegramUpdate(deps, update);
     await runtime.recordDelivery(deps, outcome);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     return outcomeResult(outcome, { ok: true });
-  });
+  }, { direction: 'telegram_to_webim' });
 }
 
 export const handler = createTelegramWebhookHandler(defaultRuntime());

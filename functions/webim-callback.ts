@@ -37,13 +37,13 @@ export function createWebimCallbackHandler(runtime: Runtime) {
     note.visitor_id = callback.visitor_id;
     note.webim_message_id = callback.message?.id;
 
-    const ctx = await runtime.context();
+    const ctx = await runtime.relayContext();
     const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram' });
     const outcome = await relayWebimCallback(deps, callback);
     await runtime.recordDelivery(deps, outcome);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
     return outcomeResult(outcome, { result: 'ok' });
-  }, { result: 'ok' });
+  }, { acknowledged: { result: 'ok' }, direction: 'webim_to_telegram' });
 }
 
 /** Where the body broke the schema (paths and rules only: the values may be user content). */

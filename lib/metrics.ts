@@ -12,13 +12,13 @@ export type { Direction } from './db/delivery-stats';
 export const METRICS_NAMESPACE = 'TelegramWebimBridge';
 
 /** What one request contributes. */
-export interface DeliveryCounts {
+export type DeliveryCounts = {
   Relayed: number;
   Deferred: number;
   Failed: number;
   Blocked: number;
   ConfigurationErrors: number;
-}
+};
 
 /**
  * The counts an outcome contributes, from the same buckets as the statistics table: a
@@ -37,9 +37,16 @@ export function countsOf(outcome: RelayOutcome): DeliveryCounts {
 
 /**
  * One EMF record. Metrics are published under two dimension sets: by stage (what the alarms read)
- * and by stage and direction (what the dashboard splits by).
+ * and by stage and direction (what the dashboard splits by); a record of no direction (the
+ * settings serving stale, say) by stage only.
  */
-export function emfRecord(input: { stage: string; direction: Direction; counts: DeliveryCounts; upstreamMs?: number; now?: number }): Record<string, unknown> {
+export function emfRecord(input: {
+  stage: string;
+  direction?: Direction;
+  counts: Record<string, number>;
+  upstreamMs?: number;
+  now?: number;
+}): Record<string, unknown> {
   const metrics: { Name: string; Unit: string }[] = Object.keys(input.counts).map((name) => ({ Name: name, Unit: 'Count' }));
   const values: Record<string, number> = { ...input.counts };
   if (input.upstreamMs !== undefined) {
@@ -49,10 +56,10 @@ export function emfRecord(input: { stage: string; direction: Direction; counts: 
   return {
     _aws: {
       Timestamp: input.now ?? Date.now(),
-      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['Stage'], ['Stage', 'Direction']], Metrics: metrics }],
+      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: input.direction ? [['Stage'], ['Stage', 'Direction']] : [['Stage']], Metrics: metrics }],
     },
     Stage: input.stage,
-    Direction: input.direction,
+    ...(input.direction ? { Direction: input.direction } : {}),
     ...values,
   };
 }

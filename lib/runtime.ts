@@ -1,15 +1,17 @@
 import { databaseConnection, usesPreparedStatements } from './db/connection-options';
-import { Database } from './db/database';
+import { Database, type DatabaseOptions } from './db/database';
+import { SchemaBehindError } from './db/errors';
+import { missingMigrations } from './db/migrate';
 import { readSettingsTable } from './db/settings-table';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { flushStats } from './db/delivery-stats';
-import { countsOf, emfRecord } from './metrics';
+import { countsOf, emfRecord, type DeliveryCounts, type Direction } from './metrics';
 import type { RelayDeps } from './relay/deps';
 import type { RelayOutcome } from './relay/outcome';
 import { SettingsLoader } from './settings/loader';
 import { SECRET_SETTINGS, settingOf, SettingsError, type Settings } from './settings/schema';
 import type { RawSettings } from './settings/sources';
-import { ssmReaderFromEnv, type SsmReader } from './settings/ssm';
+import { ssmReaderFromEnv, type SsmError, type SsmReader } from './settings/ssm';
 import { TelegramClient } from './telegram/client';
 import { WebimClient } from './webim/client';
 
@@ -42,14 +44,32 @@ export class Runtime {
   readonly log: Logger;
   private readonly loader: SettingsLoader;
   private db?: Database;
+  /** What the current connection was built from (raw settings), to notice a rotation. */
+  private dbKey?: string;
+  /** Set once the schema had every required migration; until then each relay request checks. */
+  private schemaReady = false;
   private clients?: { settings: Settings; telegram: TelegramClient; webim: WebimClient };
   private secrets: string[] = [];
   private lastSettingsAlert = 0;
 
   constructor(private readonly options: RuntimeOptions) {
-    this.loader = new SettingsLoader({ env: options.env, ssm: options.ssm });
+    this.loader = new SettingsLoader({ env: options.env, ssm: options.ssm, onStale: (error) => this.settingsStale(error) });
     const level = (options.env.LOG_LEVEL as LogLevel | undefined) ?? 'info';
     this.log = createLogger({ level, sink: options.logSink, secrets: () => this.secrets });
+  }
+
+  /**
+   * The context for relaying a message: as `context()`, and the schema checked to have every
+   * migration this code needs (once per container; until it has, every request checks again and
+   * fails with SchemaBehindError, answered 503). The check rides on the same connection as the
+   * settings read, pipelined, so a cold start pays no extra round trip of its own.
+   */
+  async relayContext(): Promise<AppContext> {
+    if (this.schemaReady) return this.context();
+    const [ctx, missing] = await Promise.all([this.context(), this.databaseOnly().then(missingMigrations)]);
+    if (missing.length) throw new SchemaBehindError(missing);
+    this.schemaReady = true;
+    return ctx;
   }
 
   /**
@@ -68,9 +88,9 @@ export class Runtime {
 
   /** Settings (validated), database and clients; cached per container for SETTINGS_TTL_SECONDS. */
   async context(): Promise<AppContext> {
-    const settings = await this.loader.load((base) => {
+    const settings = await this.loader.load((base, complete) => {
       this.rememberSecrets(base);
-      return readSettingsTable(this.database(base)).then((table) => {
+      return readSettingsTable(complete || !this.db ? this.database(base) : this.db).then((table) => {
         this.rememberSecrets(table); // secrets kept in the table are scrubbed from logs too
         return table;
       });
@@ -99,19 +119,39 @@ export class Runtime {
   async recordDelivery(deps: RelayDeps, outcome: RelayOutcome): Promise<void> {
     // Counts that found no statement to ride on for a minute are written on their own (rare).
     if (deps.db.statsWaitingMs > STATS_MAX_WAIT_MS) await flushStats(deps.db).catch((error: unknown) => deps.log.warn('stats_flush_failed', { error }));
-    const stage = this.options.env.STAGE;
-    if (!stage) return;
-    const record = emfRecord({ stage, direction: deps.direction, counts: countsOf(outcome), upstreamMs: deps.upstream?.milliseconds });
-    (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
+    this.writeMetrics(deps.direction, countsOf(outcome), deps.upstream?.milliseconds);
   }
 
   /**
-   * Tells the admin chat that settings are missing or invalid (names only), when the bot token and
-   * ADMIN_CHAT_ID themselves are usable. The full settings did not load, so neither did the
+   * The metrics record of a request that never reached a relay use-case (settings missing, SSM
+   * refusing, the database refusing a cold container, the schema behind): the alarms must see
+   * these deferrals too.
+   */
+  recordAnswer(direction: Direction, counts: DeliveryCounts): void {
+    this.writeMetrics(direction, counts);
+  }
+
+  private writeMetrics(direction: Direction | undefined, counts: Record<string, number>, upstreamMs?: number): void {
+    const stage = this.options.env.STAGE;
+    if (!stage) return;
+    const record = emfRecord({ stage, direction, counts, upstreamMs });
+    (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
+  }
+
+  /** SSM failed after the cache expired and the last good settings serve on: say so, and count it. */
+  private settingsStale(error: SsmError): void {
+    this.log.warn('settings_stale', { source: 'ssm', reason: error.code, status: error.status });
+    this.writeMetrics(undefined, { SettingsStale: 1 });
+  }
+
+  /**
+   * Tells the admin chat that the bridge cannot work until somebody acts (settings missing or
+   * invalid — names only —, SSM refusing, the database refusing or behind), when the bot token and
+   * ADMIN_CHAT_ID themselves are usable. The full settings may not have loaded, so neither did the
    * database-backed rate limit: this container sends at most one such alert per
    * ALERT_INTERVAL_SECONDS (default 900). Never throws.
    */
-  async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
+  async alertConfiguration(problem: string, log: Logger): Promise<void> {
     try {
       const base = await this.loader.base();
       const chatId = settingOf(base, 'ADMIN_CHAT_ID');
@@ -120,12 +160,16 @@ export class Runtime {
       if (Date.now() - this.lastSettingsAlert < settingOf(base, 'ALERT_INTERVAL_SECONDS') * 1000) return;
       this.lastSettingsAlert = Date.now();
       const telegram = new TelegramClient({ token, apiBase: settingOf(base, 'TELEGRAM_API_BASE'), timeoutMs: 2000 });
-      const names = [...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', ');
-      await telegram.sendMessage(chatId, `🛠 Configuration error: ${names}. Every message is held (503) until it is fixed; run the doctor.`);
-      log.info('alert_sent', { alert: 'configuration:settings' });
+      await telegram.sendMessage(chatId, `🛠 Configuration error: ${problem}. Every message is held (503) until it is fixed; run the doctor.`);
+      log.info('alert_sent', { alert: 'configuration:startup' });
     } catch (sendError) {
-      log.warn('alert_failed', { alert: 'configuration:settings', error: sendError });
+      log.warn('alert_failed', { alert: 'configuration:startup', error: sendError });
     }
+  }
+
+  /** The settings error as an alert names it: setting names, never values. */
+  async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
+    await this.alertConfiguration([...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', '), log);
   }
 
   /** Forgets cached settings so the next use reads them again (after an admin changed them). */
@@ -136,22 +180,48 @@ export class Runtime {
   async close(): Promise<void> {
     await this.db?.close();
     this.db = undefined;
+    this.dbKey = undefined;
   }
 
+  /**
+   * The container's database handle, built on first use. When a settings reload brings other
+   * connection settings (a rotated password in DATABASE_URL, a new DATABASE_CA_FILE), the same
+   * handle is pointed at them: warm containers follow a rotation within SETTINGS_TTL_SECONDS.
+   */
   private database(base?: RawSettings): Database {
-    if (this.db) return this.db;
-    const raw = base?.DATABASE_URL;
-    if (!raw) throw new SettingsError(['DATABASE_URL'], []);
+    if (!base) {
+      if (this.db) return this.db;
+      throw new SettingsError(['DATABASE_URL'], []);
+    }
+    const raw = base.DATABASE_URL;
+    if (!raw) {
+      if (this.db) return this.db; // a source that lacks it now (the settings table's view) changes nothing
+      throw new SettingsError(['DATABASE_URL'], []);
+    }
+    const key = JSON.stringify([raw, base.DATABASE_CA_FILE, base.DATABASE_POOL_MAX, base.DATABASE_STATEMENT_TIMEOUT_MS, base.DATABASE_PREPARED_STATEMENTS]);
+    if (this.db && key === this.dbKey) return this.db;
+    const options = this.databaseOptions(base, raw);
+    if (this.db) {
+      this.db.reconfigure(options);
+      this.schemaReady = false; // another server, perhaps: check its schema again
+      this.log.info('database_reconfigured', { reason: 'connection_settings_changed' });
+    } else {
+      this.db = new Database(options);
+    }
+    this.dbKey = key;
+    return this.db;
+  }
+
+  private databaseOptions(base: RawSettings, raw: string): DatabaseOptions {
     const { url, ssl } = databaseConnection(raw, { caFile: base.DATABASE_CA_FILE });
-    this.db = new Database({
+    return {
       url,
       ssl,
       max: settingOf(base, 'DATABASE_POOL_MAX'),
       statementTimeoutMs: settingOf(base, 'DATABASE_STATEMENT_TIMEOUT_MS'),
       prepare: usesPreparedStatements(raw, settingOf(base, 'DATABASE_PREPARED_STATEMENTS')),
       onQuery: this.options.onQuery,
-    });
-    return this.db;
+    };
   }
 
   private rememberSecrets(values: RawSettings): void {

@@ -45,6 +45,9 @@ export class AdminAlerts {
     try {
       if (failure.kind === 'permanent') {
         await this.send(`undelivered:${failure.reason}`, `⚠️ Not delivered (${ARROWS[direction]}): ${describeIds(ids)}; reason ${failure.reason}.`);
+      } else if (failure.kind === 'configuration' && failure.upstream === 'database') {
+        // The database refuses us: it cannot hold the alert's rate limit either.
+        await this.sendFromMemory(`configuration:${failure.reason}`, `🛠 Database refuses the bridge: ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`);
       } else if (failure.kind === 'configuration') {
         await this.send(`configuration:${failure.reason}`, `🛠 Configuration error (${failure.upstream}): ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`);
       } else if (failure.kind === 'transient') {
@@ -90,6 +93,21 @@ export class AdminAlerts {
     if (failingForSeconds < after) return;
     const label = upstream === 'telegram' && reason === 'rate_limited' ? 'Telegram is rate-limiting the bot' : `${upstream === 'webim' ? 'Webim' : 'Telegram'} failing`;
     await this.send(`failing:${upstream}:notified`, `🔴 ${label} for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.`);
+  }
+
+  /** As `send`, rate-limited in this container's memory (for when the database is the trouble). */
+  private async sendFromMemory(key: string, text: string): Promise<void> {
+    const now = Date.now();
+    const state = AdminAlerts.memory.get(key) ?? { since: now, last: now, sentAt: 0, suppressed: 0 };
+    AdminAlerts.memory.set(key, state);
+    if (now - state.sentAt < this.deps.settings.ALERT_INTERVAL_SECONDS * 1000) {
+      state.suppressed++;
+      this.deps.log.info('alert_suppressed', { alert: key });
+      return;
+    }
+    const held = state.suppressed;
+    Object.assign(state, { sentAt: now, suppressed: 0 });
+    await this.post(`${text}${heldBack(held)}`, key);
   }
 
   /** Sends an alert unless one with the same key went out within ALERT_INTERVAL_SECONDS. */

@@ -1,7 +1,7 @@
 import postgres, { type Sql } from 'postgres';
 import type { Deadline } from '../delivery/deadline';
 import type { StatIncrement } from './delivery-stats';
-import { DatabaseTimeoutError, isDeadConnectionError } from './errors';
+import { classifyDatabaseError, DatabaseTimeoutError, isDeadConnectionError } from './errors';
 
 export { isDeadConnectionError } from './errors';
 
@@ -28,7 +28,7 @@ const ANSWER_RESERVE_MS = 300;
 /** The shared part of every view of one database: the driver instance and its settings. */
 interface Pool {
   sql: Sql;
-  readonly options: DatabaseOptions;
+  options: DatabaseOptions;
   /** Writes that must not be lost but could not be made when due (keyed, so each is kept once). */
   readonly deferred: Map<string, (sql: Sql) => Promise<unknown>>;
   /** Outcome counts not yet written: they ride along with the next statement that writes. */
@@ -168,6 +168,18 @@ export class Database {
     return this.pool.deferred.size;
   }
 
+  /**
+   * Points the same handle (and every view of it) at new connection options — a rotated password
+   * or CA in a settings reload. The current connections are ended once their statements finish;
+   * deferred writes and pending counts carry over.
+   */
+  reconfigure(options: DatabaseOptions): void {
+    const stale = this.pool.sql;
+    this.pool.options = { ...options, onQuery: options.onQuery ?? this.pool.options.onQuery };
+    this.pool.sql = connect(this.pool.options);
+    stale.end({ timeout: 5 }).catch(() => {});
+  }
+
   async close(): Promise<void> {
     await this.pool.sql.end({ timeout: 5 });
   }
@@ -183,7 +195,10 @@ export class Database {
     try {
       return await Promise.race([run(sql), expired]);
     } catch (error) {
-      if (error instanceof DatabaseTimeoutError) this.replaceConnections(sql);
+      // A connection that stopped answering, or one to a node that refuses us for good (a rotated
+      // password, a read-only node after a failover), is dropped: the next statement connects
+      // anew, resolving the endpoint again.
+      if (error instanceof DatabaseTimeoutError || classifyDatabaseError(error)?.replaceConnection) this.replaceConnections(sql);
       throw error;
     } finally {
       clearTimeout(timer);

@@ -50,3 +50,26 @@ export async function migrate(db: Database, migrations: Migration[]): Promise<st
   }
   return applied;
 }
+
+/**
+ * The migrations this code relies on. Code checks for them once per container (see
+ * `missingMigrations`) and answers 503 `schema_behind` until they are applied, so an upgrade
+ * whose code switches before its migration runs loses nothing. Add a new migration's version
+ * here when code starts to depend on it; a test keeps this list equal to `migrations/`.
+ */
+export const REQUIRED_MIGRATIONS = ['001_initial', '002_claim_scope_and_chat_order', '003_alerts_and_stats', '004_per_message_functions'] as const;
+
+/** SQLSTATE undefined_table: nothing was ever migrated here. */
+const UNDEFINED_TABLE = '42P01';
+
+/** The required migrations the database has not recorded (all of them before the first migrate). */
+export async function missingMigrations(db: Database, required: readonly string[] = REQUIRED_MIGRATIONS): Promise<string[]> {
+  try {
+    const rows = await db.query((sql) => sql<{ version: string }[]>`SELECT version FROM schema_migrations`);
+    const applied = new Set(rows.map((r) => r.version));
+    return required.filter((v) => !applied.has(v));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === UNDEFINED_TABLE) return [...required];
+    throw error;
+  }
+}

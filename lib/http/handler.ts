@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { deadlineIn, type Deadline } from '../delivery/deadline';
 import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, toDeliveryFailure } from '../delivery/failure';
 import type { Logger } from '../log';
+import type { DeliveryCounts, Direction } from '../metrics';
 import type { RelayOutcome } from '../relay/outcome';
 import type { Runtime } from '../runtime';
 import { SettingsError } from '../settings/schema';
@@ -30,20 +31,22 @@ export interface RequestScope {
  * Wraps a route: one access log line per request (status, outcome, duration) and one mapping of
  * errors to answers:
  * - HttpError → its status (401, 400, 413);
- * - missing or invalid settings → 503 + `configuration_error` naming the keys: the sender keeps
- *   the message until the setting is fixed;
- * - a passing outage (database, SSM) → 503 so the sender retries; SSM refusing us (permissions,
- *   region, credentials) is a configuration error, also 503;
+ * - missing or invalid settings, SSM refusing us (permissions, region, credentials), the database
+ *   refusing us (a rotated password, missing privileges, a read-only node) or a schema behind the
+ *   code → 503 + `configuration_error`: the sender keeps the message until somebody acts;
+ * - a passing outage (database, SSM) → 503 so the sender retries;
  * - anything else is not something a retry can fix → logged with the request's ids and
  *   acknowledged (200), so one poison request never turns into endless redeliveries.
- * The response body never carries internals.
+ * Each of these but the HttpError writes its metrics record (the alarms see every deferral), and
+ * a configuration error tells the admin chat. The response body never carries internals.
  */
 export function httpHandler(
   route: string,
   runtime: Runtime,
   handle: (event: HttpEvent, scope: RequestScope) => Promise<HttpResult>,
-  acknowledged: unknown = { ok: true },
+  options: { acknowledged?: unknown; direction: Direction },
 ) {
+  const acknowledged = options.acknowledged ?? { ok: true };
   return async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
     const started = performance.now();
     const log = runtime.log.child({ route, request_id: event.requestContext?.requestId });
@@ -52,33 +55,62 @@ export function httpHandler(
     try {
       result = await handle(event, scope);
     } catch (error) {
-      result = errorResult(error, log, scope.note, acknowledged);
+      const answer = errorAnswer(error, log, scope.note, acknowledged);
+      result = answer.result;
+      if (answer.counts) runtime.recordAnswer(options.direction, answer.counts);
       if (error instanceof SettingsError) await runtime.alertSettingsError(error, log);
+      else if (answer.configuration) await runtime.alertConfiguration(answer.configuration, log);
     }
     log.info('request_done', { status: result.statusCode, ...scope.note, duration_ms: Math.round((performance.now() - started) * 10) / 10 });
     return result;
   };
 }
 
-function errorResult(error: unknown, log: Logger, note: Record<string, unknown>, acknowledged: unknown): HttpResult {
+const counts = (kind: 'configuration' | 'transient' | 'failed'): DeliveryCounts => ({
+  Relayed: 0,
+  Deferred: kind === 'failed' ? 0 : 1,
+  Failed: kind === 'failed' ? 1 : 0,
+  Blocked: 0,
+  ConfigurationErrors: kind === 'configuration' ? 1 : 0,
+});
+
+interface ErrorAnswer {
+  result: HttpResult;
+  /** The metrics this answer contributes (none for a request refused at the door). */
+  counts?: DeliveryCounts;
+  /** For a configuration error: what to tell the admin chat. */
+  configuration?: string;
+}
+
+function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>, acknowledged: unknown): ErrorAnswer {
   if (error instanceof HttpError) {
     log.warn('request_rejected', { status: error.status, reason: error.code });
-    return jsonResult(error.status, { error: error.code, desc: error.message });
+    return { result: jsonResult(error.status, { error: error.code, desc: error.message }) };
   }
   if (error instanceof SettingsError) {
     log.error('configuration_error', { missing: error.missing, invalid: error.invalid.map((i) => i.key), error });
-    return retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured');
+    return { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'), counts: counts('configuration') };
   }
   if (error instanceof SsmError && !error.retryable) {
-    log.error('configuration_error', { source: 'ssm', error });
-    return retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured');
+    log.error('configuration_error', { source: 'ssm', reason: error.code, error });
+    return { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'), counts: counts('configuration'), configuration: `SSM refuses the bridge (${error.code})` };
   }
-  if (error instanceof SsmError || toDeliveryFailure(error).kind === 'transient') {
-    log.error('request_failed', { error_class: 'transient', error });
-    return retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable');
+  if (error instanceof SsmError) {
+    log.error('request_failed', { error_class: 'transient', source: 'ssm', reason: error.code, error });
+    return { result: retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable'), counts: counts('transient') };
   }
-  log.error('message_not_delivered', { ...note, reason: 'internal_error', error_class: 'permanent', error });
-  return jsonResult(200, acknowledged);
+  const failure = toDeliveryFailure(error);
+  if (failure.kind === 'configuration') {
+    log.error('configuration_error', { ...note, upstream: failure.upstream, reason: failure.reason, error });
+    const code = failure.reason === 'schema_behind' ? 'schema_behind' : 'not_configured';
+    return { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, code), counts: counts('configuration'), configuration: `${failure.upstream} ${failure.reason}` };
+  }
+  if (failure.kind === 'transient') {
+    log.error('request_failed', { ...note, error_class: 'transient', upstream: failure.upstream, reason: failure.reason, error });
+    return { result: retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable'), counts: counts('transient') };
+  }
+  log.error('message_not_delivered', { ...note, reason: failure.reason, error_class: 'permanent', error });
+  return { result: jsonResult(200, acknowledged), counts: counts('failed') };
 }
 
 const retryResult = (seconds: number, code: string): HttpResult =>

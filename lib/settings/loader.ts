@@ -1,12 +1,17 @@
 import { parseSettings, type Settings } from './schema';
 import { readEnvSettings, readSsmSettings, type RawSettings } from './sources';
-import type { SsmReader } from './ssm';
+import { SsmError, type SsmReader } from './ssm';
 
 export interface SettingsLoaderOptions {
   env: Record<string, string | undefined>;
   /** Built lazily, only when SSM_PREFIX is set. */
   ssm?: () => Pick<SsmReader, 'parametersByPath'>;
   now?: () => number;
+  /**
+   * SSM failed in a way a retry can fix (throttling, an outage) after the cached values expired;
+   * the last good values keep serving for STALE_RETRY_SECONDS more. Called once per such failure.
+   */
+  onStale?: (error: SsmError) => void;
 }
 
 interface Cached<T> {
@@ -15,6 +20,12 @@ interface Cached<T> {
 }
 
 const DEFAULT_TTL_SECONDS = 300;
+const ttlOf = (value: RawSettings): number => {
+  const ttl = Number(value.SETTINGS_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
+  return Number.isFinite(ttl) ? ttl : DEFAULT_TTL_SECONDS;
+};
+/** How soon SSM is asked again while the last good values serve in its place (at most the TTL). */
+const STALE_RETRY_SECONDS = 30;
 
 /**
  * Loads settings with precedence env > SSM > settings table > default and caches them per
@@ -41,17 +52,20 @@ export class SettingsLoader {
     return this.inflightBase;
   }
 
-  /** Validated settings from every source. `readTable` gets the env + SSM layer to find the database. */
-  async load(readTable: (base: RawSettings) => Promise<RawSettings>): Promise<Settings> {
+  /**
+   * Validated settings from every source. `readTable` gets the env + SSM layer to find the
+   * database (`complete` false: the environment alone, read early on a cold start).
+   */
+  async load(readTable: (base: RawSettings, complete: boolean) => Promise<RawSettings>): Promise<Settings> {
     if (this.fullCache && this.fullCache.expiresAt > this.now()) return this.fullCache.value;
     this.inflightFull ??= (async () => {
       // With DATABASE_URL in the environment the table read need not wait for SSM: on a cold
       // start the two round trips overlap.
       const env = readEnvSettings(this.options.env);
-      const early = env.DATABASE_URL ? readTable(env) : undefined;
+      const early = env.DATABASE_URL ? readTable(env, false) : undefined;
       early?.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
       const base = await this.base();
-      const table = early ? await early : await readTable(base);
+      const table = early ? await early : await readTable(base, true);
       const settings = parseSettings({ ...table, ...base });
       this.fullCache = { value: settings, expiresAt: this.now() + settings.SETTINGS_TTL_SECONDS * 1000 };
       return settings;
@@ -65,13 +79,28 @@ export class SettingsLoader {
     this.fullCache = undefined;
   }
 
+  /**
+   * Env + SSM. A throttled or unreachable SSM does not take down a warm container: the values it
+   * gave last time keep serving (and are asked for again soon). A refusal (AccessDenied, KMS) is
+   * not papered over: it is a configuration error and surfaces at once.
+   */
   private async readBase(): Promise<RawSettings> {
     const env = readEnvSettings(this.options.env);
     const prefix = this.options.env.SSM_PREFIX;
-    const ssm = prefix && this.options.ssm ? await readSsmSettings(this.options.ssm(), prefix) : {};
+    let ssm: RawSettings = {};
+    if (prefix && this.options.ssm) {
+      try {
+        ssm = await readSsmSettings(this.options.ssm(), prefix);
+      } catch (error) {
+        const last = this.baseCache;
+        if (!(error instanceof SsmError) || !error.retryable || !last) throw error;
+        this.options.onStale?.(error);
+        this.baseCache = { value: last.value, expiresAt: this.now() + Math.min(STALE_RETRY_SECONDS, ttlOf(last.value)) * 1000 };
+        return last.value;
+      }
+    }
     const value = { ...ssm, ...env };
-    const ttl = Number(value.SETTINGS_TTL_SECONDS ?? DEFAULT_TTL_SECONDS);
-    this.baseCache = { value, expiresAt: this.now() + (Number.isFinite(ttl) ? ttl : DEFAULT_TTL_SECONDS) * 1000 };
+    this.baseCache = { value, expiresAt: this.now() + ttlOf(value) * 1000 };
     return value;
   }
 }

@@ -31,6 +31,16 @@ describe('packaged template (serverless package, offline)', () => {
     template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   }, 180_000);
 
+  it('alarms on exactly the bridge metrics the fault tests check each fault writes (test/support/metrics)', async () => {
+    const { alarmMetricNames } = await import('../support/metrics');
+    const packaged = byType('AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties as { Namespace?: string; MetricName?: string })
+      .filter((p) => p.Namespace === 'TelegramWebimBridge')
+      .map((p) => p.MetricName);
+    expect(packaged.sort()).toEqual((await alarmMetricNames()).sort());
+    expect(packaged).toEqual(expect.arrayContaining(['ConfigurationErrors', 'Failed', 'SettingsStale']));
+  });
+
   it('runs every function on Node.js 24', () => {
     const functions = byType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'FilesLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
@@ -106,3 +116,4 @@ describe('packaged template (serverless package, offline)', () => {
     expect(listing('migrate.zip')).toContain('migrations/002_claim_scope_and_chat_order.sql');
   });
 });
+

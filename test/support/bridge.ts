@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { createTelegramWebhookHandler } from '../../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../../functions/webim-callback';
 import type { Database } from '../../lib/db/database';
-import { migrate, readMigrations } from '../../lib/db/migrate';
+import { migrate, readMigrations, type Migration } from '../../lib/db/migrate';
 import type { HttpResult } from '../../lib/http/api-gateway';
 import { Runtime } from '../../lib/runtime';
 import { ssmReaderFromEnv } from '../../lib/settings/ssm';
@@ -62,19 +62,30 @@ export async function startTestBridge(
     proxy?: boolean;
     /** Keep the Telegram and Webim settings in this SSM (under /bridge/test) instead of the environment, as a deploy does. */
     ssm?: FakeSsm;
+    /** The migrations applied before the bridge serves (all of `migrations/` by default; [] for none). */
+    migrations?: Migration[];
+    /** Connect the bridge with this URL (another role, say) instead of the fresh database's own. */
+    databaseUrl?: (url: string) => string;
+    /** Keep DATABASE_URL in the SSM of `ssm` instead of the environment (a rotation changes it there). */
+    databaseUrlInSsm?: boolean;
+    /** A database made beforehand (dropped with the bridge). */
+    database?: TestDatabase;
   } = {},
 ): Promise<TestBridge> {
-  const database: TestDatabase = await engine.create();
+  const database: TestDatabase = options.database ?? (await engine.create());
   const target = new URL(database.url);
   const proxy = options.proxy ? await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) }) : undefined;
   const telegram = await startFakeTelegram({ token: SECRETS.botToken });
   const webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
   const upstream = upstreamEnv(telegram.url, webim.url);
   if (options.ssm) for (const [name, value] of Object.entries(upstream)) options.ssm.parameters.set(`/bridge/test/${name}`, value);
+  const ownUrl = proxy ? throughProxy(database.url, proxy) : database.url;
+  const databaseUrl = options.databaseUrl ? options.databaseUrl(ownUrl) : ownUrl;
+  if (options.databaseUrlInSsm) options.ssm?.parameters.set('/bridge/test/DATABASE_URL', databaseUrl);
   const env: Record<string, string> = {
     ...(options.ssm ? { ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SSM: options.ssm.url, SSM_PREFIX: '/bridge/test' } : upstream),
     PUBLIC_BASE_URL: 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com',
-    DATABASE_URL: proxy ? throughProxy(database.url, proxy) : database.url,
+    ...(options.databaseUrlInSsm ? {} : { DATABASE_URL: databaseUrl }),
     DATABASE_POOL_MAX: String(database.poolMax),
     TELEGRAM_TIMEOUT_MS: '2000',
     WEBIM_TIMEOUT_MS: '2000',
@@ -85,7 +96,8 @@ export async function startTestBridge(
   const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++, ssm: () => ssmReaderFromEnv(env) });
   // Assertions share the bridge's own pool (the embedded database takes one connection).
   const db = await runtime.databaseOnly();
-  await migrate(db, await readMigrations());
+  const migrations = options.migrations ?? (await readMigrations());
+  if (migrations.length) await migrate(db, migrations);
   const telegramHandler = createTelegramWebhookHandler(runtime);
   const webimHandler = createWebimCallbackHandler(runtime);
 
