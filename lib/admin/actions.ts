@@ -94,7 +94,9 @@ async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete'
   const lines = [
     `${mark} webhook    ${action === 'set' ? 'registered' : action === 'delete' ? 'deleted' : 'is'} ${report.url || '(none)'}, ${report.pending_update_count} pending, max_connections ${report.max_connections ?? '?'}`,
   ];
-  if (report.last_error_message) lines.push(`  → last error ${report.last_error_date}: ${report.last_error_message}`);
+  for (const check of report.checks ?? []) {
+    if (check.status !== 'ok') lines.push(`  ${check.status === 'fail' ? '✗' : '!'} ${check.name}: ${check.detail}`);
+  }
   return { action, ok: report.ok, lines, webhook: report };
 }
 

@@ -8,17 +8,10 @@ import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
 import { openFileLink, sealFileLink } from '../files/link';
 import { isLoopbackHost } from '../http/loopback';
-import { ALLOWED_UPDATES, webhookUrlFor } from './webhook';
+import type { Check, CheckStatus } from './check';
+import { judgeWebhook } from './webhook';
 
-export type CheckStatus = 'ok' | 'fail' | 'warn';
-
-/** One line of the doctor's report: what was checked, what it found, and what to do about it. */
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  hint?: string;
-}
+export type { Check, CheckStatus } from './check';
 
 export interface DoctorReport {
   /** False when any check failed (a warning alone keeps it true). */
@@ -41,8 +34,6 @@ export interface DoctorInput {
 }
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
-/** A webhook error younger than this means updates are failing now. */
-const RECENT_ERROR_SECONDS = 15 * 60;
 
 /**
  * Checks everything a working stage needs, each as one line with ✓ / ✗ / ! and a hint for each
@@ -185,41 +176,7 @@ async function webhookChecks(telegram: TelegramClient, settings: Settings, check
     checks.push({ name: 'webhook', status: 'fail', detail: `getWebhookInfo failed: ${classifyTelegramError(error).reason}` });
     return;
   }
-  const expected = webhookUrlFor(settings);
-  const register = 'npx serverless invoke -f admin --data \'{"action":"set"}\' (or npm run register-webhook locally)';
-  if (!expected) checks.push({ name: 'webhook', status: 'warn', detail: `registered at ${info.url || '(none)'}; PUBLIC_BASE_URL unknown, so not compared`, hint: 'set PUBLIC_BASE_URL' });
-  else if (info.url !== expected) checks.push({ name: 'webhook', status: 'fail', detail: `registered at ${info.url || '(none)'}, expected ${expected}`, hint: register });
-  else checks.push({ name: 'webhook', status: 'ok', detail: `${info.url} (secret token set: ${settings.TELEGRAM_WEBHOOK_SECRET ? 'yes' : 'no'})` });
-
-  const allowed = info.allowed_updates ?? [];
-  if (info.url && [...allowed].sort().join() !== [...ALLOWED_UPDATES].sort().join()) {
-    checks.push({ name: 'updates', status: 'warn', detail: `allowed_updates is [${allowed.join(', ') || 'Telegram default'}], expected [${ALLOWED_UPDATES.join(', ')}]`, hint: register });
-  }
-  const cap = settings.WEBHOOK_RESERVED_CONCURRENCY;
-  if (info.url && cap !== undefined && (info.max_connections ?? 40) > cap) {
-    checks.push({ name: 'capacity', status: 'warn', detail: `max_connections ${info.max_connections} exceeds the webhook function's reserved concurrency ${cap}`, hint: register });
-  }
-
-  const pending = info.pending_update_count;
-  if (info.last_error_date) {
-    const age = Math.max(0, Math.round(nowMs / 1000 - info.last_error_date));
-    const recent = age < RECENT_ERROR_SECONDS;
-    checks.push({
-      name: 'delivery',
-      status: recent ? 'fail' : 'warn',
-      detail: `${pending} update(s) waiting; last error ${ago(age)}: ${info.last_error_message ?? 'unknown'}`,
-      hint: webhookErrorHint(info.last_error_message ?? ''),
-    });
-  } else {
-    checks.push({ name: 'delivery', status: pending > 100 ? 'warn' : 'ok', detail: `${pending} update(s) waiting, no delivery error reported` });
-  }
-}
-
-function webhookErrorHint(message: string): string {
-  if (/401|403/.test(message)) return 'Telegram is refused by the bridge: the webhook secret differs from TELEGRAM_WEBHOOK_SECRET; register the webhook again';
-  if (/503|502|500/.test(message)) return 'the bridge answers 5xx: read its logs (configuration_error, delivery_deferred) and the alarms';
-  if (/certificate|SSL/i.test(message)) return 'Telegram cannot verify the TLS certificate of PUBLIC_BASE_URL';
-  return 'read the functions\' logs for the time of the error';
+  checks.push(...judgeWebhook(info, settings, nowMs));
 }
 
 async function webimCheck(settings: Settings, timeoutMs: number): Promise<Check> {
@@ -255,8 +212,6 @@ function fileLinkCheck(settings: Settings): Check {
   }
   return { name: 'files', status: 'ok', detail: `file links signable, valid ${settings.FILE_LINK_TTL_HOURS} h, served at ${settings.FILE_LINK_BASE_URL}/files/…` };
 }
-
-const ago = (seconds: number) => (seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`);
 
 const describe = (error: unknown): string => {
   if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') return (error as { code: string }).code;

@@ -105,6 +105,45 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
     expect(telegram.calls.filter((c) => c.method === 'setWebhook')).toHaveLength(2);
   });
 
+  describe('a redeploy onto a live stage (Telegram never clears last_error_*)', () => {
+    const infoWithError = (ageSeconds: number, pending: number) => ({
+      status: 200,
+      body: {
+        ok: true,
+        result: {
+          url: `${API}/telegram-webhook`,
+          has_custom_certificate: false,
+          pending_update_count: pending,
+          allowed_updates: ['message', 'edited_message', 'my_chat_member'],
+          max_connections: 19,
+          last_error_date: Math.floor(Date.now() / 1000) - ageSeconds,
+          last_error_message: 'Wrong response from the webhook: 503 Service Unavailable',
+        },
+      },
+    });
+
+    it('an error 72 h old: setup succeeds, the error shown as a warning by setup and the doctor alike', async () => {
+      telegram.script('getWebhookInfo', infoWithError(72 * 3600, 0), infoWithError(72 * 3600, 0));
+      const result = (await admin()({ action: 'setup' })) as AdminResult;
+      expect(result.ok).toBe(true);
+      expect(result.webhook?.checks?.find((c) => c.name === 'delivery')).toMatchObject({ status: 'warn' });
+      expect(result.checks?.find((c) => c.name === 'delivery')).toMatchObject({ status: 'warn' });
+      expect(result.lines.at(-1)).toMatch(/^all good \(\d warning/);
+    });
+
+    it('an error 2 min old with updates waiting: setup fails and the doctor says ✗', async () => {
+      telegram.script('getWebhookInfo', infoWithError(120, 5), infoWithError(120, 5));
+      const error = (await admin()({ action: 'setup' }).catch((e: unknown) => e)) as Error;
+      expect(error.name).toBe('AdminActionFailed');
+      expect(error.message).toMatch(/✗ delivery\s+5 update\(s\) waiting; last error 2 min ago/);
+    });
+
+    it('an error 2 min old but nothing waiting (already redelivered): a warning, not a failure', async () => {
+      telegram.script('getWebhookInfo', infoWithError(120, 0), infoWithError(120, 0));
+      expect(((await admin()({ action: 'setup' })) as AdminResult).ok).toBe(true);
+    });
+  });
+
   it('housekeeping purges delivery records past their retention', async () => {
     const db = await runtime.databaseOnly();
     await db.sql`INSERT INTO delivery_claims (source, key, state, created_at) VALUES ('telegram_update', 'ancient', 'done', now() - interval '49 hours')`;
