@@ -1,7 +1,7 @@
 import { setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
-import { telegramDeliveryFailure } from '../telegram/errors';
+import { TelegramApiError, telegramDeliveryFailure } from '../telegram/errors';
 import { splitText } from '../telegram/split-text';
 import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES } from '../webim/operator-files';
 import type { OperatorFile } from '../webim/wire';
@@ -29,7 +29,8 @@ export function uploadMethodFor(mediaType: string, size: number | undefined): { 
  * with it becomes the caption, or follows as its own message(s) when longer than 1024 characters.
  * Part 1 is the file, then the text parts; progress is recorded in the claim, so a retry neither
  * repeats the file nor skips the text. A file that cannot be fetched for good (404/410, a host not
- * allowed, too large) reaches the user as its name and a short note; the reason is logged.
+ * allowed, too large) reaches the user as its name and a short note; the reason is logged. A file
+ * Telegram refuses in its own form (voice, photo, video) goes again as a document.
  */
 export async function sendFileToUser(deps: RelayDeps, chatId: number, file: OperatorFile, text: string | undefined, claim?: HeldClaim): Promise<number> {
   const caption = text && text.length <= CAPTION_LIMIT ? text : undefined;
@@ -43,7 +44,30 @@ export async function sendFileToUser(deps: RelayDeps, chatId: number, file: Oper
   return total;
 }
 
+/**
+ * One file part. When Telegram refuses the file in the form it was sent (a 400 to sendVoice when
+ * the user's privacy settings forbid voice messages, to sendPhoto for an image it cannot process,
+ * to sendVideo), the same bytes are fetched again and sent as a document; only if that is refused
+ * too does the user get the file's name and a note. The caption travels with each attempt, so the
+ * text always reaches the user.
+ */
 async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined): Promise<void> {
+  const first = await uploadFile(deps, chatId, file, caption, false);
+  if (first.status === 'sent') return;
+  deps.log.warn('file_upload_refused', { method: first.method, reason: first.reason, fallback: first.method === 'sendDocument' ? 'note' : 'sendDocument' });
+  if (first.method === 'sendDocument') return sendNote(deps, chatId, file, caption, first.reason);
+  const second = await uploadFile(deps, chatId, file, caption, true);
+  if (second.status === 'sent') return;
+  return sendNote(deps, chatId, file, caption, second.reason);
+}
+
+type UploadResult = { status: 'sent' } | { status: 'refused'; method: string; reason: string };
+
+/** Telegram refuses this upload as a request (400), not the chat: another form of the file may pass. */
+const refusedAsSent = (error: unknown): error is TelegramApiError =>
+  error instanceof TelegramApiError && error.status === 400 && !/chat not found/i.test(error.description);
+
+async function uploadFile(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined, asDocument: boolean): Promise<UploadResult> {
   const budget = Math.min(60_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
   if (budget < 1_000) throw new DeliveryFailure('transient', 'telegram', 'no_time_left');
   const started = performance.now();
@@ -51,12 +75,15 @@ async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFi
   try {
     download = await openOperatorFile(file, { allowedHosts: allowedFileHosts(deps.settings), timeoutMs: Math.min(budget, deps.webim.timeoutMs) });
   } catch (error) {
-    if (error instanceof OperatorFileError && error.kind === 'permanent') return sendNote(deps, chatId, file, caption, error.reason);
+    if (error instanceof OperatorFileError && error.kind === 'permanent') {
+      await sendNote(deps, chatId, file, caption, error.reason);
+      return { status: 'sent' };
+    }
     throw new DeliveryFailure('transient', 'webim', error instanceof OperatorFileError ? error.reason : 'file_host_unreachable', undefined, { cause: error });
   }
   const mediaType = file.mediaType ?? download.mediaType ?? 'application/octet-stream';
   const size = download.length ?? file.size;
-  const { method, field } = uploadMethodFor(mediaType, size);
+  const { method, field } = asDocument ? { method: 'sendDocument' as const, field: 'document' } : uploadMethodFor(mediaType, size);
   const remaining = Math.max(1_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
   try {
     await timedUpstream(deps, () =>
@@ -67,14 +94,19 @@ async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFi
     );
   } catch (error) {
     if (error instanceof OperatorFileError) {
-      if (error.kind === 'permanent') return sendNote(deps, chatId, file, caption, error.reason);
+      if (error.kind === 'permanent') {
+        await sendNote(deps, chatId, file, caption, error.reason);
+        return { status: 'sent' };
+      }
       throw new DeliveryFailure('transient', 'webim', error.reason, undefined, { cause: error });
     }
+    if (refusedAsSent(error)) return { status: 'refused', method, reason: telegramDeliveryFailure(error).reason };
     const failure = telegramDeliveryFailure(error);
     if (failure.kind === 'blocked') await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
     throw failure;
   }
-  deps.log.info('file_relayed_to_telegram', { method, media_type: mediaType, size, duration_ms: Math.round(performance.now() - started) });
+  deps.log.info('file_relayed_to_telegram', { method, media_type: mediaType, size, fallback: asDocument || undefined, duration_ms: Math.round(performance.now() - started) });
+  return { status: 'sent' };
 }
 
 /** The user gets the file's name and a short note instead of the file; the reason is logged (not the name). */

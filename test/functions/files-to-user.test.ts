@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
+import { telegramError } from '../support/fake-telegram';
 
 describe.each(databaseEngines())('operator files to the Telegram user on $name', (engine) => {
   let bridge: TestBridge;
@@ -47,6 +48,36 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
     const url = bridge.webim.addFile(name, randomBytes(size), type);
     expect((await bridge.postCallback(fileCallback(visitorId, `t-${name}`, { url, name, media_type: type }, undefined, true))).statusCode).toBe(200);
     expect(bridge.telegram.uploads.filter((u) => u.chatId === chatId).map((u) => [u.method, u.field, u.name])).toEqual([[method, field, name]]);
+  });
+
+  it.each([
+    ['audio/ogg', 'voice.ogg', 'sendVoice', 'Bad Request: VOICE_MESSAGES_FORBIDDEN'],
+    ['image/jpeg', 'scan.jpg', 'sendPhoto', 'Bad Request: IMAGE_PROCESS_FAILED'],
+    ['video/mp4', 'clip.mp4', 'sendVideo', 'Bad Request: wrong file identifier/HTTP URL specified'],
+  ])('%s refused by Telegram (%s → 400): the same bytes go as a document, with the caption', async (type, name, method, description) => {
+    const { chatId, visitorId } = await newUser();
+    const bytes = randomBytes(4_000);
+    const url = bridge.webim.addFile(name, bytes, type);
+    bridge.telegram.script(method, telegramError(400, description));
+    const res = await bridge.postCallback(fileCallback(visitorId, `refused-${name}`, { url, name, media_type: type, size: bytes.length }, 'Listen to this'));
+    expect(res.statusCode).toBe(200);
+    const uploads = bridge.telegram.uploads.filter((u) => u.chatId === chatId);
+    expect(uploads.map((u) => u.method)).toEqual([method, 'sendDocument']);
+    expect(uploads[1]?.bytes.equals(bytes)).toBe(true);
+    expect(bridge.telegram.deliveredTo(chatId)).toEqual([`[sendDocument ${name} | Listen to this]`]);
+    expect(bridge.parsedLogs().find((l) => l.event === 'file_upload_refused' && l.method === method)).toMatchObject({ fallback: 'sendDocument' });
+  });
+
+  it('refused as a voice note and as a document: the user still gets the name and the text', async () => {
+    const { chatId, visitorId } = await newUser();
+    const url = bridge.webim.addFile('memo.ogg', randomBytes(2_000), 'audio/ogg');
+    bridge.telegram.script('sendVoice', telegramError(400, 'Bad Request: VOICE_MESSAGES_FORBIDDEN'));
+    bridge.telegram.script('sendDocument', telegramError(400, 'Bad Request: file is too big'));
+    const res = await bridge.postCallback(fileCallback(visitorId, 'refused-twice', { url, name: 'memo.ogg', media_type: 'audio/ogg' }, 'Call me back'));
+    expect(res.statusCode).toBe(200);
+    const [note] = bridge.telegram.deliveredTo(chatId);
+    expect(note).toContain('memo.ogg');
+    expect(note).toContain('Call me back');
   });
 
   it('a text over 1024 characters follows the file as its own message, in order', async () => {
