@@ -9,7 +9,9 @@ const fromParams = (options, name) =>
 function split(budget) {
   if (!Number.isInteger(budget) || budget < 7) throw new Error(`connectionBudget must be an integer ≥ 7, got ${budget}`);
   const oneShot = 3; // admin, migrate, housekeeping: one container each
-  const files = 2; // the file function reads settings once per container
+  // The file function reads settings once per container; a desk opening a conversation loads its
+  // images at once (a browser opens about six connections per host), so it gets up to six.
+  const files = Math.min(6, Math.max(2, Math.floor((budget - oneShot) / 4)));
   const http = budget - oneShot - files;
   const webhook = Math.ceil(http / 2);
   return { budget, webhook, callback: http - webhook, files, oneShot: 1 };

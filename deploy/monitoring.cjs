@@ -66,7 +66,7 @@ module.exports = async ({ options, resolveVariable }) => {
   for (const fn of ALL_FUNCTIONS) {
     Resources[`${fn}ErrorsAlarm`] = alarm(`${fn.toLowerCase()}-errors`, `${fn} function errors (crashes, timeouts, failed one-shot actions)`, lambdaMetric('Errors', fn), await threshold('functionErrorThreshold'));
   }
-  for (const fn of HTTP_FUNCTIONS) {
+  for (const fn of [...HTTP_FUNCTIONS, 'Files']) {
     Resources[`${fn}ThrottlesAlarm`] = alarm(`${fn.toLowerCase()}-throttles`, `${fn} throttled: its reserved concurrency (the database connection budget) is exhausted`, lambdaMetric('Throttles', fn), await threshold('throttleThreshold'));
   }
   Resources.Dashboard = {

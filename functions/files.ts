@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { openFileAnswer, type FileAnswer } from '../lib/files/serve';
+import { openFileAnswer, refuse, type FileAnswer } from '../lib/files/serve';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 
 /** The response-streaming API of Lambda's Node.js runtime (a global there, absent elsewhere). */
@@ -25,8 +25,14 @@ export function createFilesHandler(runtime: Runtime, http: Pick<StreamingRuntime
     if (event.requestContext?.http?.method !== 'GET' || !token) {
       answer = { status: 404, headers: { 'content-type': 'application/json' }, reason: 'not_a_file_link' };
     } else {
-      const ctx = await runtime.context();
-      answer = await openFileAnswer({ ...ctx, log }, token);
+      try {
+        const ctx = await runtime.context();
+        answer = await openFileAnswer({ ...ctx, log }, token);
+      } catch (error) {
+        // Settings or the database unavailable: the desk may retry; the invocation itself succeeds.
+        log.error('file_not_served', { reason: 'bridge_unavailable', error });
+        answer = refuse(503, 'bridge_unavailable');
+      }
     }
     const stream = http.HttpResponseStream.from(responseStream, { statusCode: answer.status, headers: answer.headers });
     if (answer.body) await pipeline(answer.body, stream);

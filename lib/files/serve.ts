@@ -16,10 +16,25 @@ export interface FileAnswer {
   reason?: string;
 }
 
-const refuse = (status: number, reason: string): FileAnswer => ({
+/**
+ * On every answer: a file is never a page. `sandbox` gives any document the browser renders from
+ * here a unique origin with scripts off, and `nosniff` stops it guessing an active type.
+ */
+const SAFE_HEADERS = { 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' };
+
+/**
+ * Types shown in the browser (inline); everything else — SVG, HTML, XML, PDF, unknown — is a
+ * download (attachment), so nothing a user sent can run as a page on this origin.
+ */
+const INLINE_TYPES = /^(image\/(jpeg|png|webp|gif)|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
+
+/** Whether a file of this media type may be shown inline. */
+export const servedInline = (mediaType: string): boolean => INLINE_TYPES.test(mediaType.toLowerCase());
+
+export const refuse = (status: number, reason: string): FileAnswer => ({
   status,
   reason,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...SAFE_HEADERS },
 });
 
 /**
@@ -56,9 +71,9 @@ export async function openFileAnswer(deps: { settings: Settings; telegram: Teleg
   }
   const headers: Record<string, string> = {
     'content-type': file.mediaType,
-    'content-disposition': contentDisposition(file.name, /^(image|audio|video)\//.test(file.mediaType)),
+    'content-disposition': contentDisposition(file.name, servedInline(file.mediaType)),
     'cache-control': 'private, max-age=3600',
-    'x-content-type-options': 'nosniff',
+    ...SAFE_HEADERS,
   };
   const length = upstream.headers['content-length'];
   if (length && /^\d+$/.test(length)) headers['content-length'] = length;

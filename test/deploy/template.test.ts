@@ -6,7 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const { split } = require('../../deploy/budget.cjs') as { split: (budget: number) => { webhook: number; callback: number } };
+const { split } = require('../../deploy/budget.cjs') as { split: (budget: number) => { webhook: number; callback: number; files: number } };
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
 interface Template {
@@ -52,6 +52,9 @@ describe('packaged template (serverless package, offline)', () => {
     expect(reserved.every((n) => Number.isInteger(n) && n >= 1)).toBe(true);
     expect(reserved.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
     expect(template.Resources.TelegramWebhookLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(split(40).webhook);
+    // A desk opening a conversation loads several images at once; throttling them shows as an alarm.
+    expect(template.Resources.FilesLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(6);
+    expect(template.Resources.FilesThrottlesAlarm?.Properties.MetricName).toBe('Throttles');
     const env = (template.Resources.AdminLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.WEBHOOK_RESERVED_CONCURRENCY).toBe(String(split(40).webhook)); // setWebhook's max_connections is capped to it
   });

@@ -124,6 +124,38 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
       expect(got.body.toString()).not.toContain('AgAC');
     });
 
+    let activeId = 600;
+    it.each([
+      ['image/svg+xml', 'drawing.svg', 'attachment'],
+      ['text/html', 'page.html', 'attachment'],
+      ['application/xml', 'data.xml', 'attachment'],
+      ['application/pdf', 'scan.pdf', 'attachment'],
+      ['application/x-unknown', 'blob', 'attachment'],
+      ['image/png', 'shot.png', 'inline'],
+      ['audio/ogg', 'voice.ogg', 'inline'],
+      ['video/mp4', 'clip.mp4', 'inline'],
+    ])('a document of type %s (%s) is served %s, sandboxed and never sniffed', async (mediaType, name, disposition) => {
+      const update = fixture<{ update_id: number; message: { message_id: number; document: Record<string, unknown>; caption?: string } }>('telegram/document_pdf.json');
+      const messageId = ++activeId;
+      update.update_id = 815_300_000 + messageId;
+      update.message.message_id = messageId;
+      update.message.document = { file_name: name, mime_type: mediaType, file_id: `BQACAgIAAxkBActive${messageId}`, file_unique_id: `u${messageId}`, file_size: 40 };
+      delete update.message.caption;
+      const bytes = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>');
+      bridge.telegram.addFile(`BQACAgIAAxkBActive${messageId}`, bytes, { path: `documents/${name}` });
+      expect((await bridge.postUpdate(update)).statusCode).toBe(200);
+      const url = (sent(messageId)[0]?.message as unknown as { data: { url: string } }).data.url;
+      const got = await download(url);
+      expect(got.statusCode).toBe(200);
+      expect(got.headers?.['content-disposition']?.startsWith(`${disposition};`)).toBe(true);
+      expect(got.headers).toMatchObject({ 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' });
+    });
+
+    it('refusals carry the same protective headers', async () => {
+      const got = await download(`${FILE_BASE}/files/hello`);
+      expect(got.headers).toMatchObject({ 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' });
+    });
+
     it('logs media type and size, never the file name or the token', () => {
       const lines = bridge.logs.filter((l) => l.includes('file_served') || l.includes('relayed_to_webim'));
       expect(lines.length).toBeGreaterThan(0);
