@@ -3,6 +3,7 @@
  * stats route counting database round trips and peak RSS. Configuration comes from the env.
  */
 import { Runtime } from '../lib/runtime';
+import { keepServing } from '../local/process-guard';
 import { startLocalServer } from '../local/server';
 
 let queries = 0;
@@ -13,6 +14,7 @@ setInterval(() => {
 
 // Logs go to stdout as on Lambda (the parent drains them): their cost is part of the measurement.
 const runtime = new Runtime({ env: process.env, onQuery: () => queries++ });
+keepServing(runtime.log);
 const server = await startLocalServer(runtime, {
   port: 0,
   extra: async (req, res, path) => {
@@ -24,7 +26,9 @@ const server = await startLocalServer(runtime, {
     return true;
   },
 });
-await runtime.context(); // settings + connection, as a warm container has them
+// Settings + connection, as a warm container has them; a database that is not there yet is the
+// first request's business (it answers 503), not a reason to end the process.
+await runtime.relayContext().catch((error: unknown) => runtime.log.warn('warm_up_failed', { error }));
 process.send?.({ benchBridgeUrl: server.url }); // the bench's control channel
 process.on('SIGTERM', () => {
   void server.close().then(() => runtime.close()).finally(() => process.exit(0));

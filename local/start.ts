@@ -2,6 +2,7 @@ import { readiness } from './server';
 import { loadDotEnv, prepareLocalEnvironment } from './bootstrap';
 import { explainStartupError, portFrom } from './startup-errors';
 import { startSandbox, wantsSandbox } from './sandbox/sandbox';
+import { keepServing } from './process-guard';
 import { startLocalServer } from './server';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -21,6 +22,7 @@ async function main() {
     say(`sandbox ready in ${Math.round(performance.now() - started)} ms — open ${sandbox.pageUrl}`);
     say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see README "One full cycle")`);
     say(`(to run the real bridge, put the settings of .env.example in .env and restart)\n`);
+    keepServing(sandbox.local.runtime.log);
     onShutdown(() => sandbox.stop());
     return;
   }
@@ -28,6 +30,7 @@ async function main() {
   // Locally, file links point at this server's own /files route unless a public address is set.
   if (!process.env.FILE_LINK_BASE_URL && !process.env.PUBLIC_BASE_URL) process.env.FILE_LINK_BASE_URL = `http://127.0.0.1:${port}`;
   const local = await prepareLocalEnvironment();
+  keepServing(local.runtime.log);
   const dbReady = performance.now();
   const server = await startLocalServer(local.runtime, { port });
   say(`database: ${local.embedded ? 'embedded PGlite (.data/pglite)' : 'DATABASE_URL'}; migrations applied now: ${local.applied.join(', ') || 'none'}`);

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../local/embedded-db';
+import { SECRETS, textUpdate, upstreamEnv } from '../support/bridge';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
+import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
+import { startTcpProxy, throughProxy, type TcpProxy } from '../support/tcp-proxy';
+
+/**
+ * `npm start` as its own process, its database behind a proxy that resets every connection on
+ * demand (a failover, a proxy restart): the process keeps serving — 503 while the database is
+ * gone, the message relayed once it is back — and never exits.
+ */
+describe('the local server outlives reset database sockets', () => {
+  let database: EmbeddedDatabase;
+  let proxy: TcpProxy;
+  let telegram: FakeTelegram;
+  let webim: FakeWebim;
+  let server: ChildProcess;
+  let url: string;
+  const stderr: string[] = [];
+
+  beforeAll(async () => {
+    database = await startEmbeddedDatabase();
+    const target = new URL(database.url);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    telegram = await startFakeTelegram({ token: SECRETS.botToken });
+    webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    server = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+      env: { PATH: process.env.PATH, ...upstreamEnv(telegram.url, webim.url), DATABASE_URL: throughProxy(database.url, proxy), DATABASE_POOL_MAX: '1', PORT: String(port), LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    url = await new Promise<string>((resolve, reject) => {
+      server.once('exit', (code) => reject(new Error(`local server exited with ${code}: ${stderr.join('\n')}`)));
+      createInterface({ input: server.stderr! }).on('line', (line) => {
+        stderr.push(line);
+        const ready = /bridge ready .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+        if (ready) resolve(ready[1]!);
+      });
+    });
+  }, 60_000);
+  afterAll(async () => {
+    server.kill('SIGTERM');
+    proxy.restore();
+    await proxy.close();
+    await telegram.close();
+    await webim.close();
+    await database.stop();
+  });
+
+  const post = (updateId: number, text: string) =>
+    fetch(`${url}/telegram-webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRETS.webhookSecret },
+      body: JSON.stringify(textUpdate(updateId, 8_600_100, text)),
+    }).then((r) => r.status);
+
+  it('answers through ten connection resets, then relays each message once', async () => {
+    expect(await post(8_600_001, 'before')).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const pending = post(8_600_010 + i, `during ${i}`);
+      proxy.cut();
+      statuses.push(await pending);
+    }
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    // Telegram redelivers what got 503; each message reaches Webim once.
+    for (let i = 0; i < 10; i++) if (statuses[i] !== 200) expect(await post(8_600_010 + i, `during ${i}`)).toBe(200);
+    expect(server.exitCode).toBeNull();
+    const texts = webim.received.map((m) => m.message.text);
+    for (let i = 0; i < 10; i++) expect(texts.filter((t) => t === `during ${i}`)).toHaveLength(1);
+    expect(stderr.join('\n')).not.toMatch(/uncaught|ECONNRESET/);
+  });
+});
