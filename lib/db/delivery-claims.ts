@@ -187,13 +187,40 @@ export async function claimOperatorMessage(
   };
 }
 
-/** Deletes claims older than the retention window. Returns how many were removed. */
-export async function purgeExpiredClaims(db: Database, retentionHours: number): Promise<number> {
-  const rows = await db.query(
-    (sql) => sql`
-      DELETE FROM delivery_claims
-      WHERE created_at < now() - make_interval(hours => ${retentionHours})
-      RETURNING 1`,
-  );
-  return rows.length;
+/** Rows one purge statement deletes: small enough to finish far inside any statement timeout. */
+const PURGE_BATCH_ROWS = 5_000;
+
+export interface PurgeResult {
+  /** Rows deleted by this call. */
+  purged: number;
+  /** False when time ran out with expired rows left (the next run goes on). */
+  drained: boolean;
+}
+
+/**
+ * Deletes claims older than the retention window in batches of a few thousand rows, each its own
+ * short statement, until none is left or `timeLeftMs` says stop — so a backlog of millions drains
+ * over a few runs instead of one DELETE that hits the statement timeout and rolls back every time.
+ */
+export async function purgeExpiredClaims(
+  db: Database,
+  retentionHours: number,
+  options: { timeLeftMs?: () => number; batchRows?: number } = {},
+): Promise<PurgeResult> {
+  const batch = options.batchRows ?? PURGE_BATCH_ROWS;
+  const timeLeft = options.timeLeftMs ?? (() => Infinity);
+  const cutoff = new Date(Date.now() - retentionHours * 3_600_000);
+  let purged = 0;
+  for (;;) {
+    const started = performance.now();
+    const result = await db.query(
+      (sql) => sql`
+        DELETE FROM delivery_claims
+        WHERE ctid IN (SELECT ctid FROM delivery_claims WHERE created_at < ${cutoff} LIMIT ${batch})`,
+    );
+    purged += result.count;
+    if (result.count < batch) return { purged, drained: true };
+    // Another batch only when it fits, judged by the last one (with room to spare).
+    if (timeLeft() < (performance.now() - started) * 3 + 1_000) return { purged, drained: false };
+  }
 }

@@ -147,6 +147,6 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
   it('housekeeping purges delivery records past their retention', async () => {
     const db = await runtime.databaseOnly();
     await db.sql`INSERT INTO delivery_claims (source, key, state, created_at) VALUES ('telegram_update', 'ancient', 'done', now() - interval '49 hours')`;
-    expect(await createHousekeepingHandler(runtime)()).toEqual({ purged: 1, statsPurged: 0 });
+    expect(await createHousekeepingHandler(runtime)()).toEqual({ purged: 1, drained: true, statsPurged: 0 });
   });
 });

@@ -199,7 +199,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
 
   it('purges claims past the retention window only', async () => {
     await db.sql`INSERT INTO delivery_claims (source, key, state, created_at) VALUES ('telegram_update', 'old', 'done', now() - interval '49 hours'), ('telegram_update', 'young', 'done', now() - interval '23 hours')`;
-    expect(await purgeExpiredClaims(db, 48)).toBe(1);
+    expect(await purgeExpiredClaims(db, 48)).toEqual({ purged: 1, drained: true });
     const keys = (await db.sql`SELECT key FROM delivery_claims WHERE key IN ('old', 'young')`).map((r) => r.key as string);
     expect(keys).toEqual(['young']);
   });
