@@ -96,17 +96,35 @@ const messageObjectSchema = z.looseObject({
   data: z.looseObject({ file: fileSchema.optional() }).or(fileSchema).optional(),
 });
 
-/** Webim's call to POST /webim-callback. Unknown fields are allowed. */
-export const webimCallbackSchema = z.looseObject({
-  event: z.string().default('new_message'),
-  visitor_id: webimId.optional(),
-  chat_id: z.union([z.string().max(256), z.number()]).optional(),
-  message: z
-    .union([z.string().transform((text) => ({ kind: 'operator', text, id: undefined, data: undefined })), messageObjectSchema])
-    .optional(),
-}).refine((c) => c.event !== 'new_message' || (c.visitor_id !== undefined && c.message !== undefined), {
-  message: 'new_message needs visitor_id and message',
-});
+const chatIdSchema = z.union([z.string().max(256), z.number()]);
+
+/**
+ * Webim's call to POST /webim-callback. Unknown fields are allowed. Two shapes are understood:
+ * flat ids (`visitor_id`, `chat_id`, as in Webim's Bot API) and objects
+ * (`"visitor": {"id": …}`, `"chat": {"id": …}`, often without `event`, as integrators of the
+ * Custom Channel document it); both come out with `visitor_id` / `chat_id`. Without `event`, a
+ * body with a message is a new message; one without is an event the bridge does not handle.
+ */
+export const webimCallbackSchema = z
+  .looseObject({
+    event: z.string().optional(),
+    visitor_id: webimId.optional(),
+    visitor: z.looseObject({ id: webimId.optional() }).optional(),
+    chat_id: chatIdSchema.optional(),
+    chat: z.looseObject({ id: chatIdSchema.optional() }).optional(),
+    message: z
+      .union([z.string().transform((text) => ({ kind: 'operator', text, id: undefined, data: undefined })), messageObjectSchema])
+      .optional(),
+  })
+  .transform(({ visitor, chat, ...callback }) => ({
+    ...callback,
+    event: callback.event ?? (callback.message !== undefined ? 'new_message' : 'unknown'),
+    visitor_id: callback.visitor_id ?? visitor?.id,
+    chat_id: callback.chat_id ?? chat?.id,
+  }))
+  .refine((c) => c.event !== 'new_message' || (c.visitor_id !== undefined && c.message !== undefined), {
+    message: 'new_message needs a visitor id (visitor_id or visitor.id) and a message',
+  });
 
 export type WebimCallback = z.output<typeof webimCallbackSchema>;
 

@@ -45,6 +45,18 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
       expect(bridge.telegram.sentTo(chatId)).toEqual(['via path secret']);
     });
 
+    it('understands visitor and chat as objects, without event (the shape Custom Channel integrators document)', async () => {
+      const { chatId, visitorId } = await newUser();
+      const body = JSON.parse(JSON.stringify(fixture('webim/object_ids_message.json')).replace('VISITOR_ID', visitorId)) as Record<string, unknown>;
+      expect((await bridge.postCallback(body)).statusCode).toBe(200);
+      expect((await bridge.postCallback(body)).statusCode).toBe(200); // a redelivery: once
+      expect(bridge.telegram.sentTo(chatId)).toEqual(['Hello from the desk, as integrators document it']);
+      // An object without a message is an event the bridge does not handle: acknowledged, not refused.
+      expect((await bridge.postCallback({ visitor: { id: visitorId }, chat: { id: 90125 } })).statusCode).toBe(200);
+      // Objects without ids are still refused.
+      expect((await bridge.postCallback({ visitor: {}, message: { text: 'x' } })).statusCode).toBe(400);
+    });
+
     it('answers 400 to malformed bodies and 413 to oversized ones', async () => {
       expect((await bridge.postCallback(undefined, { rawBody: 'not json' })).statusCode).toBe(400);
       expect((await bridge.postCallback({ event: 'new_message', message: { kind: 'operator', text: 'no visitor' } })).statusCode).toBe(400);
