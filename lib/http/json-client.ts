@@ -25,7 +25,15 @@ export interface JsonResponse {
 /** No usable response: timeout, refused, reset, DNS. `reason` is a short code, never a URL. */
 export class HttpTransportError extends Error {
   override readonly name = 'HttpTransportError';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    /**
+     * The whole request had been handed to the network before the failure (a timeout or a reset
+     * while waiting for the answer): the peer may have acted on it. False when it never left
+     * (refused, DNS, a connect that timed out).
+     */
+    readonly mayHaveArrived = false,
+  ) {
     super(`request failed: ${reason}`);
   }
 }
@@ -69,10 +77,11 @@ function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefine
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let settled = false;
+    let written = false;
     const fail = (reason: string, stale = false) => {
       if (settled) return;
       settled = true;
-      reject(stale ? new StaleSocketError(reason) : new HttpTransportError(reason));
+      reject(stale ? new StaleSocketError(reason) : new HttpTransportError(reason, written));
     };
     const req = transport.request(
       target,
@@ -97,6 +106,7 @@ function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefine
       fail('timeout');
       req.destroy();
     }, options.timeoutMs);
+    req.on('finish', () => (written = true));
     req.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const code = typeof error.code === 'string' ? error.code : 'network';

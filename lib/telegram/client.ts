@@ -51,7 +51,7 @@ export class TelegramClient {
     try {
       response = await postJson(this.methodUrl(method).toString(), params, { timeoutMs: Math.min(timeoutMs, this.options.timeoutMs) });
     } catch (error) {
-      throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network');
+      throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network', error instanceof HttpTransportError && error.mayHaveArrived);
     }
     return resultOf<T>(method, response.status, response.json);
   }

@@ -34,6 +34,8 @@ export class TelegramNetworkError extends Error {
     readonly method: string,
     /** `timeout`, or the system error code (ECONNREFUSED, …), or `network`. */
     readonly reason: string,
+    /** The request had been sent whole: Telegram may have delivered it (it has no idempotency key). */
+    readonly mayHaveArrived = false,
   ) {
     super(`Telegram ${method} request failed: ${reason}`);
   }

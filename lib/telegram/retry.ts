@@ -1,6 +1,6 @@
 import { sleep as realSleep, type Deadline } from '../delivery/deadline';
 import { DeliveryFailure } from '../delivery/failure';
-import { classifyTelegramError, deliveryFailureOf } from './errors';
+import { classifyTelegramError, deliveryFailureOf, TelegramNetworkError } from './errors';
 
 export interface RetryPolicy {
   /** Attempts in total, including the first. */
@@ -28,6 +28,12 @@ export const attemptBudgetMs = (timeoutMs: number, deadline: Deadline, policy: R
  * bounded number of times, "blocked by the user" stops, a rejected token is a configuration
  * fault, other 4xx are permanent. Each attempt gets `timeoutMs` or what is left of the deadline,
  * whichever is less.
+ *
+ * An ambiguous failure — the request had been sent whole and no answer came (a timeout, a reset
+ * while waiting) — is not repeated here: Telegram may have delivered it and has no idempotency
+ * key, so it becomes a transient failure (`ambiguous_…`) and is sent again only by the next
+ * delivery attempt (the sender's redelivery). The bridge chooses a possible duplicate over a
+ * possible loss, and at most one such repeat per delivery attempt.
  */
 export async function withTelegramRetries<T>(
   call: (timeoutMs: number) => Promise<T>,
@@ -44,6 +50,9 @@ export async function withTelegramRetries<T>(
     } catch (error) {
       const decision = classifyTelegramError(error);
       if (decision.action !== 'retry_after' && decision.action !== 'backoff') throw deliveryFailureOf(decision, error);
+      if (error instanceof TelegramNetworkError && error.mayHaveArrived) {
+        throw deliveryFailureOf({ action: 'backoff', reason: `ambiguous_${decision.reason}` }, error);
+      }
       const waitMs =
         decision.action === 'retry_after'
           ? decision.seconds * 1000

@@ -123,6 +123,25 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
     });
   });
 
+  describe('an ambiguous send (Telegram may have delivered it)', () => {
+    it('a sendMessage that times out after it was sent is not repeated in the same invocation: 503, and the redelivery sends it again', async () => {
+      const { chatId, visitorId } = await newUser();
+      const before = bridge.telegram.calls.filter((c) => c.method === 'sendMessage').length;
+      // Telegram takes the message but answers after the bridge's 2 s timeout.
+      bridge.telegram.script('sendMessage', { status: 200, pass: true, delayMs: 2_500 });
+      const callback = operatorCallback(visitorId, `ambiguous-${chatId}`, 'maybe delivered');
+      const first = await bridge.postCallback(callback, { context: lambdaContext(20_000) });
+      expect(first.statusCode).toBe(503);
+      expect(bridge.telegram.calls.filter((c) => c.method === 'sendMessage').length - before).toBe(1);
+      expect(bridge.parsedLogs().find((l) => l.event === 'delivery_deferred' && l.reason === 'ambiguous_network_timeout')).toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 700)); // the late answer arrives meanwhile
+      expect((await bridge.postCallback(callback)).statusCode).toBe(200);
+      // At least once: the user may see it twice, never not at all.
+      expect(bridge.telegram.deliveredTo(chatId)).toEqual(['maybe delivered', 'maybe delivered']);
+    });
+
+  });
+
   describe('configuration faults keep the message until fixed', () => {
     it.each([
       [401, 'webim_token_rejected_401'],

@@ -38,7 +38,16 @@ describe('postJson', () => {
     const url = await serve(() => {});
     const error = await postJson(url, {}, { timeoutMs: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpTransportError);
-    expect(error).toMatchObject({ reason: 'timeout', message: 'request failed: timeout' });
+    expect(error).toMatchObject({ reason: 'timeout', message: 'request failed: timeout', mayHaveArrived: true });
+  });
+
+  it('tells a request that never left (refused) from one that may have arrived', async () => {
+    const url = await serve(() => {});
+    const port = new URL(url).port;
+    server?.close();
+    server = undefined;
+    const error = await postJson(`http://127.0.0.1:${port}/x`, {}, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'ECONNREFUSED', mayHaveArrived: false });
   });
 
   it('resends once on a fresh connection when a kept-alive socket turns out dead', async () => {
