@@ -1,6 +1,7 @@
-import { header, HttpError, readJsonBody, type HttpEvent } from '../lib/http/api-gateway';
+import { header, HttpError, jsonResult, readJsonBody, type HttpEvent } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/http/handler';
 import { secretMatchesAny } from '../lib/http/secret';
+import { queueable, queueReply } from '../lib/relay/queued-reply';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
 import { relayDeps } from '../lib/relay/deps';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
@@ -31,17 +32,26 @@ export function createWebimCallbackHandler(runtime: Runtime) {
     if (!secretMatchesAny(presentedSecret(event), accepted)) {
       throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
     }
-    const parsed = webimCallbackSchema.safeParse(readJsonBody(event));
+    const body = readJsonBody(event);
+    const parsed = webimCallbackSchema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error)}`);
     const callback = parsed.data;
     note.visitor_id = callback.visitor_id;
     note.webim_message_id = callback.message?.id;
 
     const ctx = await runtime.relayContext();
-    const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram' });
+    const queue = runtime.replyQueue(ctx.settings);
+    const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram', queueing: queue !== undefined });
     const outcome = await relayWebimCallback(deps, callback);
     await runtime.recordDelivery(deps, outcome);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
+    if (queue && queueable(callback, outcome)) {
+      // Accepted durably: the reply waits in the queue, in order behind its chat's earlier ones.
+      // Only a queue that refuses makes this a 503 (the sender keeps the reply then).
+      await queueReply(deps, queue, body, callback, outcome.status === 'retry' ? outcome.reason : '');
+      note.outcome = `queued_${note.outcome}`;
+      return jsonResult(200, { result: 'ok' });
+    }
     return outcomeResult(outcome, { result: 'ok' });
   }, { acknowledged: { result: 'ok' }, direction: 'webim_to_telegram' });
 }

@@ -12,6 +12,8 @@ import { SettingsLoader } from './settings/loader';
 import { SECRET_SETTINGS, settingOf, SettingsError, type Settings } from './settings/schema';
 import type { RawSettings } from './settings/sources';
 import { ssmReaderFromEnv, type SsmError, type SsmReader } from './settings/ssm';
+import type { ReplyQueue } from './queue/reply-queue';
+import { sqsReplyQueueFromEnv } from './queue/sqs';
 import { TelegramClient } from './telegram/client';
 import { WebimClient } from './webim/client';
 
@@ -34,6 +36,8 @@ export interface RuntimeOptions {
   logSink?: (line: string) => void;
   /** Counts database round trips (benchmarks). */
   onQuery?: () => void;
+  /** The reply queue when it is not SQS (locally: the in-process queue); SQS when REPLY_QUEUE_URL is set. */
+  replyQueue?: ReplyQueue;
 }
 
 /**
@@ -51,6 +55,7 @@ export class Runtime {
   private clients?: { settings: Settings; telegram: TelegramClient; webim: WebimClient };
   private secrets: string[] = [];
   private lastSettingsAlert = 0;
+  private sqs?: { url: string | undefined; queue: ReplyQueue | undefined };
 
   constructor(private readonly options: RuntimeOptions) {
     this.loader = new SettingsLoader({ env: options.env, ssm: options.ssm, onStale: (error) => this.settingsStale(error) });
@@ -170,6 +175,19 @@ export class Runtime {
   /** The settings error as an alert names it: setting names, never values. */
   async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
     await this.alertConfiguration([...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', '), log);
+  }
+
+  /**
+   * Where replies wait that cannot be delivered at once: the queue given to the runtime (local),
+   * else SQS at REPLY_QUEUE_URL (a deployed stage), else none (the callback answers 503 and the
+   * sender keeps the reply).
+   */
+  replyQueue(settings: Settings): ReplyQueue | undefined {
+    if (this.options.replyQueue) return this.options.replyQueue;
+    if (this.sqs && this.sqs.url === settings.REPLY_QUEUE_URL) return this.sqs.queue;
+    const queue = sqsReplyQueueFromEnv(this.options.env, { queueUrl: settings.REPLY_QUEUE_URL, deadLetterQueueUrl: settings.REPLY_DEAD_LETTER_QUEUE_URL });
+    this.sqs = { url: settings.REPLY_QUEUE_URL, queue };
+    return queue;
   }
 
   /** Forgets cached settings so the next use reads them again (after an admin changed them). */

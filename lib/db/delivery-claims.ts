@@ -52,13 +52,18 @@ export class HeldClaim {
   }
 
   /**
-   * Gives the id back after a transient failure, keeping the progress made, so the sender's
-   * retry can take it again. The chat stays held by this message: later ones wait for it.
+   * Gives the id back after a transient failure, keeping the progress made, so the next attempt
+   * (the sender's retry, or the reply queue's: `queued`) can take it again. The chat stays held by
+   * this message: later ones wait for it — behind it in the queue when it is `queued`.
    */
-  async release(): Promise<void> {
+  async release(options: { queued?: boolean } = {}): Promise<void> {
     const { source, scope, key } = this.id;
     await this.db.withPendingStats((stats) =>
-      this.db.query((sql) => sql`SELECT release_claim(${source}, ${scope}, ${key}, ${this.partsDone}::int, ${statsArgs(sql, stats)})`),
+      this.db.query((sql) =>
+        options.queued
+          ? sql`SELECT defer_claim(${source}, ${scope}, ${key}, ${this.partsDone}::int, ${statsArgs(sql, stats)})`
+          : sql`SELECT release_claim(${source}, ${scope}, ${key}, ${this.partsDone}::int, ${statsArgs(sql, stats)})`,
+      ),
     );
   }
 
@@ -99,12 +104,14 @@ export type ClaimAttempt<Extra extends object = object> =
   | { status: 'in_progress' }
   /** An earlier operator message of the same chat is unfinished: wait so as not to overtake it. */
   | { status: 'chat_busy' }
+  /** As chat_busy, and that earlier message waits in the reply queue. */
+  | { status: 'chat_queued' }
   /** The callback names a visitor we have no chat for. */
   | { status: 'unknown_visitor' };
 
 /** A claim outcome other than `claimed`, as the claim functions name it. */
 function notClaimed(outcome: string | undefined): Exclude<ClaimAttempt, { status: 'claimed' }> {
-  if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'unknown_visitor') return { status: outcome };
+  if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'chat_queued' || outcome === 'unknown_visitor') return { status: outcome };
   return { status: 'in_progress' };
 }
 
@@ -165,8 +172,9 @@ export async function claimUpdateForChat(
 
 /**
  * Claims an operator message of a visitor and reads the visitor's chat in one round trip
- * (the `claim_operator_message` function of migration 002). Refuses while an earlier message of
- * the same chat is unfinished, unless that one has held the chat for `holdSeconds` already.
+ * (the `claim_operator_reply` function of migration 005). Refuses while an earlier message of
+ * the same chat is unfinished (`chat_queued` when that one waits in the reply queue), unless it
+ * has held the chat for `holdSeconds` already.
  */
 export async function claimOperatorMessage(
   db: Database,
@@ -177,7 +185,7 @@ export async function claimOperatorMessage(
   await db.flushDeferredWrites();
   const [row] = await db.query(
     (sql) => sql<{ claim_outcome: string; claim_parts_done: number; claim_chat_id: string | null; claim_blocked: boolean | null }[]>`
-      SELECT * FROM claim_operator_message(${visitorId}, ${messageId}, ${options.leaseSeconds}, ${options.holdSeconds})`,
+      SELECT * FROM claim_operator_reply(${visitorId}, ${messageId}, ${options.leaseSeconds}, ${options.holdSeconds})`,
   );
   if (row?.claim_outcome !== 'claimed' || row.claim_chat_id == null) return notClaimed(row?.claim_outcome);
   return {
@@ -185,6 +193,25 @@ export async function claimOperatorMessage(
     claim: new HeldClaim(db, { source: 'webim_message', scope: visitorId, key: messageId }, row.claim_parts_done),
     chat: { chatId: Number(row.claim_chat_id), blocked: row.claim_blocked === true },
   };
+}
+
+/**
+ * Ends an operator message's delivery for good without a held claim (a waiting reply that is
+ * dead-lettered): its claim is completed and, if it held its chat, the chat is free for the
+ * next reply. Pending counts ride along.
+ */
+export async function giveUpOperatorMessage(db: Database, visitorId: string, messageId: string): Promise<void> {
+  await db.withPendingStats((stats) => db.query((sql) => completeStatement(sql, { source: 'webim_message', scope: visitorId, key: messageId }, 0, stats)));
+}
+
+/**
+ * A reply was marked `queued` but the queue refused it: it is only released (the sender keeps
+ * it), so later replies do not take it for one waiting in the queue.
+ */
+export async function unqueueOperatorMessage(db: Database, visitorId: string, messageId: string): Promise<void> {
+  await db.query((sql) => sql`
+    UPDATE delivery_claims SET state = 'released'
+    WHERE source = 'webim_message' AND scope = ${visitorId} AND key = ${messageId} AND state = 'queued'`);
 }
 
 /** Rows one purge statement deletes: small enough to finish far inside any statement timeout. */

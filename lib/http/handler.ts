@@ -7,6 +7,7 @@ import type { RelayOutcome } from '../relay/outcome';
 import type { Runtime } from '../runtime';
 import { SettingsError } from '../settings/schema';
 import { SsmError } from '../settings/ssm';
+import { QueueError } from '../queue/reply-queue';
 import { HttpError, jsonResult, type HttpEvent, type HttpResult } from './api-gateway';
 
 /** API Gateway HTTP API gives up after 30 s; keep well inside it even on a long Lambda timeout. */
@@ -98,6 +99,14 @@ function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>,
   if (error instanceof SsmError) {
     log.error('request_failed', { error_class: 'transient', source: 'ssm', reason: error.code, error });
     return { result: retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable'), counts: counts('transient') };
+  }
+  if (error instanceof QueueError) {
+    // The reply could not be handed to the reply queue: the sender must keep it.
+    const configuration = !error.retryable;
+    log.error(configuration ? 'configuration_error' : 'request_failed', { ...note, source: 'reply_queue', reason: error.code, error });
+    return configuration
+      ? { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'), counts: counts('configuration'), configuration: `the reply queue refuses the bridge (${error.code})` }
+      : { result: retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable'), counts: counts('transient') };
   }
   const failure = toDeliveryFailure(error);
   if (failure.kind === 'configuration') {

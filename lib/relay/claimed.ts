@@ -40,6 +40,9 @@ export async function runClaimed<Extra extends object>(
     case 'chat_busy':
       log.info('delivery_deferred', { reason: 'earlier_message_unfinished' });
       return finish(deps, retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'chat_busy'));
+    case 'chat_queued':
+      log.info('delivery_deferred', { reason: 'earlier_message_queued' });
+      return finish(deps, retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'chat_queued'));
     case 'unknown_visitor':
       log.error('message_not_delivered', { reason: 'unknown_visitor', error_class: 'permanent' });
       return finish(deps, done('unknown_visitor'));
@@ -52,7 +55,7 @@ export async function runClaimed<Extra extends object>(
   } catch (error) {
     const failure = toDeliveryFailure(error);
     const outcome = finish(deps, await failed(deps, log, { ...ids, ...('chat' in attempt ? { chatId: (attempt.chat as { chatId: number }).chatId } : {}) }, failure));
-    await settle(claim, failure, log); // carries the outcome's count
+    await settle(claim, failure, log, deps.queueing === true); // carries the outcome's count
     return outcome;
   }
   const outcome = finish(deps, done(result));
@@ -71,8 +74,8 @@ export async function runUnclaimed(deps: ClaimDeps, log: Logger, ids: MessageIds
   }
 }
 
-/** What the exactly-once core needs besides the claim: where outcomes are counted, who alerts. */
-export type ClaimDeps = Pick<RelayDeps, 'db' | 'direction' | 'alerts'>;
+/** What the exactly-once core needs besides the claim: where outcomes are counted, who alerts, whether retries wait in the reply queue. */
+export type ClaimDeps = Pick<RelayDeps, 'db' | 'direction' | 'alerts' | 'queueing'>;
 
 /**
  * Counts the outcome for the statistics. The count is written by the next statement that writes
@@ -91,10 +94,10 @@ async function failed(deps: ClaimDeps, log: Logger, ids: MessageIds, failure: De
 }
 
 /** Gives the claim back (a retry can help) or finishes it (it cannot); a failure here is logged, never thrown. */
-async function settle(claim: HeldClaim, failure: DeliveryFailure, log: Logger): Promise<void> {
+async function settle(claim: HeldClaim, failure: DeliveryFailure, log: Logger, queued: boolean): Promise<void> {
   if (failure.retryable) {
     // If this fails too the claim stays `processing` and is taken over once its lease runs out.
-    await claim.release().catch((error: unknown) => log.error('claim_release_failed', { error }));
+    await claim.release({ queued }).catch((error: unknown) => log.error('claim_release_failed', { error }));
   } else if (!(await claim.completeAfterSuccess())) {
     log.error('claim_completion_deferred', { claim: claim.id.source, reason: 'database_unavailable' });
   }

@@ -20,6 +20,12 @@ export interface RelayDeps extends AppContext {
   direction: Direction;
   /** Posts admin alerts when something goes wrong; never affects the outcome. */
   alerts?: AdminAlerts;
+  /**
+   * A retry of this operator reply waits in the reply queue (the trigger hands it there, or it
+   * comes from there): a retryable failure leaves its claim `queued`, so later replies of the
+   * chat queue behind it.
+   */
+  queueing?: boolean;
 }
 
 /** Runs one Telegram or Webim call, adding its time to the request's upstream latency when timed. */
@@ -28,7 +34,7 @@ export function timedUpstream<T>(deps: Pick<RelayDeps, 'upstream'>, call: () => 
 }
 
 /** The deps of one relayed request: the database bounded by the deadline, timers, alerts. */
-export function relayDeps(ctx: AppContext, scope: { log: Logger; deadline: Deadline; direction: Direction }): RelayDeps {
+export function relayDeps(ctx: AppContext, scope: { log: Logger; deadline: Deadline; direction: Direction; queueing?: boolean }): RelayDeps {
   const db = ctx.db.withDeadline(scope.deadline);
   const alerts = ctx.settings.ADMIN_CHAT_ID === undefined ? undefined : new AdminAlerts({ settings: ctx.settings, db, telegram: ctx.telegram, log: scope.log, deadline: scope.deadline });
   return { ...ctx, ...scope, db, upstream: new UpstreamTimer(), alerts };

@@ -96,6 +96,16 @@ export const settingsSchema = z.object({
    * keep their order); after this the next message goes ahead even if the first never finishes.
    */
   ORDER_HOLD_SECONDS: intIn(30, 86_400, 600),
+  /** Set by serverless.yml: the SQS FIFO queue where replies that cannot be delivered at once wait (locally: an in-process queue). */
+  REPLY_QUEUE_URL: baseUrl.optional(),
+  /** Set by serverless.yml: the dead-letter queue of REPLY_QUEUE_URL. */
+  REPLY_DEAD_LETTER_QUEUE_URL: baseUrl.optional(),
+  /** Delivery attempts of a waiting reply before it is dead-lettered (the template's maxReceiveCount is one more). */
+  QUEUE_MAX_ATTEMPTS: intIn(2, 100, 20),
+  /** A reply still waiting after this long is dead-lettered, whatever its attempts. */
+  QUEUE_MAX_AGE_SECONDS: intIn(60, 14 * 86_400, 3600),
+  /** Longest backoff between two attempts of a waiting reply (a 429's retry_after may ask for more, never less). */
+  QUEUE_MAX_BACKOFF_SECONDS: intIn(1, 900, 60),
   /** Allow plain-http outbound URLs to non-loopback hosts (never in production). */
   ALLOW_INSECURE_HTTP: flag.default(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -5,6 +5,8 @@ import type { Database } from '../../lib/db/database';
 import { migrate, readMigrations, type Migration } from '../../lib/db/migrate';
 import type { HttpResult } from '../../lib/http/api-gateway';
 import { Runtime } from '../../lib/runtime';
+import { MemoryReplyQueue } from '../../lib/queue/memory';
+import { createReplyQueueHandler } from '../../functions/reply-queue';
 import { ssmReaderFromEnv } from '../../lib/settings/ssm';
 import type { DatabaseEngine, TestDatabase } from './databases';
 import { httpApiEvent } from './events';
@@ -37,6 +39,8 @@ export interface TestBridge {
   webim: FakeWebim;
   /** Between the bridge and its database when asked for: breaks the connection on demand. */
   proxy?: TcpProxy;
+  /** The in-process reply queue, with its consumer running (when asked for). */
+  queue?: MemoryReplyQueue;
   /** The bridge's own database handle (assertions share its pool: the embedded database takes one connection). */
   db: Database;
   logs: string[];
@@ -70,6 +74,8 @@ export async function startTestBridge(
     databaseUrlInSsm?: boolean;
     /** A database made beforehand (dropped with the bridge). */
     database?: TestDatabase;
+    /** Replies that cannot go at once wait in an in-process reply queue, whose consumer runs. */
+    replyQueue?: boolean;
   } = {},
 ): Promise<TestBridge> {
   const database: TestDatabase = options.database ?? (await engine.create());
@@ -93,7 +99,9 @@ export async function startTestBridge(
   };
   const logs: string[] = [];
   let queries = 0;
-  const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++, ssm: () => ssmReaderFromEnv(env) });
+  const queue = options.replyQueue ? new MemoryReplyQueue({ maxReceives: Number(env.QUEUE_MAX_ATTEMPTS ?? 20) + 1 }) : undefined;
+  const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++, ssm: () => ssmReaderFromEnv(env), replyQueue: queue });
+  queue?.start(createReplyQueueHandler(runtime));
   // Assertions share the bridge's own pool (the embedded database takes one connection).
   const db = await runtime.databaseOnly();
   const migrations = options.migrations ?? (await readMigrations());
@@ -105,6 +113,7 @@ export async function startTestBridge(
     telegram,
     webim,
     proxy,
+    queue,
     db,
     logs,
     runtime,
@@ -141,6 +150,7 @@ export async function startTestBridge(
     parsedLogs: () => logs.map((l) => JSON.parse(l) as Record<string, unknown>),
     async close() {
       proxy?.restore();
+      await queue?.stop();
       await runtime.close();
       await proxy?.close();
       await telegram.close();
