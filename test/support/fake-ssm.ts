@@ -1,13 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
-import { startHttpFake, type RecordedRequest, type ScriptedResponse } from './http-fake';
+import { startHttpFake, type ScriptedResponse } from './http-fake';
+import { signatureProblem } from './sigv4';
 
-/** The credentials the fake accepts (what a Lambda execution role puts in the environment). */
-export const FAKE_AWS_ENV = {
-  AWS_REGION: 'eu-central-1',
-  AWS_ACCESS_KEY_ID: 'AKIAFAKEBRIDGETEST01',
-  AWS_SECRET_ACCESS_KEY: 'fake/secret/key+for+the+bridge+tests0000',
-  AWS_SESSION_TOKEN: 'fake-session-token',
-};
+export { FAKE_AWS_ENV } from './sigv4';
 
 export interface FakeSsm {
   /** Put in AWS_ENDPOINT_URL_SSM. */
@@ -35,7 +29,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   const parameters = new Map<string, string>();
   const script: ScriptedResponse[] = [];
   const fake = await startHttpFake((req) => {
-    const problem = signatureProblem(req);
+    const problem = signatureProblem(req, 'ssm');
     if (problem) {
       badSignatures.push(problem);
       return { status: 400, body: { __type: 'InvalidSignatureException', message: problem } };
@@ -54,26 +48,3 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   return { url: fake.url, calls, badSignatures, parameters, script, close: fake.close };
 }
 
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-
-/** SigV4 as AWS documents it, checked against FAKE_AWS_ENV; undefined when the request is signed right. */
-function signatureProblem(req: RecordedRequest): string | undefined {
-  const auth = String(req.headers.authorization ?? '');
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/ssm\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(auth);
-  if (!m) return `malformed authorization header: ${auth.slice(0, 40)}`;
-  const [, keyId, day, region, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string];
-  if (keyId !== FAKE_AWS_ENV.AWS_ACCESS_KEY_ID || region !== FAKE_AWS_ENV.AWS_REGION) return 'unknown key or wrong region';
-  const names = signedHeaders.split(';');
-  for (const required of ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']) if (!names.includes(required)) return `${required} not signed`;
-  if (req.headers['x-amz-security-token'] !== FAKE_AWS_ENV.AWS_SESSION_TOKEN) return 'wrong session token';
-  const amzDate = String(req.headers['x-amz-date']);
-  if (!amzDate.startsWith(day)) return 'date mismatch';
-  const canonicalHeaders = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const [path, query = ''] = req.path.split('?');
-  const canonicalRequest = [req.method, path, query, canonicalHeaders, signedHeaders, sha256(req.raw)].join('\n');
-  const scope = `${day}/${region}/ssm/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY}`, day), region), 'ssm'), 'aws4_request');
-  return createHmac('sha256', key).update(stringToSign).digest('hex') === signature ? undefined : 'signature does not match';
-}
