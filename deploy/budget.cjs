@@ -7,14 +7,17 @@ const fromParams = (options, name) =>
 
 /** The split for a budget: exported for tests and for the doctor's check. */
 function split(budget) {
-  if (!Number.isInteger(budget) || budget < 7) throw new Error(`connectionBudget must be an integer ≥ 7, got ${budget}`);
+  if (!Number.isInteger(budget) || budget < 9) throw new Error(`connectionBudget must be an integer ≥ 9, got ${budget}`);
   const oneShot = 3; // admin, migrate, housekeeping: one container each
   // The file function reads settings once per container; a desk opening a conversation loads its
   // images at once (a browser opens about six connections per host), so it gets up to six.
   const files = Math.min(6, Math.max(2, Math.floor((budget - oneShot) / 4)));
-  const http = budget - oneShot - files;
+  // The reply queue's consumer: its event source mapping's maximum concurrency, 2 at least (the
+  // smallest an event source mapping takes), up to 4 (replies wait in order per chat anyway).
+  const replies = Math.min(4, Math.max(2, Math.floor((budget - oneShot) / 10)));
+  const http = budget - oneShot - files - replies;
   const webhook = Math.ceil(http / 2);
-  return { budget, webhook, callback: http - webhook, files, oneShot: 1 };
+  return { budget, webhook, callback: http - webhook, files, replies, oneShot: 1 };
 }
 
 module.exports = async ({ options }) => split(Number(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40));

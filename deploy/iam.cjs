@@ -11,6 +11,12 @@ module.exports = async ({ options, resolveVariable }) => {
   const prefix = `arn:aws:ssm:${region}:*:parameter/${service}/${stage}`;
   const statements = [
     { Effect: 'Allow', Action: ['ssm:GetParametersByPath'], Resource: [prefix, `${prefix}/*`] },
+    // The reply queue: the callback hands replies to it, the consumer puts one back behind an
+    // earlier reply or moves it to the dead-letter queue, and sets a retry's backoff; the doctor
+    // reads the depths. Receiving and deleting are granted by the event source mapping itself.
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }] },
+    { Effect: 'Allow', Action: ['sqs:ChangeMessageVisibility'], Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }] },
+    { Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }] },
   ];
   const kmsKeyArn = fromParams(options, 'kmsKeyArn') || process.env.SSM_KMS_KEY_ARN;
   if (kmsKeyArn) {

@@ -16,10 +16,12 @@ const DEFAULTS = {
   http5xxThreshold: 10,
   functionErrorThreshold: 1,
   throttleThreshold: 1,
+  /** Seconds the oldest waiting reply may have waited before the alarm (Telegram down for that long). */
+  oldestReplyAgeThreshold: 300,
 };
 
 const HTTP_FUNCTIONS = ['TelegramWebhook', 'WebimCallback'];
-const ALL_FUNCTIONS = [...HTTP_FUNCTIONS, 'Files', 'Admin', 'Migrate', 'Housekeeping'];
+const ALL_FUNCTIONS = [...HTTP_FUNCTIONS, 'ReplyQueue', 'Files', 'Admin', 'Migrate', 'Housekeeping'];
 
 module.exports = async ({ options, resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
@@ -61,12 +63,14 @@ module.exports = async ({ options, resolveVariable }) => {
     UndeliveredMessagesAlarm: alarm('undelivered', 'Messages that could not be delivered (logged as message_not_delivered)', bridgeMetric('Failed'), await threshold('undeliveredThreshold')),
     ConfigurationErrorsAlarm: alarm('configuration-errors', 'A setting is missing or an upstream rejects our credentials: messages are being held', bridgeMetric('ConfigurationErrors'), await threshold('configurationErrorThreshold')),
     SettingsStaleAlarm: alarm('settings-stale', 'SSM Parameter Store is throttling or unreachable: warm functions serve their last good settings, new ones cannot start', bridgeMetric('SettingsStale'), await threshold('settingsStaleThreshold')),
+    DeadLetteredRepliesAlarm: alarm('dead-lettered-replies', 'Operator replies gave up on (dead-lettered): the user did not get them; see docs for the redrive', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'QueueName'] } }] }, 1, { Statistic: 'Maximum' }),
+    OldestWaitingReplyAlarm: alarm('oldest-waiting-reply', 'An operator reply has waited in the reply queue for longer than the threshold (Telegram failing, or the consumer not running)', { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReplyQueue', 'QueueName'] } }] }, await threshold('oldestReplyAgeThreshold'), { Statistic: 'Maximum' }),
     Http5xxAlarm: alarm('http-5xx', 'HTTP API answered 5xx (deferred deliveries, timeouts, throttling)', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }] }, await threshold('http5xxThreshold')),
   };
   for (const fn of ALL_FUNCTIONS) {
     Resources[`${fn}ErrorsAlarm`] = alarm(`${fn.toLowerCase()}-errors`, `${fn} function errors (crashes, timeouts, failed one-shot actions)`, lambdaMetric('Errors', fn), await threshold('functionErrorThreshold'));
   }
-  for (const fn of [...HTTP_FUNCTIONS, 'Files']) {
+  for (const fn of [...HTTP_FUNCTIONS, 'ReplyQueue', 'Files']) {
     Resources[`${fn}ThrottlesAlarm`] = alarm(`${fn.toLowerCase()}-throttles`, `${fn} throttled: its reserved concurrency (the database connection budget) is exhausted`, lambdaMetric('Throttles', fn), await threshold('throttleThreshold'));
   }
   Resources.Dashboard = {
@@ -97,6 +101,8 @@ function dashboard(stage) {
       widget('Not delivered', [...byDirection('Failed'), ...byDirection('Blocked')], 0, 6),
       widget('Configuration errors', [[NAMESPACE, 'ConfigurationErrors', 'Stage', stage]], 12, 6),
       { ...widget('Upstream latency (p50, p99)', [[NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'telegram_to_webim', { stat: 'p50' }], ['...', { stat: 'p99' }], [NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'webim_to_telegram', { stat: 'p50' }], ['...', { stat: 'p99' }]], 0, 12) },
+      widget('Reply queue: oldest waiting reply (s)', [['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', `telegram-webim-bridge-${stage}-replies.fifo`, { stat: 'Maximum' }]], 0, 18),
+      widget('Reply queue: waiting / dead-lettered', [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `telegram-webim-bridge-${stage}-replies.fifo`, { stat: 'Maximum' }], ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `telegram-webim-bridge-${stage}-replies-dead.fifo`, { stat: 'Maximum' }]], 12, 18),
       widget('HTTP API 4xx / 5xx', [['AWS/ApiGateway', '4xx', 'ApiId', '${HttpApi}', 'Stage', '$default'], ['.', '5xx', '.', '.', '.', '.']], 12, 12),
     ],
   };

@@ -37,7 +37,7 @@ export const settingsSchema = z.object({
   /** Set by serverless.yml to the HTTP API's endpoint; the default for PUBLIC_BASE_URL. */
   HTTP_API_URL: baseUrl.optional(),
   /** Most database connections all functions together may hold (the deploy splits it into reserved concurrency). */
-  DATABASE_CONNECTION_BUDGET: intIn(5, 10_000, 40),
+  DATABASE_CONNECTION_BUDGET: intIn(9, 10_000, 40),
   /** Set by serverless.yml: the webhook function's reserved concurrency (caps max_connections). */
   WEBHOOK_RESERVED_CONCURRENCY: z.coerce.number().int().min(1).optional(),
   /** PEM file with extra CA certificates for the database's TLS (default: Lambda's /var/runtime/ca-cert.pem, which holds the RDS CAs). */

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const { split } = require('../../deploy/budget.cjs') as { split: (budget: number) => { webhook: number; callback: number; files: number } };
+const { split } = require('../../deploy/budget.cjs') as { split: (budget: number) => { webhook: number; callback: number; files: number; replies: number } };
+const queueSettings = require('../../deploy/queue-settings.cjs') as { CONSUMER_TIMEOUT_SECONDS: number; QUEUE_MAX_ATTEMPTS: number; BATCH_SIZE: number };
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
 interface Template {
@@ -43,7 +44,7 @@ describe('packaged template (serverless package, offline)', () => {
 
   it('runs every function on Node.js 24', () => {
     const functions = byType('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'FilesLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
+    expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'FilesLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'ReplyQueueLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
     for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
@@ -73,7 +74,7 @@ describe('packaged template (serverless package, offline)', () => {
     const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const metrics = alarms.map((a) => `${a.Namespace as string}/${a.MetricName as string}`);
     expect(metrics).toEqual(expect.arrayContaining(['TelegramWebimBridge/Failed', 'TelegramWebimBridge/ConfigurationErrors', 'AWS/ApiGateway/5xx', 'AWS/Lambda/Errors', 'AWS/Lambda/Throttles']));
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(6);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(7);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     expect(byType('AWS::SNS::Topic')).toHaveLength(1);
     expect(template.Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
@@ -101,6 +102,57 @@ describe('packaged template (serverless package, offline)', () => {
     expect(stage.AccessLogSettings).toBeDefined();
   });
 
+  describe('the reply queue', () => {
+    const props = (id: string) => template.Resources[id]?.Properties as Record<string, unknown>;
+
+    it('is FIFO with SSE, deduplicated per message group, and redrives to an encrypted FIFO dead-letter queue', () => {
+      const queue = props('ReplyQueue');
+      expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true, DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' });
+      expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }, maxReceiveCount: queueSettings.QUEUE_MAX_ATTEMPTS + 1 });
+      expect(props('ReplyDeadLetterQueue')).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
+      expect(String(queue.QueueName)).toMatch(/\.fifo$/);
+      expect(Number(props('ReplyDeadLetterQueue').MessageRetentionPeriod)).toBe(14 * 86_400);
+    });
+
+    it('has a visibility timeout of at least six times the consumer\'s timeout', () => {
+      const consumer = props('ReplyQueueLambdaFunction');
+      expect(consumer.Timeout).toBe(queueSettings.CONSUMER_TIMEOUT_SECONDS);
+      expect(Number(props('ReplyQueue').VisibilityTimeout)).toBeGreaterThanOrEqual(6 * Number(consumer.Timeout));
+    });
+
+    it('feeds the consumer through an event source mapping with partial batch failures, its concurrency inside the connection budget', () => {
+      const [, mapping] = byType('AWS::Lambda::EventSourceMapping')[0]!;
+      expect(mapping.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': ['ReplyQueue', 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: split(40).replies },
+      });
+      expect(props('ReplyQueueLambdaFunction').ReservedConcurrentExecutions).toBe(split(40).replies);
+    });
+
+    it('lets the functions send to the stage\'s own queues only, and tells them where they are', () => {
+      const role = template.Resources.IamRoleLambdaExecution?.Properties as { Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] };
+      const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+      const send = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+      expect(send).toHaveLength(1);
+      expect(send[0]!.Resource).toEqual([{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }]);
+      const env = (props('WebimCallbackLambdaFunction').Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.REPLY_QUEUE_URL).toEqual({ Ref: 'ReplyQueue' });
+      expect(env.REPLY_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: 'ReplyDeadLetterQueue' });
+      expect(env.QUEUE_MAX_ATTEMPTS).toBe(String(queueSettings.QUEUE_MAX_ATTEMPTS));
+    });
+
+    it('alarms on a dead-lettered reply and on the age of the oldest waiting one; the dashboard shows both', () => {
+      const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as { MetricName: string; Namespace: string; Dimensions: { Value: unknown }[] });
+      expect(alarms.find((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible')?.Dimensions[0]?.Value).toEqual({ 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'QueueName'] });
+      expect(alarms.find((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateAgeOfOldestMessage')?.Dimensions[0]?.Value).toEqual({ 'Fn::GetAtt': ['ReplyQueue', 'QueueName'] });
+      const dashboard = JSON.stringify(template.Resources.Dashboard?.Properties.DashboardBody);
+      expect(dashboard).toContain('ApproximateAgeOfOldestMessage');
+      expect(dashboard).toContain('replies-dead.fifo');
+    });
+  });
+
   it('keeps IAM least-privilege: no wildcard actions, SSM limited to the stage prefix', () => {
     const role = template.Resources.IamRoleLambdaExecution?.Properties as { Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] };
     const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
@@ -112,7 +164,7 @@ describe('packaged template (serverless package, offline)', () => {
 
   it('keeps each function package under 250 KB zipped, with the migrations where they are run', () => {
     const zips = readdirSync(dir).filter((f) => f.endsWith('.zip'));
-    expect(zips).toHaveLength(6);
+    expect(zips).toHaveLength(7);
     for (const zip of zips) expect(statSync(path.join(dir, zip)).size).toBeLessThan(250 * 1024);
     const listing = (zip: string) => execFileSync('python3', ['-m', 'zipfile', '-l', path.join(dir, zip)], { encoding: 'utf8' });
     expect(listing('admin.zip')).toContain('migrations/001_initial.sql');
