@@ -2,11 +2,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate, readMigrations } from '../lib/db/migrate';
 import { Runtime } from '../lib/runtime';
+import { MemoryReplyQueue } from '../lib/queue/memory';
+import { settingOf } from '../lib/settings/schema';
+import { createReplyQueueHandler } from '../functions/reply-queue';
 import { envCredentials, ssmReaderFromEnv, type CredentialsProvider } from '../lib/settings/ssm';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db';
 
 export interface LocalEnvironment {
   runtime: Runtime;
+  /** The in-process reply queue (SQS FIFO's rules), its consumer running; absent with REPLY_QUEUE_URL (a real SQS queue). */
+  queue?: MemoryReplyQueue;
   embedded?: EmbeddedDatabase;
   applied: string[];
   stop(): Promise<void>;
@@ -49,13 +54,19 @@ export async function prepareLocalEnvironment(
   // A local process serves many requests at once, unlike a Lambda container; the embedded
   // database takes one connection, on which the driver pipelines queries.
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
-  const runtime = new Runtime({ env, logSink: options.logSink, ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials(env)) : undefined });
+  // Replies that cannot go at once wait in an in-process queue with SQS FIFO's rules (unless a
+  // real SQS queue is configured): the same consumer as on AWS delivers them.
+  const queue = env.REPLY_QUEUE_URL ? undefined : new MemoryReplyQueue({ maxReceives: settingOf(env, 'QUEUE_MAX_ATTEMPTS') + 1 });
+  const runtime = new Runtime({ env, logSink: options.logSink, ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials(env)) : undefined, replyQueue: queue });
   const applied = options.migrate === false ? [] : await migrate(await runtime.databaseOnly(), await readMigrations());
+  queue?.start(createReplyQueueHandler(runtime));
   return {
     runtime,
+    queue,
     embedded,
     applied,
     async stop() {
+      await queue?.stop();
       await runtime.close();
       await embedded?.stop();
     },

@@ -101,7 +101,7 @@ async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete'
 }
 
 function doctor(runtime: Runtime, migrations: Migration[]) {
-  return runDoctor({ settings: async () => (await runtime.context()).settings, database: () => runtime.databaseOnly(), migrations });
+  return runDoctor({ settings: async () => (await runtime.context()).settings, database: () => runtime.databaseOnly(), migrations, replyQueue: (settings) => runtime.replyQueue(settings) });
 }
 
 function failed(action: AdminAction, error: unknown): AdminResult {

@@ -10,6 +10,7 @@ import { openFileLink, sealFileLink } from '../files/link';
 import { isLoopbackHost } from '../http/loopback';
 import type { Check, CheckStatus } from './check';
 import { judgeWebhook } from './webhook';
+import type { ReplyQueue } from '../queue/reply-queue';
 
 export type { Check, CheckStatus } from './check';
 
@@ -31,6 +32,8 @@ export interface DoctorInput {
   now?: () => number;
   /** Per-call timeout for the upstream probes. */
   timeoutMs?: number;
+  /** The reply queue of these settings (SQS on a stage), if any. */
+  replyQueue?: (settings: Settings) => ReplyQueue | undefined;
 }
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
@@ -66,6 +69,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const botOk = await botCheck(telegram, checks);
   if (botOk) await webhookChecks(telegram, settings, checks, now());
   checks.push(await webimCheck(settings, timeoutMs));
+  checks.push(await queueCheck(() => input.replyQueue?.(settings)));
   checks.push(callbackCheck(settings));
   checks.push(fileLinkCheck(settings));
   for (const name of ['TELEGRAM_WEBHOOK_SECRET_PREVIOUS', 'WEBIM_CALLBACK_SECRET_PREVIOUS'] as const) {
@@ -189,6 +193,32 @@ async function webimCheck(settings: Settings, timeoutMs: number): Promise<Check>
     return { name: 'webim', status: 'ok', detail: `endpoint reachable over ${scheme === 'https:' ? 'HTTPS' : 'plain HTTP (loopback)'} (HTTP ${status} to a probe that creates nothing)` };
   } catch (error) {
     return { name: 'webim', status: 'fail', detail: `endpoint unreachable: ${describe(error)}`, hint: 'check WEBIM_API_URL; from Lambda in a VPC: a NAT gateway for outbound internet' };
+  }
+}
+
+/** More waiting replies than this is worth a look (Telegram failing, or the consumer stopped). */
+const WAITING_REPLIES_WARN = 100;
+
+async function queueCheck(replyQueue: () => ReplyQueue | undefined): Promise<Check> {
+  let queue: ReplyQueue | undefined;
+  try {
+    queue = replyQueue();
+  } catch (error) {
+    return { name: 'queue', status: 'fail', detail: `reply queue not usable: ${describe(error)}`, hint: 'check REPLY_QUEUE_URL and AWS_REGION' };
+  }
+  if (!queue) {
+    return { name: 'queue', status: 'warn', detail: 'no reply queue here: a reply that cannot be delivered at once is answered 503 and depends on Webim calling again', hint: 'on AWS the template sets REPLY_QUEUE_URL; npm start runs an in-process queue' };
+  }
+  try {
+    const d = await queue.depths();
+    const detail = `${d.waiting} waiting, ${d.inFlight} being delivered, ${d.deadLettered} dead-lettered`;
+    if (d.deadLettered > 0) {
+      return { name: 'queue', status: 'warn', detail, hint: 'dead-lettered replies did not reach their users: read the admin alerts, then redrive with aws sqs start-message-move-task --source-arn <ReplyDeadLetterQueueArn output> (docs/reply-queue.md)' };
+    }
+    if (d.waiting > WAITING_REPLIES_WARN) return { name: 'queue', status: 'warn', detail, hint: 'replies are piling up: is Telegram failing, or the replyQueue function throttled? (logs: delivery_deferred)' };
+    return { name: 'queue', status: 'ok', detail };
+  } catch (error) {
+    return { name: 'queue', status: 'fail', detail: `depths unreadable: ${describe(error)}`, hint: 'the functions\' role needs sqs:GetQueueAttributes on the reply queues (the template grants it)' };
   }
 }
 

@@ -31,11 +31,11 @@ export async function queueReply(deps: Pick<RelayDeps, 'db' | 'log'>, queue: Rep
   try {
     await queue.send(queueMessageOf(reply, { visitorId, messageId }));
   } catch (error) {
-    deps.log.error('reply_not_queued', { reason, error_class: error instanceof QueueError && error.retryable ? 'transient' : 'configuration', error });
+    deps.log.error('reply_not_queued', { visitor_id: visitorId, webim_message_id: messageId, reason, error_class: error instanceof QueueError && error.retryable ? 'transient' : 'configuration', error });
     await unqueueOperatorMessage(deps.db, visitorId, messageId).catch((e: unknown) => deps.log.warn('claim_unqueue_failed', { error: e }));
     throw error;
   }
-  deps.log.info('reply_queued', { reason });
+  deps.log.info('reply_queued', { visitor_id: visitorId, webim_message_id: messageId, reason });
 }
 
 export interface QueueLimits {

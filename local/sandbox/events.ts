@@ -21,6 +21,7 @@ export class SandboxEventBus {
   private readonly subscribers = new Set<ServerResponse>();
   private seq = 0;
   private statePending = false;
+  private readonly listeners = new Set<(event: SandboxEvent) => void>();
 
   constructor(private readonly snapshot: () => unknown) {}
 
@@ -28,6 +29,7 @@ export class SandboxEventBus {
     const event: SandboxEvent = { ...fields, seq: ++this.seq, time: new Date().toISOString(), source, kind };
     this.events.push(event);
     if (this.events.length > MAX_EVENTS) this.events.shift();
+    for (const listener of this.listeners) listener(event);
     this.broadcast('log', event);
     this.stateChanged();
   }
@@ -43,6 +45,11 @@ export class SandboxEventBus {
       this.statePending = false;
       this.broadcast('state', this.snapshot());
     });
+  }
+
+  /** Follows every event as it is emitted (the simulators react to the bridge's own). */
+  onEvent(listener: (event: SandboxEvent) => void): void {
+    this.listeners.add(listener);
   }
 
   /** The current state: users and their chats, the desk's visitors, the fault switches. */

@@ -15,7 +15,7 @@ export class OrderedRedelivery {
   private readonly queues = new Map<string, Promise<void>>();
   private stopped = false;
 
-  constructor(private readonly options: { baseDelayMs: number; maxDelayMs: number; honourRetryAfter: boolean }) {}
+  constructor(private readonly options: { baseDelayMs: number; maxDelayMs: number; honourRetryAfter: boolean; maxAttempts?: number }) {}
 
   enqueue(key: string, attempt: (n: number) => Promise<DeliveryAttempt>): Promise<void> {
     const previous = this.queues.get(key) ?? Promise.resolve();
@@ -32,6 +32,7 @@ export class OrderedRedelivery {
     for (let n = 1; !this.stopped; n++) {
       const result = await attempt(n).catch(() => ({ status: 0 }) as DeliveryAttempt);
       if (result.status >= 200 && result.status < 300) return;
+      if (n >= (this.options.maxAttempts ?? Infinity)) return;
       const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (n - 1));
       const asked = this.options.honourRetryAfter && result.retryAfter !== undefined ? result.retryAfter * 1000 : backoff;
       await sleep(Math.min(this.options.maxDelayMs, Math.max(asked, this.options.baseDelayMs)));

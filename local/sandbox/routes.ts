@@ -17,7 +17,7 @@ const STATIC: Record<string, [file: string, type: string]> = {
 
 const text = z.object({ text: z.string().trim().min(1).max(20_000) });
 const newUser = z.object({ firstName: z.string().trim().min(1).max(64), lastName: z.string().trim().max(64).optional(), username: z.string().regex(/^\w{0,32}$/).optional() });
-const faults = z.object({ webimDown: z.boolean().optional(), telegramRateLimit: z.boolean().optional() });
+const faults = z.object({ webimDown: z.boolean().optional(), telegramRateLimit: z.boolean().optional(), telegramDown: z.boolean().optional() });
 const blocked = z.object({ blocked: z.boolean() });
 const duplicate = z.object({ target: z.enum(['update', 'callback']) });
 const fileSample = z.object({ sample: z.enum(SAMPLES), text: z.string().trim().max(4000).optional() });
@@ -103,8 +103,9 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
         const f = faults.parse(body);
         if (f.webimDown !== undefined) webim.faults.down = f.webimDown;
         if (f.telegramRateLimit !== undefined) telegram.faults.rateLimit = f.telegramRateLimit;
-        bus.emit('sandbox', 'faults_changed', { webim_down: webim.faults.down, telegram_rate_limit: telegram.faults.rateLimit });
-        send(res, 200, { webimDown: webim.faults.down, telegramRateLimit: telegram.faults.rateLimit });
+        if (f.telegramDown !== undefined) telegram.faults.down = f.telegramDown;
+        bus.emit('sandbox', 'faults_changed', { webim_down: webim.faults.down, telegram_rate_limit: telegram.faults.rateLimit, telegram_down: telegram.faults.down });
+        send(res, 200, { webimDown: webim.faults.down, telegramRateLimit: telegram.faults.rateLimit, telegramDown: telegram.faults.down });
       } else if (pathname === '/sandbox/api/duplicate') {
         const { target } = duplicate.parse(body);
         const sent = target === 'update' ? telegram.resendLast() : webim.resendLast();

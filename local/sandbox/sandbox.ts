@@ -43,7 +43,7 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
   const snapshot = () => ({
     users: telegram?.users ?? [],
     visitors: webim?.visitors ?? [],
-    faults: { webimDown: webim?.faults.down ?? false, telegramRateLimit: telegram?.faults.rateLimit ?? false },
+    faults: { webimDown: webim?.faults.down ?? false, telegramRateLimit: telegram?.faults.rateLimit ?? false, telegramDown: telegram?.faults.down ?? false },
   });
   telegram = new TelegramSimulator(bus, token);
   webim = new WebimSimulator(bus, accessToken, callbackSecret);
@@ -61,6 +61,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     // A short Telegram timeout keeps "slow upstream" experiments snappy.
     TELEGRAM_TIMEOUT_MS: env.TELEGRAM_TIMEOUT_MS || '5000',
     WEBIM_TIMEOUT_MS: env.WEBIM_TIMEOUT_MS || '5000',
+    // Waiting replies are retried within seconds, so a person can watch one go through.
+    QUEUE_MAX_BACKOFF_SECONDS: env.QUEUE_MAX_BACKOFF_SECONDS || '3',
   });
 
   const local = await prepareLocalEnvironment({

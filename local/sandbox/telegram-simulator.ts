@@ -26,6 +26,8 @@ export interface SimUser extends SimUserIdentity {
 export interface TelegramFaults {
   /** Answer every other sendMessage with 429 and a short retry_after. */
   rateLimit: boolean;
+  /** Every send answers 502 (Telegram having an outage). */
+  down: boolean;
 }
 
 const RATE_LIMIT_RETRY_AFTER_S = 2;
@@ -37,7 +39,7 @@ const RATE_LIMIT_RETRY_AFTER_S = 2;
  */
 export class TelegramSimulator {
   readonly users: SimUser[] = [];
-  readonly faults: TelegramFaults = { rateLimit: false };
+  readonly faults: TelegramFaults = { rateLimit: false, down: false };
   readonly bot = { id: 7_000_000_001, username: 'sandbox_support_bot' };
   private server?: Server;
   private nextUpdateId = 500_000_000 + Math.floor(Math.random() * 1000) * 1000;
@@ -204,6 +206,7 @@ export class TelegramSimulator {
     };
     if (!user) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' }, 'chat_not_found');
     if (user.blockedBot) return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
+    if (this.faults.down) return answer(502, { ok: false, error_code: 502, description: 'Bad Gateway' }, 'telegram_down');
     if (!file || !file.bytes.length) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: there is no file in the request' }, 'no_file');
     const key = `sent-${this.nextFile++}`;
     this.received.set(key, { name: file.name, mediaType: file.contentType, bytes: file.bytes });
@@ -225,6 +228,7 @@ export class TelegramSimulator {
     if (!user) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' }, 'chat_not_found');
     if (user.blockedBot) return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
     if (text.length === 0 || text.length > 4096) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty or too long' }, 'bad_text');
+    if (this.faults.down) return answer(502, { ok: false, error_code: 502, description: 'Bad Gateway' }, 'telegram_down');
     if (this.faults.rateLimit && this.sendCount++ % 2 === 0) {
       return answer(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${RATE_LIMIT_RETRY_AFTER_S}`, parameters: { retry_after: RATE_LIMIT_RETRY_AFTER_S } }, 'rate_limited');
     }

@@ -12,8 +12,12 @@ export interface DeskLine {
   time: string;
   /** A file: a visitor's comes as the bridge's link; an operator's is hosted by this simulator. */
   file?: { name: string; mediaType: string; url: string; size?: number };
-  /** For operator replies: where the callback is on its way to the bridge. */
-  status?: 'sending' | 'retrying' | 'delivered';
+  /**
+   * For operator replies: where it is on its way — sent to the bridge, accepted and waiting in the
+   * bridge's reply queue, delivered to the user, refused by the bridge (Webim does not call again),
+   * or reported not delivered by the bridge.
+   */
+  status?: 'sending' | 'retrying' | 'queued' | 'delivered' | 'refused' | 'not_delivered';
 }
 
 export interface DeskVisitor {
@@ -33,7 +37,8 @@ export interface WebimFaults {
 /**
  * A simulated Webim: the Custom Channel endpoint the bridge posts visitor messages to (checks
  * `Authorization: Token`), and the operator desk whose replies are called back to the bridge's
- * /webim-callback with Webim's token — redelivered on failure, honouring Retry-After.
+ * /webim-callback with Webim's token — once each, as a Webim that never redelivers would: a reply
+ * the bridge cannot deliver at once waits in its reply queue, and the desk shows it as queued.
  */
 export class WebimSimulator {
   readonly visitors: DeskVisitor[] = [];
@@ -42,7 +47,7 @@ export class WebimSimulator {
   private readonly seenMessageIds = new Set<string>();
   private nextReply = 1;
   private lastCallback?: { visitorId: string; body: { event: string; message?: { id: string } } };
-  private readonly redelivery = new OrderedRedelivery({ baseDelayMs: 1000, maxDelayMs: 5000, honourRetryAfter: true });
+  private readonly redelivery = new OrderedRedelivery({ baseDelayMs: 1000, maxDelayMs: 5000, honourRetryAfter: true, maxAttempts: 1 });
   private callbackUrl = '';
   private origin = '';
   /** Operator files this simulated Webim hosts (its file host), by path. */
@@ -52,7 +57,17 @@ export class WebimSimulator {
     private readonly bus: SandboxEventBus,
     private readonly accessToken: string,
     private readonly callbackSecret: string,
-  ) {}
+  ) {
+    // The bridge's own account of a reply (its log lines) moves the desk line on.
+    bus.onEvent((event) => {
+      if (event.source !== 'bridge' || typeof event.webim_message_id !== 'string') return;
+      const line = this.visitors.flatMap((v) => v.lines).find((l) => l.id === event.webim_message_id);
+      if (!line) return;
+      if (event.kind === 'reply_queued') line.status = 'queued';
+      else if (event.kind === 'queued_reply_done' || event.kind === 'relayed_to_telegram' || event.kind === 'chat_closed_sent') line.status = 'delivered';
+      else if (event.kind === 'message_not_delivered') line.status = 'not_delivered';
+    });
+  }
 
   /** Starts the Custom Channel endpoint on loopback; returns its URL (the bridge's WEBIM_API_URL). */
   async start(): Promise<string> {
@@ -121,7 +136,8 @@ export class WebimSimulator {
       const started = Date.now();
       const { status, retryAfter } = await postToBridge(this.callbackUrl, payload, { authorization: `Token ${this.callbackSecret}` });
       const ok = status >= 200 && status < 300;
-      if (line) line.status = ok ? 'delivered' : 'retrying';
+      // A 200 the bridge already accounted for (queued, delivered, not delivered) stays as it says.
+      if (line && (!ok || line.status === 'sending')) line.status = ok ? 'delivered' : 'refused';
       this.bus.emit('webim', 'callback_delivered', { visitor_id: visitorId, webim_message_id: body.message?.id, webim_event: body.event, attempt, status, duplicate, retry_after_s: retryAfter, ms: Date.now() - started, will_retry: !ok });
       return { status, retryAfter };
     });

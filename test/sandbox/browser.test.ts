@@ -132,6 +132,17 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(parts[1]).toContain('line 89');
   });
 
+  it('"Telegram down": a reply shows as queued on the desk, Webim is not asked to retry, and it arrives when Telegram is back', async () => {
+    await page.getByTestId('fault-telegram-down').check();
+    await page.getByTestId('desk-input').fill('Your refund is on its way');
+    await page.getByTestId('desk-send').click();
+    await expect.poll(() => deskChat().innerText(), { timeout: 15_000 }).toContain('queued');
+    expect(await tgChat().innerText()).not.toContain('Your refund is on its way');
+    await page.getByTestId('fault-telegram-down').uncheck();
+    await expect.poll(() => tgChat().innerText(), { timeout: 20_000 }).toContain('Your refund is on its way');
+    await expect.poll(() => deskChat().innerText()).toContain('✓ delivered');
+  }, 60_000);
+
   it('"user blocked the bot": Telegram answers 403 and the bridge stops writing to that user', async () => {
     await page.getByTestId('fault-blocked').check();
     await expect.poll(() => logRow('[data-kind="chat_block_state_changed"]').count()).toBeGreaterThan(0);

@@ -110,4 +110,25 @@ describe('sandbox', () => {
     const log = JSON.stringify(sandbox.bus.recent());
     for (const t of ['first', 'second', 'third', 'operator says hi']) expect(log).not.toContain(`"${t}"`);
   }, 30_000);
+
+  it('Telegram down: a reply posted once shows as queued on the desk and reaches the user when Telegram is back', async () => {
+    const user = sandbox.telegram.users[0]!;
+    sandbox.telegram.sendAsUser(user.chatId, '/start');
+    sandbox.telegram.sendAsUser(user.chatId, 'is anyone there?');
+    await waitFor(() => sandbox.webim.visitors.some((v) => v.name === 'Ivan Petrov'));
+    const visitor = sandbox.webim.visitors.find((v) => v.name === 'Ivan Petrov')!;
+    sandbox.telegram.faults.down = true;
+    sandbox.webim.reply(visitor.visitorId, 'waits for Telegram');
+    const line = visitor.lines.at(-1)!;
+    await waitFor(() => line.status === 'queued', 15_000);
+    expect(user.lines.some((l) => l.text === 'waits for Telegram')).toBe(false);
+    // Webim called once: the bridge answered 200 and keeps the reply itself.
+    const callbacks = () => sandbox.bus.recent().filter((e) => e.kind === 'callback_delivered' && e.webim_message_id === line.id);
+    await waitFor(() => callbacks().length > 0);
+    expect(callbacks().map((e) => e.status)).toEqual([200]);
+    sandbox.telegram.faults.down = false;
+    await waitFor(() => user.lines.some((l) => l.text === 'waits for Telegram'), 20_000);
+    await waitFor(() => line.status === 'delivered');
+    expect(user.lines.filter((l) => l.text === 'waits for Telegram')).toHaveLength(1);
+  }, 45_000);
 });

@@ -32,7 +32,7 @@ function el(tag, attrs = {}, ...children) {
 }
 
 // Where the simulated service stands with delivering this line to the bridge (not to the other person).
-const STATUS_MARK = { sending: '⏳ sending', retrying: '↻ retrying', delivered: '✓ acknowledged' };
+const STATUS_MARK = { sending: '⏳ sending', retrying: '↻ retrying', queued: '⏸ queued', delivered: '✓ delivered', refused: '✗ refused (503)', not_delivered: '⚠ not delivered' };
 const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const shortId = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
 
@@ -83,6 +83,7 @@ function render() {
 
   $('fault-webim-down').checked = !!state.faults.webimDown;
   $('fault-rate-limit').checked = !!state.faults.telegramRateLimit;
+  $('fault-telegram-down').checked = !!state.faults.telegramDown;
 }
 
 const LOG_FIELDS = ['route', 'status', 'outcome', 'method', 'media_type', 'size', 'update_id', 'chat_id', 'visitor_id', 'webim_message_id', 'attempt', 'created', 'reason', 'error_class', 'retry_after_s', 'waitMs', 'duplicate', 'parts', 'will_retry'];
@@ -151,6 +152,7 @@ $('add-user').addEventListener('click', async () => {
 $('fault-blocked').addEventListener('change', (e) => selectedUser !== null && api(`users/${selectedUser}/blocked`, { blocked: e.target.checked }));
 $('fault-webim-down').addEventListener('change', (e) => api('faults', { webimDown: e.target.checked }));
 $('fault-rate-limit').addEventListener('change', (e) => api('faults', { telegramRateLimit: e.target.checked }));
+$('fault-telegram-down').addEventListener('change', (e) => api('faults', { telegramDown: e.target.checked }));
 $('dup-update').addEventListener('click', () => api('duplicate', { target: 'update' }));
 $('dup-callback').addEventListener('click', () => api('duplicate', { target: 'callback' }));
 
