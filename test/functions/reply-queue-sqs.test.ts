@@ -1,7 +1,9 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createReplyQueueHandler } from '../../functions/reply-queue';
+import { runAdminAction } from '../../lib/admin/actions';
 import { claimOperatorMessage } from '../../lib/db/delivery-claims';
+import { readMigrations } from '../../lib/db/migrate';
 import { operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { startFakeSqs, type FakeSqs, type FakeSqsMessage } from '../support/fake-sqs';
@@ -111,6 +113,13 @@ describe('the reply queue on SQS', () => {
     expect(changed.map((v) => v.ReceiptHandle).sort()).toEqual([records[0]!.receiptHandle, records[2]!.receiptHandle].sort());
     expect(new Set(changed.map((v) => v.VisibilityTimeout)).size).toBe(1);
     expect(changed[0]!.VisibilityTimeout).toBeLessThanOrEqual(60);
+  });
+
+  it('the doctor reports the queue depths', async () => {
+    const result = await runAdminAction(bridge.runtime, { action: 'doctor' }, await readMigrations());
+    const queue = result.checks?.find((c) => c.name === 'queue');
+    expect(queue?.detail).toMatch(/^\d+ waiting, \d+ being delivered, \d+ dead-lettered$/);
+    expect(sqs.operations).toContain('GetQueueAttributes');
   });
 
   it('SQS throttled beyond its retries, or refusing: the callback answers 503 and Webim keeps the reply', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { telegramError } from '../support/fake-telegram';
+import { allTextInDatabase } from '../support/privacy';
 
 const lambdaContext = (ms: number): Context => {
   const end = Date.now() + ms;
@@ -74,6 +75,19 @@ describe.each(databaseEngines())('replies wait in the reply queue on $name', (en
     await until(() => bridge.telegram.deliveredTo(chatId).length >= 2);
     await bridge.queue!.drained();
     expect(bridge.telegram.deliveredTo(chatId)).toEqual(['reply one', 'reply two']);
+  });
+
+  it('while replies wait, their text is in no table and no log line (only in the queue message)', async () => {
+    const { chatId, visitorId } = await newUser();
+    bridge.telegram.script('sendMessage', telegramError(429, 'Too Many Requests: retry after 2', 2));
+    const secrets = ['my card ends 4417, PIN hint below', 'the parcel code is QX-55-ZETA'];
+    for (const [i, text] of secrets.entries()) expect(await postOnce(visitorId, `private-${chatId}-${i}`, text, lambdaContext(1_500))).toBe(200);
+    expect(bridge.queue!.size).toBeGreaterThan(0); // they are waiting now
+    const whileWaiting = `${await allTextInDatabase(bridge)}\n${bridge.logs.join('\n')}`;
+    for (const text of secrets) expect(whileWaiting).not.toContain(text);
+    await until(() => bridge.telegram.deliveredTo(chatId).length >= 2);
+    const after = `${await allTextInDatabase(bridge)}\n${bridge.logs.join('\n')}`;
+    for (const text of secrets) expect(after).not.toContain(text);
   });
 
   it('once a chat has a reply waiting, a later reply that could go at once queues behind it', async () => {
