@@ -2,6 +2,8 @@
  * The bridge under test, in its own process: the local server (same handlers as Lambda) plus a
  * stats route counting database round trips and peak RSS. Configuration comes from the env.
  */
+import { createReplyQueueHandler } from '../functions/reply-queue';
+import { MemoryReplyQueue } from '../lib/queue/memory';
 import { Runtime } from '../lib/runtime';
 import { keepServing } from '../local/process-guard';
 import { startLocalServer } from '../local/server';
@@ -13,7 +15,10 @@ setInterval(() => {
 }, 20).unref();
 
 // Logs go to stdout as on Lambda (the parent drains them): their cost is part of the measurement.
-const runtime = new Runtime({ env: process.env, onQuery: () => queries++ });
+// With the in-process reply queue, as npm start runs: the fast path must not touch it.
+const replyQueue = new MemoryReplyQueue({ maxReceives: 21 });
+const runtime = new Runtime({ env: process.env, onQuery: () => queries++, replyQueue });
+replyQueue.start(createReplyQueueHandler(runtime));
 keepServing(runtime.log);
 const server = await startLocalServer(runtime, {
   port: 0,
