@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { purgeExpiredClaims } from '../lib/db/delivery-claims';
 import { purgeStats } from '../lib/db/delivery-stats';
+import { purgeButtonIds } from '../lib/db/conversation';
 import { defaultRuntime, type Runtime } from '../lib/runtime';
 
 /**
@@ -15,6 +16,7 @@ export function createHousekeepingHandler(runtime: Runtime) {
     const started = performance.now();
     const { purged, drained } = await purgeExpiredClaims(ctx.db, ctx.settings.CLAIM_RETENTION_HOURS, { timeLeftMs });
     const statsPurged = await purgeStats(ctx.db, ctx.settings.STATS_RETENTION_DAYS);
+    await purgeButtonIds(ctx.db, ctx.settings.CLAIM_RETENTION_HOURS);
     runtime.log.info('claims_purged', { purged, drained, stats_purged: statsPurged, retention_hours: ctx.settings.CLAIM_RETENTION_HOURS });
     return { purged, drained, statsPurged };
   };

@@ -69,7 +69,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const botOk = await botCheck(telegram, checks);
   if (botOk) await webhookChecks(telegram, settings, checks, now());
   checks.push(await webimCheck(settings, timeoutMs));
-  checks.push(await queueCheck(() => input.replyQueue?.(settings)));
+  if (input.replyQueue) checks.push(await queueCheck(() => input.replyQueue?.(settings as Settings)));
   checks.push(callbackCheck(settings));
   checks.push(fileLinkCheck(settings));
   for (const name of ['TELEGRAM_WEBHOOK_SECRET_PREVIOUS', 'WEBIM_CALLBACK_SECRET_PREVIOUS'] as const) {

@@ -4,7 +4,7 @@ import type { Settings } from '../settings/schema';
 import type { TelegramClient } from '../telegram/client';
 
 /** The update types the bridge handles; set explicitly so a stale filter never hides some. */
-export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member'];
+export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member', 'callback_query'];
 
 export type WebhookAction = 'set' | 'info' | 'delete';
 

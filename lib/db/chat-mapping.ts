@@ -16,14 +16,18 @@ export async function findChatByVisitor(db: Database, visitorId: string): Promis
   return row ? { chatId: Number(row.chat_id), visitorId, blocked: row.blocked } : undefined;
 }
 
-/** Records that the user blocked (or unblocked) the bot. Returns false when the chat is unknown. */
-export async function setChatBlocked(db: Database, chatId: number, blocked: boolean): Promise<boolean> {
-  const rows = await db.query(
-    (sql) => sql`
-      UPDATE chat_mapping
+/**
+ * Records that the user blocked (or unblocked) the bot. Says whether the chat is known, what it
+ * was before (so a change can be reported once) and its visitor.
+ */
+export async function setChatBlocked(db: Database, chatId: number, blocked: boolean): Promise<{ known: boolean; wasBlocked?: boolean; visitorId?: string }> {
+  const [row] = await db.query(
+    (sql) => sql<{ was_blocked: boolean; visitor_id: string }[]>`
+      UPDATE chat_mapping m
       SET blocked = ${blocked}, blocked_at = CASE WHEN ${blocked} THEN now() END, updated_at = now()
-      WHERE chat_id = ${chatId}
-      RETURNING 1`,
+      FROM (SELECT chat_id, blocked FROM chat_mapping WHERE chat_id = ${chatId}) old
+      WHERE m.chat_id = old.chat_id
+      RETURNING old.blocked AS was_blocked, m.visitor_id`,
   );
-  return rows.length > 0;
+  return row ? { known: true, wasBlocked: row.was_blocked, visitorId: row.visitor_id } : { known: false };
 }

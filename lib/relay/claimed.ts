@@ -109,15 +109,15 @@ export function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOu
   switch (failure.kind) {
     case 'transient':
       log.warn('delivery_deferred', { ...fields, retry_after_s: failure.retryAfterSeconds });
-      return retryLater(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, failure.reason);
+      return retryLater(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, failure.reason, 'transient', failure.upstream);
     case 'configuration':
       log.error('configuration_error', { ...fields, error: failure.cause });
-      return retryLater(CONFIGURATION_RETRY_AFTER_SECONDS, failure.reason, 'configuration');
+      return retryLater(CONFIGURATION_RETRY_AFTER_SECONDS, failure.reason, 'configuration', failure.upstream);
     case 'blocked':
       log.error('message_not_delivered', fields);
-      return done('blocked');
+      return done('blocked', { upstream: failure.upstream, reason: failure.reason });
     case 'permanent':
       log.error('message_not_delivered', { ...fields, error: failure.upstream === 'bridge' || failure.upstream === 'database' ? failure.cause : undefined });
-      return done('failed_permanent');
+      return done('failed_permanent', { upstream: failure.upstream, reason: failure.reason });
   }
 }

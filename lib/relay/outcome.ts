@@ -2,9 +2,15 @@ import type { StatOutcome } from '../db/delivery-stats';
 
 /** How a relay use-case ended, independent of the trigger (HTTP today, a queue tomorrow). */
 export type RelayOutcome =
-  | { status: 'done'; result: RelayResult }
+  | { status: 'done'; result: RelayResult; failure?: FailureDetail }
   /** A retry by the sender can help: answer 503 with Retry-After. */
-  | { status: 'retry'; retryAfterSeconds: number; reason: string; kind?: 'transient' | 'configuration' };
+  | { status: 'retry'; retryAfterSeconds: number; reason: string; kind?: 'transient' | 'configuration'; upstream?: string };
+
+/** For a message that failed for good (or waits): which side failed and why (never a text). */
+export interface FailureDetail {
+  upstream: string;
+  reason: string;
+}
 
 export type RelayResult =
   | 'relayed'
@@ -16,14 +22,15 @@ export type RelayResult =
   | 'unknown_visitor'
   | 'failed_permanent';
 
-export const done = (result: RelayResult): RelayOutcome => ({ status: 'done', result });
+export const done = (result: RelayResult, failure?: FailureDetail): RelayOutcome => (failure ? { status: 'done', result, failure } : { status: 'done', result });
 
 /** A retry outcome; Retry-After is always a whole number of seconds, at least 1. */
-export const retryLater = (retryAfterSeconds: number, reason: string, kind: 'transient' | 'configuration' = 'transient'): RelayOutcome => ({
+export const retryLater = (retryAfterSeconds: number, reason: string, kind: 'transient' | 'configuration' = 'transient', upstream?: string): RelayOutcome => ({
   status: 'retry',
   kind,
   retryAfterSeconds: Number.isFinite(retryAfterSeconds) ? Math.min(86_400, Math.max(1, Math.ceil(retryAfterSeconds))) : 5,
   reason,
+  ...(upstream ? { upstream } : {}),
 });
 
 /** The statistics bucket of an outcome (see lib/db/delivery-stats). */

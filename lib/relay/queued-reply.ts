@@ -6,6 +6,7 @@ import { backoffSeconds, queueMessageOf, QueueError, readQueuedReply, type Queue
 import { webimCallbackSchema, type WebimCallback } from '../webim/wire';
 import type { RelayDeps } from './deps';
 import { done, type RelayOutcome } from './outcome';
+import { noteUndelivered } from './notices';
 import { relayWebimCallback } from './webim-callback';
 
 /** How often a reply may be put back behind an earlier one of its chat before it simply waits its turn. */
@@ -87,5 +88,6 @@ export async function deliverQueuedReply(deps: RelayDeps, queue: ReplyQueue, lim
   await queue.deadLetter({ body: record.body, groupId: record.attributes.MessageGroupId ?? '', dedupId: record.attributes.MessageDeduplicationId ?? record.messageId });
   log.error('message_not_delivered', { reason: 'dead_lettered', dead_letter_reason: reason, last_reason: outcome.reason, error_class: 'permanent', waited_s: Math.round(ageSeconds) });
   await deps.alerts?.failure(deps.direction, new DeliveryFailure('permanent', 'telegram', `dead_lettered_${outcome.reason}`), ids);
+  await noteUndelivered({ ...deps, log }, ids.visitorId as string, ids.messageId as string, `dead_lettered_${outcome.reason}`);
   return { status: 'ok', outcome: done('failed_permanent') };
 }

@@ -1,3 +1,4 @@
+import type { InlineKeyboardMarkup } from '@grammyjs/types';
 import { setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
@@ -16,8 +17,17 @@ import { timedUpstream, type RelayDeps } from './deps';
  * bot, the chat is marked blocked before the failure propagates, so no later message is
  * attempted until the user writes again.
  */
-export async function sendTextToUser(deps: RelayDeps, chatId: number, text: string, claim?: HeldClaim, partOffset = 0): Promise<number> {
-  const parts = splitText(text);
+export async function sendTextToUser(
+  deps: RelayDeps,
+  chatId: number,
+  text: string,
+  claim?: HeldClaim,
+  partOffset = 0,
+  extra: { header?: string; keyboard?: InlineKeyboardMarkup } = {},
+): Promise<number> {
+  // A header (the operator's name) is the first line, bold by an entity: never a parse mode,
+  // which user content could break.
+  const parts = splitText(extra.header ? `${extra.header}\n${text}` : text);
   const policy = {
     ...(deps.telegramRetry ?? DEFAULT_TELEGRAM_RETRY),
     onRetry: (info: { attempt: number; waitMs: number; reason: string }) => deps.log.warn('telegram_retry', { chat_id: chatId, ...info }),
@@ -30,8 +40,13 @@ export async function sendTextToUser(deps: RelayDeps, chatId: number, text: stri
       throw new DeliveryFailure('transient', 'telegram', 'no_time_for_next_part');
     }
     const part = parts[sent] as string;
+    const options = {
+      ...(sent === 0 && extra.header ? { entities: [{ type: 'bold' as const, offset: 0, length: extra.header.length }] } : {}),
+      // The buttons go under the last part, where the question ends.
+      ...(sent === parts.length - 1 && extra.keyboard ? { reply_markup: extra.keyboard } : {}),
+    };
     try {
-      await withTelegramRetries((ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms)), timeoutMs, deps.deadline, policy);
+      await withTelegramRetries((ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms, options)), timeoutMs, deps.deadline, policy);
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
         await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));

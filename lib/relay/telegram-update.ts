@@ -4,7 +4,9 @@ import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { DeliveryFailure } from '../delivery/failure';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
-import { captionIdFor, webimMessageIdFor } from '../webim/wire';
+import { buttonIdOf } from '../db/conversation';
+import { captionIdFor, noteIdFor, webimMessageIdFor, type VisitorFileInput, type VisitorMessageInput } from '../webim/wire';
+import { postNote, tellUser } from './notices';
 import { sealFileLink } from '../files/link';
 import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import type { Logger } from '../log';
@@ -58,44 +60,51 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       ids,
       () => claimUpdate(deps.db, key, lease),
       async () => {
-        const known = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
+        const { known, wasBlocked, visitorId } = await setChatBlocked(deps.db, intent.chatId, intent.blocked);
         log.info('chat_block_state_changed', { blocked: intent.blocked, known_chat: known });
+        // The operators see the change in the visitor's chat, once (this update is claimed once).
+        if (visitorId && wasBlocked !== intent.blocked) {
+          await postNote(
+            { ...deps, log },
+            visitorId,
+            noteIdFor(`${intent.blocked ? 'blocked' : 'unblocked'}-${update.update_id}`),
+            intent.blocked ? '⚠ The user blocked the bot: replies will not reach them until they unblock it.' : '✓ The user unblocked the bot: replies reach them again.',
+          );
+        }
         return 'recorded';
       },
     );
   }
 
+  if (intent.kind === 'button_press') return relayButtonPress(deps, log, key, intent);
+
   // Claiming the update also creates (or refreshes) the chat's mapping: one round trip.
-  return runClaimed(
+  const outcome = await runClaimed(
     deps,
     log,
     ids,
     () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
     async ({ mapping, claim }) => {
-      if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created });
+      if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created, start_param: intent.kind === 'start' && intent.payload ? true : undefined });
+      const visitor = { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, language: intent.sender.language };
       if (intent.kind === 'start') {
-        if (!deps.settings.WELCOME_TEXT) return 'recorded';
+        // A deep link's payload (an ad, a campaign) reaches the operator as a visitor field and a visible line.
+        if (intent.payload && claim.partsDone < 1) {
+          await postToWebim(deps, { ...visitor, startParam: intent.payload, messageId: webimMessageIdFor(intent.chatId, intent.messageId), text: `🔗 Started the bot from a link: ${intent.payload}` });
+          await claim.recordParts(1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
+          log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'start_link' });
+        }
+        if (!deps.settings.WELCOME_TEXT) return intent.payload ? 'relayed' : 'recorded';
         await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
         return 'answered';
       }
       const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.edited ? update.update_id : undefined);
       const parts = webimPartsFor(deps, log, intent, webimMessageId);
-      const visitor = { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login };
       // A file and its caption are two Webim messages: progress is recorded after the first, so a
       // retry after a failure of the second does not post the file again.
       for (let i = claim.partsDone; i < parts.length; i++) {
         const part = parts[i] as WebimPart;
-        const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
-        if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
-        const post = () =>
-          part.file
-            ? deps.webim.sendVisitorFile({ ...visitor, messageId: part.id, file: part.file }, budget)
-            : deps.webim.sendVisitorMessage({ ...visitor, messageId: part.id, text: part.text ?? '' }, budget);
-        try {
-          await timedUpstream(deps, post);
-        } catch (error) {
-          throw webimDeliveryFailure(error);
-        }
+        await postToWebim(deps, part.file ? { ...visitor, messageId: part.id, file: part.file } : { ...visitor, messageId: part.id, text: part.text ?? '' });
         if (parts.length > 1) await claim.recordParts(i + 1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
       }
       log.info('relayed_to_webim', {
@@ -109,6 +118,63 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       return 'relayed';
     },
   );
+  // The user hears when Webim refused their message for good, or has been unreachable for a while.
+  if (intent.kind === 'visitor_message') await tellUser({ ...deps, log }, intent.chatId, outcome);
+  return outcome;
+}
+
+/** Posts one visitor message or file to Webim within what the invocation has left; failures classified. */
+async function postToWebim(deps: RelayDeps, input: (VisitorMessageInput & { file?: undefined }) | VisitorFileInput): Promise<void> {
+  const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
+  if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
+  try {
+    await timedUpstream(deps, () => ('file' in input && input.file ? deps.webim.sendVisitorFile(input, budget) : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget)));
+  } catch (error) {
+    throw webimDeliveryFailure(error);
+  }
+}
+
+/** How long the press is answered within (Telegram shows a spinner on the button until then). */
+const ANSWER_TIMEOUT_MS = 2_000;
+
+/**
+ * The user pressed an operator's button: answered at once (answerCallbackQuery: the spinner
+ * stops), relayed to Webim as a `keyboard_response` with the button's id and label, once per press
+ * (the update is claimed), and the keyboard message edited to show the choice. A press of a
+ * button whose id is no longer known (an expired token) is answered and logged.
+ */
+async function relayButtonPress(deps: RelayDeps, log: Logger, key: string, intent: Extract<UpdateIntent, { kind: 'button_press' }>): Promise<RelayOutcome> {
+  return runClaimed(deps, log, { chatId: intent.chatId, messageId: key }, () => claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS), async ({ mapping }) => {
+    await timedUpstream(deps, () => deps.telegram.answerCallbackQuery(intent.callbackQueryId, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs))).catch((error: unknown) =>
+      log.warn('button_answer_failed', { error }),
+    );
+    const buttonId = await buttonIdOf(deps.db, mapping.visitorId, intent.data);
+    if (buttonId === undefined) {
+      log.warn('telegram_update_ignored', { reason: 'button_unknown' });
+      return 'ignored';
+    }
+    const text = intent.buttonText ?? buttonId;
+    const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
+    if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
+    try {
+      await timedUpstream(deps, () =>
+        deps.webim.sendKeyboardResponse(
+          { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, language: intent.sender.language, messageId: `tg-${intent.chatId}-press-${key}`, button: { id: buttonId, text } },
+          budget,
+        ),
+      );
+    } catch (error) {
+      throw webimDeliveryFailure(error);
+    }
+    log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'button_press' });
+    if (intent.keyboardMessageId !== undefined) {
+      const shown = `${intent.keyboardText ?? ''}\n\n✓ ${text}`.trim();
+      await timedUpstream(deps, () => deps.telegram.editMessageText(intent.chatId, intent.keyboardMessageId as number, shown, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs))).catch((error: unknown) =>
+        log.warn('keyboard_edit_failed', { error }),
+      );
+    }
+    return 'relayed';
+  });
 }
 
 /** One Webim message of a relayed Telegram message: a text, or a file by link. */

@@ -1,7 +1,9 @@
 import { findChatByVisitor } from '../db/chat-mapping';
 import { claimOperatorMessage } from '../db/delivery-claims';
 import type { HeldClaim } from '../db/delivery-claims';
-import { operatorFileOf, userTextFor, type WebimCallback } from '../webim/wire';
+import { callbackDataFor, storeButtonIds } from '../db/conversation';
+import { keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type KeyboardButton, type WebimCallback } from '../webim/wire';
+import { noteUndelivered } from './notices';
 import type { Logger } from '../log';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
@@ -39,6 +41,12 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   }
   const visitorId = callback.visitor_id;
   const file = message.kind === 'file_operator' ? operatorFileOf(message) : undefined;
+  const buttons = message.kind === 'keyboard' ? keyboardOf(message) : undefined;
+  if (message.kind === 'keyboard' && !buttons) {
+    log.info('webim_callback_ignored', { reason: 'keyboard_without_buttons' });
+    return finish(deps, done('ignored'));
+  }
+  const header = deps.settings.SHOW_OPERATOR_NAME ? operatorNameOf(callback) : undefined;
 
   const deliver = async (chat: { chatId: number; blocked: boolean }, claim?: HeldClaim): Promise<RelayResult> => {
     const chatLog = log.child({ chat_id: chat.chatId });
@@ -46,9 +54,10 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
       return 'blocked';
     }
+    const keyboard = buttons ? await inlineKeyboardFor(deps, visitorId, buttons) : undefined;
     const parts = file
       ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim)
-      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim);
+      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim, 0, { header, keyboard });
     chatLog.info('relayed_to_telegram', { parts });
     return 'relayed';
   };
@@ -65,7 +74,30 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   }
   const messageId = message.id;
   // Claiming the message also reads the visitor's chat and checks the chat's order: one round trip.
-  return runClaimed(deps, log, ids, () => claimForChat(deps, visitorId, messageId), ({ chat, claim }) => deliver(chat, claim));
+  const outcome = await runClaimed(deps, log, ids, () => claimForChat(deps, visitorId, messageId), ({ chat, claim }) => deliver(chat, claim));
+  // This invocation finished the reply for good without delivering it: the operators are told, once.
+  if (outcome.status === 'done' && (outcome.result === 'blocked' || outcome.result === 'failed_permanent') && outcome.failure?.upstream !== 'database') {
+    await noteUndelivered({ ...deps, log }, visitorId, messageId, outcome.failure?.reason);
+  }
+  return outcome;
+}
+
+/**
+ * An operator's buttons as a Telegram inline keyboard, rows kept. Each button's callback_data
+ * carries its id, or — for an id over Telegram's 64 bytes — a token under which the id is kept
+ * (one statement, only then). No text is stored: the button's label comes back with the press.
+ */
+async function inlineKeyboardFor(deps: RelayDeps, visitorId: string, rows: KeyboardButton[][]) {
+  const stored: { token: string; visitorId: string; buttonId: string }[] = [];
+  const inline_keyboard = rows.map((row) =>
+    row.map((button) => {
+      const { data, stored: long } = callbackDataFor(visitorId, button.id);
+      if (long) stored.push(long);
+      return { text: button.text, callback_data: data };
+    }),
+  );
+  await storeButtonIds(deps.db, stored);
+  return { inline_keyboard };
 }
 
 /** Claims a message to a visitor's chat under the configured lease and per-chat order hold. */

@@ -64,6 +64,13 @@ export const settingsSchema = z.object({
   STATS_RETENTION_DAYS: intIn(1, 3650, 90),
   /** Sent to the user when Webim closes the chat; empty: nothing is sent. */
   CHAT_CLOSED_TEXT: z.string().max(4096).default(''),
+  /** Told to the user when Webim refuses their message for good; empty: nothing is sent. */
+  UNDELIVERED_NOTICE_TEXT: z.string().max(1024).default('Sorry, this message could not be passed on to our operators. Please try again, perhaps in other words.'),
+  /** Told to the user, once per outage, when their messages have waited DELAY_NOTICE_AFTER_SECONDS because Webim is unreachable; empty: nothing. */
+  DELAY_NOTICE_TEXT: z.string().max(1024).default('Our operators cannot receive messages right now. Yours are kept and will reach them as soon as possible.'),
+  DELAY_NOTICE_AFTER_SECONDS: intIn(10, 86_400, 120),
+  /** Show the operator's name above each reply (when Webim's callback names the operator). */
+  SHOW_OPERATOR_NAME: flag.default(false),
   /** Forward Webim `info` (system) messages to the user. */
   FORWARD_INFO_MESSAGES: flag.default(false),
   /** Per-call timeout for Bot API requests. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { File, Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type { File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, postJson, readJsonBody, type JsonResponse } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -125,8 +125,22 @@ export class TelegramClient {
     });
   }
 
-  sendMessage(chatId: number, text: string, timeoutMs?: number): Promise<Message> {
-    return this.call<Message>('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true } }, timeoutMs);
+  /**
+   * Sends a plain text (never a parse mode: user content must not be able to break it), with
+   * optional entities (a bold operator name) and an inline keyboard.
+   */
+  sendMessage(chatId: number, text: string, timeoutMs?: number, extra: { entities?: MessageEntity[]; reply_markup?: InlineKeyboardMarkup } = {}): Promise<Message> {
+    return this.call<Message>('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...extra }, timeoutMs);
+  }
+
+  /** Answers a button press (within Telegram's time), optionally with a short notice. */
+  answerCallbackQuery(callbackQueryId: string, timeoutMs?: number): Promise<true> {
+    return this.call<true>('answerCallbackQuery', { callback_query_id: callbackQueryId }, timeoutMs);
+  }
+
+  /** Replaces a message's text (and drops its inline keyboard): the keyboard message shows the choice. */
+  editMessageText(chatId: number, messageId: number, text: string, timeoutMs?: number, entities?: MessageEntity[]): Promise<Message | true> {
+    return this.call<Message | true>('editMessageText', { chat_id: chatId, message_id: messageId, text, ...(entities ? { entities } : {}) }, timeoutMs);
   }
 
   setWebhook(params: SetWebhookParams): Promise<true> {

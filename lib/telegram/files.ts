@@ -1,6 +1,6 @@
 import type { Message } from '@grammyjs/types';
 
-/** A file a Telegram user sent, as the bridge relays it (SPEC: photo, document, voice, audio, video, video note, animation, sticker). */
+/** A file a Telegram user sent, as the bridge relays it: photo, document, voice, audio, video, video note, animation, sticker. */
 export interface TelegramFile {
   kind: 'photo' | 'document' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'sticker';
   fileId: string;
@@ -36,6 +36,12 @@ function fileOf(m: Message): TelegramFile | undefined {
   }
   if (m.video_note && str(m.video_note.file_id)) return { kind: 'video_note', fileId: m.video_note.file_id, name: `video-note-${id}.mp4`, mediaType: 'video/mp4', size: num(m.video_note.file_size) };
   if (m.sticker && str(m.sticker.file_id)) {
+    // An animated (.tgs) or video (.webm) sticker is something a desk cannot show: its static
+    // thumbnail goes instead, when Telegram gives one.
+    const thumb = m.sticker.thumbnail;
+    if ((m.sticker.is_animated || m.sticker.is_video) && thumb && str(thumb.file_id)) {
+      return { kind: 'sticker', fileId: thumb.file_id, name: `sticker-${id}.webp`, mediaType: 'image/webp', size: num(thumb.file_size) };
+    }
     const [ext, type] = m.sticker.is_animated ? ['tgs', 'application/x-tgsticker'] : m.sticker.is_video ? ['webm', 'video/webm'] : ['webp', 'image/webp'];
     return { kind: 'sticker', fileId: m.sticker.file_id, name: `sticker-${id}.${ext}`, mediaType: type, size: num(m.sticker.file_size) };
   }

@@ -25,6 +25,14 @@ export const updateSchema = z.looseObject({
   my_chat_member: z
     .looseObject({ chat: chatSchema, new_chat_member: z.looseObject({ status: z.string() }) })
     .optional(),
+  callback_query: z
+    .looseObject({
+      id: z.string().min(1).max(256),
+      from: z.looseObject({ id: z.number().int(), first_name: z.string() }),
+      data: z.string().max(64).optional(),
+      message: z.looseObject({ message_id: z.number().int(), chat: chatSchema, text: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
 
 /** Parses an already JSON-decoded body; returns undefined when it is not an update. */
@@ -36,12 +44,29 @@ export function parseUpdate(body: unknown): Update | undefined {
 export interface Sender {
   name?: string;
   login?: string;
+  /** The user's Telegram language (`language_code`). */
+  language?: string;
 }
 
 /** What one update asks of the bridge. */
 export type UpdateIntent =
   | { kind: 'ignore'; reason: string; chatId?: number }
-  | { kind: 'start'; chatId: number; messageId: number; sender: Sender }
+  /** `/start`, with the deep-link payload of `t.me/<bot>?start=<payload>` when there is one. */
+  | { kind: 'start'; chatId: number; messageId: number; sender: Sender; payload?: string }
+  /** The user pressed a button of an operator's keyboard. */
+  | {
+      kind: 'button_press';
+      chatId: number;
+      callbackQueryId: string;
+      /** The button's callback_data. */
+      data: string;
+      /** The keyboard message, to show the choice on it. */
+      keyboardMessageId?: number;
+      keyboardText?: string;
+      /** The pressed button's label, from the keyboard the update carries. */
+      buttonText?: string;
+      sender: Sender;
+    }
   | {
       kind: 'visitor_message';
       chatId: number;
@@ -61,7 +86,14 @@ export type UpdateIntent =
 const senderOf = (user: User | undefined): Sender => ({
   name: user ? [user.first_name, user.last_name].filter(Boolean).join(' ') : undefined,
   login: user?.username,
+  language: user?.language_code,
 });
+
+/** The deep-link payload of `/start <payload>` (Telegram allows up to 64 of A-Z a-z 0-9 _ -). */
+const startPayloadOf = (text: string | undefined): string | undefined => {
+  const payload = text?.replace(/^\/start(@\w+)?/, '').trim();
+  return payload && /^[A-Za-z0-9_-]{1,64}$/.test(payload) ? payload : undefined;
+};
 
 /** A bot command at the start of a text, optionally addressed to the bot (`/start@acme_bot`). */
 const command = (name: string) => new RegExp(`^/${name}(@\\w+)?(\\s|$)`);
@@ -80,6 +112,16 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
     return { kind: 'ignore', reason: `membership_${status}`, chatId: membership.chat.id };
   }
 
+  const press = update.callback_query;
+  if (press) {
+    const chat = press.message?.chat;
+    if (!chat || chat.type !== 'private' || !press.data) return { kind: 'ignore', reason: 'button_press_without_message_or_data', chatId: chat?.id };
+    const keyboard = press.message && 'reply_markup' in press.message ? (press.message.reply_markup?.inline_keyboard ?? []) : [];
+    const button = keyboard.flat().find((b) => 'callback_data' in b && b.callback_data === press.data);
+    const keyboardText = press.message && 'text' in press.message ? press.message.text : undefined;
+    return { kind: 'button_press', chatId: chat.id, callbackQueryId: press.id, data: press.data, keyboardMessageId: press.message?.message_id, keyboardText, buttonText: button?.text, sender: senderOf(press.from) };
+  }
+
   const message = update.message ?? update.edited_message;
   if (!message) return { kind: 'ignore', reason: `unsupported_update_${updateType(update)}` };
   const chatId = message.chat.id;
@@ -91,11 +133,12 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
   const edited = !update.message;
   const sender = senderOf(message.from);
 
-  if (!edited && isCommand(message.text, START)) return { kind: 'start', chatId, messageId: message.message_id, sender };
+  if (!edited && isCommand(message.text, START)) return { kind: 'start', chatId, messageId: message.message_id, sender, payload: startPayloadOf(message.text) };
 
   const file = fileOfMessage(message);
   if (file) {
-    const caption = message.caption ?? '';
+    // A sticker's meaning is its emoji: it travels as the caption.
+    const caption = message.caption ?? (file.kind === 'sticker' ? (message.sticker?.emoji ?? '') : '');
     const text = caption ? `${quoteOf(message)}${edited ? '[edited] ' : ''}${caption}` : '';
     return { kind: 'visitor_message', chatId, messageId: message.message_id, sender, text, edited, contentType: file.kind, file };
   }
@@ -134,8 +177,8 @@ function quoteOf(message: Message): string {
 const updateType = (update: Update) => Object.keys(update).find((k) => k !== 'update_id') ?? 'empty';
 
 /**
- * The text an operator sees for a message: its text, or a short marker for other kinds
- * (until media relay exists) followed by the caption when there is one.
+ * The text an operator sees for a message: its text, or a short marker for other kinds (files
+ * without file links, locations, polls…) followed by the caption when there is one.
  */
 export function describeContent(message: Message): { type: string; text: string } | undefined {
   if (message.text !== undefined) return { type: 'text', text: message.text };

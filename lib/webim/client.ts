@@ -1,6 +1,15 @@
 import { getJson, HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
 import { WebimApiError, WebimNetworkError } from './errors';
-import { buildVisitorFile, buildVisitorMessage, webimErrorBodySchema, type VisitorFileInput, type VisitorMessageInput } from './wire';
+import {
+  buildKeyboardResponse,
+  buildOperatorNote,
+  buildVisitorFile,
+  buildVisitorMessage,
+  webimErrorBodySchema,
+  type KeyboardButton,
+  type VisitorFileInput,
+  type VisitorMessageInput,
+} from './wire';
 
 export interface WebimClientOptions {
   apiUrl: string;
@@ -25,6 +34,16 @@ export class WebimClient {
   /** A visitor's file, as a link the desk downloads from; same answers as sendVisitorMessage. */
   sendVisitorFile(input: VisitorFileInput, timeoutMs = this.options.timeoutMs): Promise<void> {
     return this.post(buildVisitorFile(input), timeoutMs);
+  }
+
+  /** A note only operators see, in the visitor's chat (kind `for_operator`). */
+  sendOperatorNote(input: { visitorId: string; noteId: string; text: string }, timeoutMs = this.options.timeoutMs): Promise<void> {
+    return this.post(buildOperatorNote(input), timeoutMs);
+  }
+
+  /** The user pressed an operator's button (kind `keyboard_response`). */
+  sendKeyboardResponse(input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton }, timeoutMs = this.options.timeoutMs): Promise<void> {
+    return this.post(buildKeyboardResponse(input), timeoutMs);
   }
 
   private async post(body: unknown, timeoutMs: number): Promise<void> {

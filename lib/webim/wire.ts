@@ -8,10 +8,21 @@ import * as z from 'zod';
  * objects with a `kind`). Adapting to an account's exact format is a change to this file only.
  */
 
+/**
+ * Visitor fields sent with every message (assumed names): the Telegram name and username, the
+ * user's language (`language_code`) and the deep-link payload they started the bot with.
+ */
+export interface VisitorFields {
+  name?: string;
+  login?: string;
+  language?: string;
+  start_param?: string;
+}
+
 /** What we post to WEBIM_API_URL for each visitor message. */
 export interface OutboundVisitorMessage {
   event: 'new_message';
-  visitor: { id: string; fields: { name?: string; login?: string } };
+  visitor: { id: string; fields: VisitorFields };
   message: { id: string; kind: 'visitor'; text: string };
 }
 
@@ -19,15 +30,24 @@ export interface VisitorMessageInput {
   visitorId: string;
   name?: string;
   login?: string;
+  language?: string;
+  startParam?: string;
   /** Stable per Telegram message, so Webim can drop our own retries: `tg-<chat_id>-<message_id>`. */
   messageId: string;
   text: string;
 }
 
-export function buildVisitorMessage(input: VisitorMessageInput): OutboundVisitorMessage {
-  const fields: { name?: string; login?: string } = {};
+const fieldsOf = (input: Pick<VisitorMessageInput, 'name' | 'login' | 'language' | 'startParam'>): VisitorFields => {
+  const fields: VisitorFields = {};
   if (input.name) fields.name = input.name;
   if (input.login) fields.login = input.login;
+  if (input.language) fields.language = input.language;
+  if (input.startParam) fields.start_param = input.startParam;
+  return fields;
+};
+
+export function buildVisitorMessage(input: VisitorMessageInput): OutboundVisitorMessage {
+  const fields = fieldsOf(input);
   return {
     event: 'new_message',
     visitor: { id: input.visitorId, fields },
@@ -38,7 +58,7 @@ export function buildVisitorMessage(input: VisitorMessageInput): OutboundVisitor
 /** A visitor file message: the operator desk fetches the file from `url` (a sealed bridge link). */
 export interface OutboundVisitorFile {
   event: 'new_message';
-  visitor: { id: string; fields: { name?: string; login?: string } };
+  visitor: { id: string; fields: VisitorFields };
   message: { id: string; kind: 'file_visitor'; data: { url: string; name: string; media_type: string; size?: number } };
 }
 
@@ -52,6 +72,45 @@ export function buildVisitorFile(input: VisitorFileInput): OutboundVisitorFile {
   if (input.file.size !== undefined) data.size = input.file.size;
   return { event: 'new_message', visitor, message: { id: message.id, kind: 'file_visitor', data } };
 }
+
+/**
+ * A note into the visitor's chat that only operators see (kind `for_operator`, assumed as in
+ * Webim's Bot API): what happened to a reply, or to the user. Never sent as a visitor message,
+ * so it never looks like the user's own words.
+ */
+export interface OutboundOperatorNote {
+  event: 'new_message';
+  visitor: { id: string; fields: VisitorFields };
+  message: { id: string; kind: 'for_operator'; text: string };
+}
+
+export function buildOperatorNote(input: { visitorId: string; noteId: string; text: string }): OutboundOperatorNote {
+  return { event: 'new_message', visitor: { id: input.visitorId, fields: {} }, message: { id: input.noteId, kind: 'for_operator', text: input.text } };
+}
+
+/** A button the operator offered (Webim Bot API 2.0's `keyboard` kind). */
+export interface KeyboardButton {
+  id: string;
+  text: string;
+}
+
+/** The user pressed a button: `kind: "keyboard_response"` with `data.button` (Webim Bot API 2.0's convention). */
+export interface OutboundKeyboardResponse {
+  event: 'new_message';
+  visitor: { id: string; fields: VisitorFields };
+  message: { id: string; kind: 'keyboard_response'; text: string; data: { button: KeyboardButton } };
+}
+
+export function buildKeyboardResponse(input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton }): OutboundKeyboardResponse {
+  return {
+    event: 'new_message',
+    visitor: { id: input.visitorId, fields: fieldsOf(input) },
+    message: { id: input.messageId, kind: 'keyboard_response', text: input.button.text, data: { button: { id: input.button.id, text: input.button.text } } },
+  };
+}
+
+/** Our stable id for an operator note about a Webim message (or an event of the chat). */
+export const noteIdFor = (about: string): string => `note-${about}`;
 
 /** The id of the caption that follows a file message (its own visitor text message). */
 export const captionIdFor = (fileMessageId: string): string => `${fileMessageId}-caption`;
@@ -129,7 +188,7 @@ export const webimCallbackSchema = z
 export type WebimCallback = z.output<typeof webimCallbackSchema>;
 
 /** Operator-side message kinds and what the bridge does with them. */
-export type CallbackKind = 'operator' | 'file_operator' | 'info' | 'for_operator' | (string & {});
+export type CallbackKind = 'operator' | 'file_operator' | 'info' | 'for_operator' | 'keyboard' | (string & {});
 
 /** An operator's file as Webim's callback describes it (`data` or `data.file`). */
 export interface OperatorFile {
@@ -162,6 +221,30 @@ export function operatorFileOf(message: NonNullable<WebimCallback['message']>): 
   return { url, name: (nonEmpty(file?.name) ?? fallbackName).slice(0, 200), mediaType: nonEmpty(file?.media_type) ?? nonEmpty(file?.content_type), size };
 }
 
+const buttonSchema = z.looseObject({ id: z.union([z.string(), z.number()]).transform(String), text: z.string().min(1) });
+const keyboardSchema = z.array(z.array(buttonSchema).min(1)).min(1);
+
+/**
+ * The buttons of a `keyboard` message, rows kept: `message.buttons`, or `message.data.buttons`
+ * (both assumed). Undefined when there are none usable.
+ */
+export function keyboardOf(message: NonNullable<WebimCallback['message']>): KeyboardButton[][] | undefined {
+  const m = message as { buttons?: unknown; data?: { buttons?: unknown } };
+  const parsed = keyboardSchema.safeParse(m.buttons ?? m.data?.buttons);
+  return parsed.success ? parsed.data.map((row) => row.map((b) => ({ id: b.id, text: b.text }))) : undefined;
+}
+
+/**
+ * The operator's name when the callback carries it (assumed places: `message.name`,
+ * `message.sender.name`, `message.operator.name`, or the callback's `operator.name`).
+ */
+export function operatorNameOf(callback: WebimCallback): string | undefined {
+  const m = (callback.message ?? {}) as { name?: unknown; sender?: { name?: unknown }; operator?: { name?: unknown } };
+  const c = callback as { operator?: { name?: unknown } };
+  const name = [m.name, m.sender?.name, m.operator?.name, c.operator?.name].find((v) => typeof v === 'string' && v.trim());
+  return typeof name === 'string' ? name.trim().slice(0, 64) : undefined;
+}
+
 /** The text a Telegram user sees for an operator file message that names no downloadable file. */
 export function describeOperatorFile(message: NonNullable<WebimCallback['message']>): string {
   const file = operatorFileData(message) as { name?: string; url?: string } | undefined;
@@ -191,6 +274,9 @@ export function userTextFor(
       return message.text?.trim() ? { text: message.text } : { skip: 'empty_text' };
     case 'for_operator':
       return { skip: 'for_operator' };
+    case 'keyboard':
+      // The buttons go as an inline keyboard; the text above them, or a neutral prompt.
+      return { text: message.text?.trim() ? message.text : 'Please choose:' };
     default:
       return { skip: `kind_${message.kind}` };
   }

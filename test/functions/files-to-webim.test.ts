@@ -78,7 +78,7 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
     ['telegram/video.json', 423, { name: 'unboxing.mp4', media_type: 'video/mp4' }, 'See the dent'],
     ['telegram/video_note.json', 424, { name: 'video-note-424.mp4', media_type: 'video/mp4' }, undefined],
     ['telegram/animation.json', 425, { name: 'oops.gif.mp4', media_type: 'video/mp4' }, undefined],
-    ['telegram/sticker.json', 414, { name: 'sticker-414.webp', media_type: 'image/webp' }, undefined],
+    ['telegram/sticker.json', 414, { name: 'sticker-414.webp', media_type: 'image/webp' }, '😀'],
     ['telegram/document_no_name.json', 428, { name: 'document-428', media_type: 'application/octet-stream' }, undefined],
   ])('%s → file message %o', async (name, messageId, data, caption) => {
     expect((await bridge.postUpdate(fixture(name))).statusCode).toBe(200);

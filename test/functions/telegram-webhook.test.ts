@@ -70,7 +70,7 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
     expect(bridge.webim.received).toEqual([
       {
         event: 'new_message',
-        visitor: { id: await visitorOf(bridge.db, 287164003), fields: { name: 'Ivan Petrov', login: 'ivan_p' } },
+        visitor: { id: await visitorOf(bridge.db, 287164003), fields: { name: 'Ivan Petrov', login: 'ivan_p', language: 'ru' } },
         message: { id: 'tg-287164003-412', kind: 'visitor', text: 'Hello, my order #5512 has not arrived' },
       },
     ]);
@@ -81,7 +81,7 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
   it.each([
     // Without FILE_LINK_SECRET files are described in text (with it, see files-to-webim.test.ts).
     ['telegram/photo_with_caption.json', '[photo: photo-413.jpg] Box arrived damaged'],
-    ['telegram/sticker.json', '[sticker: sticker-414.webp]'],
+    ['telegram/sticker.json', '[sticker: sticker-414.webp] 😀'],
     ['telegram/location.json', '[location 55.75124,37.61842]'],
     ['telegram/edited_message.json', '[edited] Hello, my order #5512 has still not arrived'],
   ])('forwards %s as "%s"', async (name, text) => {

@@ -78,5 +78,5 @@ describe('the local server outlives reset database sockets', () => {
     const texts = webim.received.map((m) => m.message.text);
     for (let i = 0; i < 10; i++) expect(texts.filter((t) => t === `during ${i}`)).toHaveLength(1);
     expect(stderr.join('\n')).not.toMatch(/uncaught|ECONNRESET/);
-  });
+  }, 90_000);
 });

@@ -50,7 +50,7 @@ describe('doctor', () => {
   afterAll(() => upstreams.close());
 
   it('all good: every line ✓, with the bot name and the callback URL to give Webim', async () => {
-    Object.assign(telegram.webhook, { url: `${API}/telegram-webhook`, allowed_updates: ['message', 'edited_message', 'my_chat_member'], pending_update_count: 0 });
+    Object.assign(telegram.webhook, { url: `${API}/telegram-webhook`, allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'], pending_update_count: 0 });
     const report = await doctor();
     expect(report.ok).toBe(true);
     expect(report.lines.filter((l) => /^[✗!]/.test(l))).toEqual([]);
@@ -71,7 +71,7 @@ describe('doctor', () => {
   it('pending updates with a recent delivery error → ✗ naming the error, its age and the likely cause', async () => {
     telegram.script('getWebhookInfo', {
       status: 200,
-      body: { ok: true, result: { url: `${API}/telegram-webhook`, has_custom_certificate: false, pending_update_count: 12, allowed_updates: ['message', 'edited_message', 'my_chat_member'], last_error_date: 1_795_339_880, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
+      body: { ok: true, result: { url: `${API}/telegram-webhook`, has_custom_certificate: false, pending_update_count: 12, allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'], last_error_date: 1_795_339_880, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
     });
     const report = await doctor();
     expect(report.ok).toBe(false);

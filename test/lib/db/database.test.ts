@@ -71,9 +71,9 @@ describe.each(databaseEngines())('database on $name', (engine) => {
   });
 
   it('records blocking, and a new message clears it', async () => {
-    expect(await setChatBlocked(db, 42, true)).toBe(true);
+    expect(await setChatBlocked(db, 42, true)).toMatchObject({ known: true, wasBlocked: false });
     expect((await findChatByVisitor(db, (await db.sql`SELECT visitor_id FROM chat_mapping WHERE chat_id = 42`)[0]?.visitor_id))?.blocked).toBe(true);
-    expect(await setChatBlocked(db, 999_999, true)).toBe(false);
+    expect(await setChatBlocked(db, 999_999, true)).toEqual({ known: false });
     await mapChat(db, 42);
     const [row] = await db.sql`SELECT blocked, blocked_at FROM chat_mapping WHERE chat_id = 42`;
     expect(row).toEqual({ blocked: false, blocked_at: null });

@@ -30,14 +30,14 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
     const outcome = await runClaimed(claimDeps, log, {}, () => claimUpdate(db, 'bug-1', 60), async () => {
       throw new TypeError("Cannot read properties of undefined (reading 'latitude')");
     });
-    expect(outcome).toEqual({ status: 'done', result: 'failed_permanent' });
+    expect(outcome).toEqual({ status: 'done', result: 'failed_permanent', failure: { upstream: 'bridge', reason: 'internal_error' } });
     expect(await stateOf('bug-1')).toBe('done');
     expect(lines.at(-1)).toMatchObject({ event: 'message_not_delivered', reason: 'internal_error', error_class: 'permanent', error_name: 'TypeError' });
   });
 
   it('a database refusal of the claim itself is permanent, a passing outage is transient', async () => {
     const refused = await runClaimed(claimDeps, log, {}, async () => db.query((sql) => sql`SELECT 1/0`).then(() => ({ status: 'done' as const })), async () => 'relayed');
-    expect(refused).toEqual({ status: 'done', result: 'failed_permanent' });
+    expect(refused).toEqual({ status: 'done', result: 'failed_permanent', failure: { upstream: 'database', reason: 'database_data_refused_22012' } });
     const outage = await runClaimed(
       claimDeps,
       log,

@@ -28,7 +28,7 @@ describe('Telegram updates', () => {
   it.each([
     ['telegram/text_message.json', 'text', 'Hello, my order #5512 has not arrived'],
     ['telegram/photo_with_caption.json', 'photo', 'Box arrived damaged'],
-    ['telegram/sticker.json', 'sticker', ''],
+    ['telegram/sticker.json', 'sticker', '😀'],
     ['telegram/location.json', 'location', '[location 55.75124,37.61842]'],
   ])('turns %s into a %s visitor message', (name, contentType, text) => {
     expect(interpret(name)).toMatchObject({ kind: 'visitor_message', contentType, text, edited: false });
@@ -64,7 +64,8 @@ describe('Telegram updates', () => {
 
   it('ignores groups, unknown update types and service messages', () => {
     expect(interpret('telegram/group_message.json')).toMatchObject({ kind: 'ignore', reason: 'not_private_chat' });
-    expect(interpret('telegram/callback_query.json')).toMatchObject({ kind: 'ignore', reason: 'unsupported_update_callback_query' });
+    expect(interpret('telegram/callback_query.json')).toMatchObject({ kind: 'ignore', reason: 'button_press_without_message_or_data' });
+    expect(interpret('telegram/poll_answer.json')).toMatchObject({ kind: 'ignore', reason: 'unsupported_update_poll_answer' });
     const service = fixture<{ message: Record<string, unknown> }>('telegram/sticker.json');
     delete service.message.sticker;
     service.message.pinned_message = { message_id: 1 };

@@ -29,7 +29,9 @@ describe('Webim wire format', () => {
     expect(userTextFor(msg('info'), { forwardInfo: false })).toEqual({ skip: 'info_not_forwarded' });
     expect(userTextFor(msg('info'), { forwardInfo: true })).toEqual({ text: 'x' });
     expect(userTextFor(msg('for_operator'), { forwardInfo: true })).toEqual({ skip: 'for_operator' });
-    expect(userTextFor(msg('keyboard'), { forwardInfo: true })).toEqual({ skip: 'kind_keyboard' });
+    expect(userTextFor(msg('keyboard'), { forwardInfo: true })).toEqual({ text: 'x' });
+    expect(userTextFor(msg('keyboard', ''), { forwardInfo: false })).toEqual({ text: 'Please choose:' });
+    expect(userTextFor(msg('quiz'), { forwardInfo: true })).toEqual({ skip: 'kind_quiz' });
   });
 
   it.each([

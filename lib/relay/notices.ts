@@ -1,0 +1,67 @@
+import { noteWebimDelay } from '../db/conversation';
+import { noteIdFor } from '../webim/wire';
+import { timedUpstream, type RelayDeps } from './deps';
+import type { RelayOutcome } from './outcome';
+import { sendTextToUser } from './send-to-user';
+
+/** A note or notice gets at most this long; it never holds up the answer for more. */
+const NOTICE_TIMEOUT_MS = 2_000;
+/** An outage of Webim ends after this long without a failure (a new one starts the notice anew). */
+const OUTAGE_GAP_SECONDS = 600;
+
+/** What an operator reads for a reason a reply did not reach the user (never the text). */
+export function undeliveredReasonText(reason: string | undefined): string {
+  if (!reason || reason === 'blocked_by_user') return 'the user blocked the bot (or deleted their account)';
+  if (reason === 'chat_not_found') return 'the Telegram chat no longer exists';
+  if (reason === 'forbidden') return 'Telegram does not let the bot write to this user';
+  if (reason.startsWith('dead_lettered')) return `gave up after repeated attempts (${reason.replace(/^dead_lettered_?/, '') || 'no reason'})`;
+  if (reason.startsWith('bad_request')) return `Telegram refused the message (${reason})`;
+  return reason;
+}
+
+/**
+ * Tells the operators, in the visitor's Webim chat, that a reply did not reach the user — once
+ * per failed reply (the invocation that completed its claim calls this; a redelivery is a
+ * duplicate and does not), with a stable note id Webim can drop a repeat by. Never throws and
+ * never changes the reply's outcome.
+ */
+export async function noteUndelivered(deps: RelayDeps, visitorId: string, messageId: string, reason: string | undefined): Promise<void> {
+  await postNote(deps, visitorId, noteIdFor(messageId), `⚠ Not delivered to the user: ${undeliveredReasonText(reason)}.`);
+}
+
+/** A note only operators see (kind `for_operator`), best effort. */
+export async function postNote(deps: RelayDeps, visitorId: string, noteId: string, text: string): Promise<void> {
+  const budget = Math.min(NOTICE_TIMEOUT_MS, deps.deadline.remaining() - 500);
+  if (budget < 250) {
+    deps.log.warn('operator_note_failed', { note_id: noteId, reason: 'no_time_left' });
+    return;
+  }
+  try {
+    await timedUpstream(deps, () => deps.webim.sendOperatorNote({ visitorId, noteId, text }, budget));
+    deps.log.info('operator_note_sent', { note_id: noteId });
+  } catch (error) {
+    deps.log.warn('operator_note_failed', { note_id: noteId, error });
+  }
+}
+
+/**
+ * After a user's message met Webim: when Webim refused it for good, the user is told
+ * (UNDELIVERED_NOTICE_TEXT); when Webim is unreachable and the chat's messages have waited
+ * DELAY_NOTICE_AFTER_SECONDS, the user is told once per outage (DELAY_NOTICE_TEXT, rate-limited in
+ * the database). Best effort: never throws, never changes the outcome.
+ */
+export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOutcome): Promise<void> {
+  try {
+    if (outcome.status === 'done' && outcome.result === 'failed_permanent' && outcome.failure?.upstream === 'webim' && deps.settings.UNDELIVERED_NOTICE_TEXT) {
+      await sendTextToUser(deps, chatId, deps.settings.UNDELIVERED_NOTICE_TEXT);
+      deps.log.info('user_notice_sent', { notice: 'undelivered', chat_id: chatId });
+    } else if (outcome.status === 'retry' && outcome.upstream === 'webim' && deps.settings.DELAY_NOTICE_TEXT) {
+      const due = await noteWebimDelay(deps.db, chatId, { afterSeconds: deps.settings.DELAY_NOTICE_AFTER_SECONDS, gapSeconds: OUTAGE_GAP_SECONDS });
+      if (!due) return;
+      await sendTextToUser(deps, chatId, deps.settings.DELAY_NOTICE_TEXT);
+      deps.log.info('user_notice_sent', { notice: 'delayed', chat_id: chatId });
+    }
+  } catch (error) {
+    deps.log.warn('user_notice_failed', { chat_id: chatId, error });
+  }
+}
