@@ -42,11 +42,11 @@ export function callbackDataFor(visitorId: string, buttonId: string): { data: st
 export async function storeButtonIds(db: Database, rows: { token: string; visitorId: string; buttonId: string }[]): Promise<void> {
   if (!rows.length) return;
   // One JSON argument (the driver fetches no array types, see lib/db/database.ts).
-  const json = JSON.stringify(rows.map((r) => ({ token: r.token, visitor_id: r.visitorId, button_id: r.buttonId })));
+  const values = rows.map((r) => ({ token: r.token, visitor_id: r.visitorId, button_id: r.buttonId }));
   await db.query(
     (sql) => sql`
       INSERT INTO keyboard_buttons (token, visitor_id, button_id)
-      SELECT token, visitor_id, button_id FROM jsonb_to_recordset(${json}::jsonb) AS x(token text, visitor_id text, button_id text)
+      SELECT token, visitor_id, button_id FROM jsonb_to_recordset(${sql.json(values)}::jsonb) AS x(token text, visitor_id text, button_id text)
       ON CONFLICT (token) DO UPDATE SET created_at = now()`,
   );
 }

@@ -75,6 +75,10 @@ export async function startFakeTelegram(options: { token: string }) {
         return { status: 200, body: { ok: true, result: { id: Number(options.token.split(':')[0]), is_bot: true, first_name: 'Support', username: 'acme_support_bot', can_join_groups: false, can_read_all_group_messages: false, supports_inline_queries: false } } };
       case 'getWebhookInfo':
         return { status: 200, body: { ok: true, result: { ...webhook } } };
+      case 'answerCallbackQuery':
+        return { status: 200, body: { ok: true, result: true } };
+      case 'editMessageText':
+        return { status: 200, body: { ok: true, result: { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'private' }, text: params.text } } };
       default:
         return { status: 400, body: { ok: false, error_code: 400, description: `Bad Request: method ${method} not faked` } };
     }
