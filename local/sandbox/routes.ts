@@ -17,6 +17,13 @@ const STATIC: Record<string, [file: string, type: string]> = {
 
 const text = z.object({ text: z.string().trim().min(1).max(20_000) });
 const newUser = z.object({ firstName: z.string().trim().min(1).max(64), lastName: z.string().trim().max(64).optional(), username: z.string().regex(/^\w{0,32}$/).optional() });
+const press = z.object({ lineId: z.string().min(1).max(64), data: z.string().min(1).max(64) });
+const keyboard = z.object({ text: z.string().max(4096).default(''), buttons: z.array(z.array(z.object({ id: z.string().min(1).max(256), text: z.string().min(1).max(64) })).min(1)).min(1).optional() });
+/** The desk's sample question: two short ids and one longer than Telegram's 64-byte callback_data. */
+const SAMPLE_BUTTONS = [
+  [{ id: 'answer-yes', text: 'Yes, solved' }, { id: 'answer-no', text: 'No' }],
+  [{ id: `escalate-to-second-line-support-with-the-full-conversation-history-${'x'.repeat(40)}`, text: 'Call me back' }],
+];
 const faults = z.object({ webimDown: z.boolean().optional(), telegramRateLimit: z.boolean().optional(), telegramDown: z.boolean().optional() });
 const blocked = z.object({ blocked: z.boolean() });
 const duplicate = z.object({ target: z.enum(['update', 'callback']) });
@@ -95,6 +102,14 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
         send(res, 202, { queued: true });
       } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/blocked$/.exec(pathname))) {
         telegram.setBlocked(Number(m[1]), blocked.parse(body).blocked);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/press$/.exec(pathname))) {
+        const p = press.parse(body);
+        telegram.pressButton(Number(m[1]), p.lineId, p.data);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/keyboard$/.exec(pathname))) {
+        const k = keyboard.parse(body);
+        webim.sendButtons(decodeURIComponent(m[1] as string), k.text, k.buttons ?? SAMPLE_BUTTONS);
         send(res, 202, { queued: true });
       } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/replies$/.exec(pathname))) {
         webim.reply(decodeURIComponent(m[1] as string), text.parse(body).text);

@@ -2,7 +2,7 @@ import { deflateSync } from 'node:zlib';
 import { crc32 } from 'node:zlib';
 
 /** The sample files a sandbox user or operator can send: made here, so the sandbox needs no assets. */
-export const SAMPLES = ['photo', 'pdf', 'voice'] as const;
+export const SAMPLES = ['photo', 'pdf', 'voice', 'sticker'] as const;
 export type SampleKind = (typeof SAMPLES)[number];
 
 export interface SampleFile {
@@ -71,5 +71,8 @@ export function sampleFile(kind: SampleKind, who: 'user' | 'operator'): SampleFi
     case 'voice':
       // Not real Opus audio: the sandbox shows the relay, not a player.
       return { name: `${who}-voice.ogg`, mediaType: 'audio/ogg', bytes: Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4000, 7)]) };
+    case 'sticker':
+      // A 1×1 lossless WebP (Telegram's static sticker format); the emoji travels as the caption.
+      return { name: 'sticker.webp', mediaType: 'image/webp', bytes: Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64') };
   }
 }

@@ -16,6 +16,8 @@ export interface ChatLine {
   file?: { name: string; mediaType: string; url: string };
   /** For user messages: where the update is on its way to the bridge. */
   status?: 'sending' | 'retrying' | 'delivered';
+  /** For bot messages with an inline keyboard: its buttons, rows kept (pressing one sends a callback_query). */
+  buttons?: { text: string; data: string }[][];
 }
 
 export interface SimUser extends SimUserIdentity {
@@ -93,6 +95,33 @@ export class TelegramSimulator {
     this.deliver(chatId, textUpdate(user, this.nextUpdateId++, messageId, text), line);
   }
 
+  /** The user presses a button of an inline keyboard: Telegram sends the bot a callback_query. */
+  pressButton(chatId: number, lineId: string, data: string): void {
+    const user = this.user(chatId);
+    const line = user.lines.find((l) => l.id === lineId);
+    const button = line?.buttons?.flat().find((b) => b.data === data);
+    if (!line || !button) throw new Error('no such button');
+    const messageId = Number(line.id.replace(/^b-/, ''));
+    const update = {
+      update_id: this.nextUpdateId++,
+      callback_query: {
+        id: `${Date.now()}${randomBytes(3).readUIntBE(0, 3)}`,
+        from: { id: user.chatId, is_bot: false, first_name: user.firstName, ...(user.lastName ? { last_name: user.lastName } : {}), ...(user.username ? { username: user.username } : {}), language_code: 'en' },
+        chat_instance: String(-user.chatId),
+        data,
+        message: {
+          message_id: messageId,
+          from: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username },
+          chat: { id: user.chatId, type: 'private', first_name: user.firstName },
+          date: Math.floor(Date.parse(line.time) / 1000),
+          text: line.text,
+          reply_markup: { inline_keyboard: line.buttons?.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) },
+        },
+      },
+    };
+    this.deliver(chatId, update);
+  }
+
   /** The user sends one of the sample files (with an optional caption), as Telegram delivers it. */
   sendFileAsUser(chatId: number, kind: SampleKind, caption?: string): void {
     const user = this.user(chatId);
@@ -105,6 +134,7 @@ export class TelegramSimulator {
     this.received.set(fileId, { name: sample.name, mediaType: sample.mediaType, bytes: sample.bytes });
     user.lines.push(line);
     const telegramKind = kind === 'pdf' ? 'document' : kind;
+    if (kind === 'sticker') user.lines.at(-1)!.text = '👍';
     this.deliver(chatId, fileUpdate(user, this.nextUpdateId++, messageId, { kind: telegramKind, fileId, name: sample.name, mediaType: sample.mediaType, size: sample.bytes.length }, caption), line);
   }
 
@@ -181,6 +211,18 @@ export class TelegramSimulator {
         if (!file) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
         return reply(200, { ok: true, result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path } });
       }
+      case 'answerCallbackQuery':
+        this.bus.emit('telegram', 'button_answered', { status: 200 });
+        return reply(200, { ok: true, result: true });
+      case 'editMessageText': {
+        const user = this.users.find((u) => u.chatId === Number(params.chat_id));
+        const line = user?.lines.find((l) => l.id === `b-${Number(params.message_id)}`);
+        if (!line) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' });
+        line.text = String(params.text ?? '');
+        delete line.buttons; // no reply_markup given: the keyboard goes
+        this.bus.emit('telegram', 'message_edited', { chat_id: user?.chatId, status: 200 });
+        return reply(200, { ok: true, result: { message_id: Number(params.message_id), chat: { id: user?.chatId, type: 'private' }, date: Math.floor(Date.now() / 1000), text: line.text } });
+      }
       case 'getMe':
         return reply(200, { ok: true, result: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username } });
       case 'setWebhook':
@@ -234,7 +276,9 @@ export class TelegramSimulator {
     }
     const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
     this.nextMessageId.set(chatId, messageId);
-    user.lines.push({ id: `b-${messageId}`, from: 'bot', text, time: new Date().toISOString() });
+    const markup = params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined;
+    const buttons = markup?.inline_keyboard?.map((row) => row.map((b) => ({ text: b.text, data: b.callback_data ?? '' })));
+    user.lines.push({ id: `b-${messageId}`, from: 'bot', text, time: new Date().toISOString(), ...(buttons ? { buttons } : {}) });
     answer(200, { ok: true, result: { message_id: messageId, from: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username }, chat: { id: chatId, type: 'private', first_name: user.firstName }, date: Math.floor(Date.now() / 1000), text } });
   }
 }

@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
 import { OrderedRedelivery, postToBridge } from './redelivery';
 import { sampleFile, type SampleKind } from './samples';
-import { chatClosedCallback, operatorCallback, operatorFileCallback } from './wire';
+import { chatClosedCallback, operatorCallback, operatorFileCallback, operatorKeyboardCallback } from './wire';
 
 export interface DeskLine {
   id: string;
-  from: 'visitor' | 'operator' | 'system';
+  /** `note`: a for_operator message from the bridge, which only operators see. */
+  from: 'visitor' | 'operator' | 'system' | 'note';
   text: string;
   time: string;
   /** A file: a visitor's comes as the bridge's link; an operator's is hosted by this simulator. */
@@ -26,6 +27,9 @@ export interface DeskVisitor {
   webimChatId: number;
   name?: string;
   login?: string;
+  /** Visitor fields the bridge sends: the user's language and the deep-link payload they came with. */
+  language?: string;
+  startParam?: string;
   lines: DeskLine[];
 }
 
@@ -89,6 +93,16 @@ export class WebimSimulator {
     const line: DeskLine = { id, from: 'operator', text, time: new Date().toISOString(), status: 'sending' };
     visitor.lines.push(line);
     this.callBack(visitor.visitorId, operatorCallback(visitor.visitorId, visitor.webimChatId, id, text), line);
+  }
+
+  /** An operator asks a question with buttons (the `keyboard` kind); the user's press comes back as `keyboard_response`. */
+  sendButtons(visitorId: string, text: string, buttons: { id: string; text: string }[][]): void {
+    const visitor = this.visitors.find((v) => v.visitorId === visitorId);
+    if (!visitor) throw new Error('unknown visitor');
+    const id = `op-${Date.now().toString(36)}-${this.nextReply++}`;
+    const line: DeskLine = { id, from: 'operator', text: `${text} [${buttons.flat().map((b) => b.text).join(' | ')}]`, time: new Date().toISOString(), status: 'sending' };
+    visitor.lines.push(line);
+    this.callBack(visitor.visitorId, operatorKeyboardCallback(visitor.visitorId, visitor.webimChatId, id, text, buttons), line);
   }
 
   /** An operator sends one of the sample files, hosted here as Webim's file host would, with an optional text. */
@@ -162,8 +176,8 @@ export class WebimSimulator {
     if (req.headers.authorization !== `Token ${this.accessToken}`) return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
     let body: {
       event?: string;
-      visitor?: { id?: string; fields?: { name?: string; login?: string } };
-      message?: { id?: string; kind?: string; text?: string; data?: { url?: string; name?: string; media_type?: string; size?: number } };
+      visitor?: { id?: string; fields?: { name?: string; login?: string; language?: string; start_param?: string } };
+      message?: { id?: string; kind?: string; text?: string; data?: { url?: string; name?: string; media_type?: string; size?: number; button?: { id?: string; text?: string } } };
     };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
@@ -174,8 +188,10 @@ export class WebimSimulator {
     const message = body.message;
     const isText = message?.kind === 'visitor' && typeof message.text === 'string';
     const isFile = message?.kind === 'file_visitor' && typeof message.data?.url === 'string' && typeof message.data?.name === 'string';
-    if (body.event !== 'new_message' || !visitorId || !message?.id || (!isText && !isFile)) {
-      return reply(400, { error: 'bad_request', desc: 'expected a new_message from a visitor (text or file)' });
+    const isNote = message?.kind === 'for_operator' && typeof message.text === 'string';
+    const isPress = message?.kind === 'keyboard_response' && typeof message.data?.button?.id === 'string';
+    if (body.event !== 'new_message' || !visitorId || !message?.id || (!isText && !isFile && !isNote && !isPress)) {
+      return reply(400, { error: 'bad_request', desc: 'expected a new_message: a visitor text or file, a keyboard_response, or a for_operator note' });
     }
     const ids = { visitor_id: visitorId, webim_message_id: message.id };
     if (this.faults.down) return reply(503, { error: 'unavailable', desc: 'service temporarily unavailable' }, ids);
@@ -188,11 +204,18 @@ export class WebimSimulator {
     }
     visitor.name = body.visitor?.fields?.name ?? visitor.name;
     visitor.login = body.visitor?.fields?.login ?? visitor.login;
+    visitor.language = body.visitor?.fields?.language ?? visitor.language;
+    visitor.startParam = body.visitor?.fields?.start_param ?? visitor.startParam;
     const data = message.data;
+    if (isNote) {
+      // The bridge's note about a reply names it (note-<reply id>): the desk marks that reply too.
+      const about = visitor.lines.find((l) => `note-${l.id}` === message.id);
+      if (about && /^⚠ Not delivered/.test(message.text as string)) about.status = 'not_delivered';
+    }
     visitor.lines.push({
       id: message.id,
-      from: 'visitor',
-      text: isText ? (message.text as string) : '',
+      from: isNote ? 'note' : 'visitor',
+      text: isText || isNote ? (message.text as string) : isPress ? `▸ pressed “${data?.button?.text ?? data?.button?.id}”` : '',
       time: new Date().toISOString(),
       ...(isFile && data ? { file: { name: String(data.name), mediaType: String(data.media_type ?? 'application/octet-stream'), url: String(data.url), size: data.size } } : {}),
     });

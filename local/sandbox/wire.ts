@@ -48,7 +48,7 @@ export function fileUpdate(
   u: SimUserIdentity,
   updateId: number,
   messageId: number,
-  file: { kind: 'photo' | 'document' | 'voice'; fileId: string; name: string; mediaType: string; size: number },
+  file: { kind: 'photo' | 'document' | 'voice' | 'sticker'; fileId: string; name: string; mediaType: string; size: number },
   caption?: string,
   date = Math.floor(Date.now() / 1000),
 ) {
@@ -58,8 +58,15 @@ export function fileUpdate(
       ? { photo: [{ file_id: `${file.fileId}-thumb`, file_unique_id: `${unique}t`, file_size: Math.round(file.size / 8), width: 90, height: 56 }, { file_id: file.fileId, file_unique_id: unique, file_size: file.size, width: 160, height: 100 }] }
       : file.kind === 'voice'
         ? { voice: { file_id: file.fileId, file_unique_id: unique, duration: 3, mime_type: file.mediaType, file_size: file.size } }
+        : file.kind === 'sticker'
+          ? { sticker: { file_id: file.fileId, file_unique_id: unique, type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '👍', set_name: 'SandboxSet', file_size: file.size } }
         : { document: { file_id: file.fileId, file_unique_id: unique, file_name: file.name, mime_type: file.mediaType, file_size: file.size } };
   return { update_id: updateId, message: { message_id: messageId, from: userObject(u), chat: privateChat(u), date, ...media, ...(caption ? { caption } : {}) } };
+}
+
+/** A Webim operator message with buttons (Webim Bot API 2.0's `keyboard` kind). */
+export function operatorKeyboardCallback(visitorId: string, webimChatId: number, messageId: string, text: string, buttons: { id: string; text: string }[][]) {
+  return { event: 'new_message', visitor_id: visitorId, chat_id: webimChatId, message: { id: messageId, kind: 'keyboard', text, buttons } };
 }
 
 /** A `my_chat_member` update: the user blocked ("kicked") or unblocked ("member") the bot. */

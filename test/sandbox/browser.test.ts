@@ -143,6 +143,24 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await expect.poll(() => deskChat().innerText()).toContain('✓ delivered');
   }, 60_000);
 
+  it('buttons: the operator asks with buttons, the user presses one, the desk sees the choice and the message shows it', async () => {
+    await page.getByTestId('desk-input').fill('Did this solve your problem?');
+    await page.getByTestId('desk-buttons').click();
+    await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(3);
+    await tgChat().getByTestId('tg-button').filter({ hasText: 'Call me back' }).click();
+    await expect.poll(() => deskChat().innerText()).toContain('▸ pressed “Call me back”');
+    await expect.poll(() => tgChat().innerText()).toContain('✓ Call me back');
+    await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(0);
+  });
+
+  it('a deep-link start and a sticker reach the desk with their context', async () => {
+    await page.getByTestId('tg-start-link').click();
+    await expect.poll(() => deskChat().innerText()).toContain('🔗 Started the bot from a link: spring-sale-7');
+    await expect.poll(() => page.getByTestId('visitor').last().innerText()).toContain('from spring-sale-7');
+    await page.getByTestId('tg-file').selectOption('sticker');
+    await expect.poll(() => deskChat().innerText()).toContain('👍');
+  });
+
   it('"user blocked the bot": Telegram answers 403 and the bridge stops writing to that user', async () => {
     await page.getByTestId('fault-blocked').check();
     await expect.poll(() => logRow('[data-kind="chat_block_state_changed"]').count()).toBeGreaterThan(0);
@@ -150,7 +168,12 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await page.getByTestId('desk-send').click();
     await expect.poll(() => logRow('[data-kind="message_not_delivered"]').count()).toBeGreaterThan(0);
     expect(await tgChat().innerText()).not.toContain('Are you still there?');
+    // The desk says so: the reply is marked, and the bridge's note (only operators see it) explains.
+    await expect.poll(() => deskChat().innerText()).toContain('⚠ not delivered');
+    await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain('Not delivered to the user: the user blocked the bot');
+    expect(await deskChat().innerText()).not.toContain('✓ acknowledged');
     await page.getByTestId('fault-blocked').uncheck();
+    await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain('The user unblocked the bot');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox.png'), fullPage: true });

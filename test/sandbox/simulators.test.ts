@@ -111,6 +111,33 @@ describe('sandbox', () => {
     for (const t of ['first', 'second', 'third', 'operator says hi']) expect(log).not.toContain(`"${t}"`);
   }, 30_000);
 
+  it('the conversation both ways: a note on the desk for a blocked user, buttons the user presses, a sticker, a deep-link start', async () => {
+    const user = sandbox.telegram.addUser({ firstName: 'Olga', username: 'olga_k' });
+    sandbox.telegram.sendAsUser(user.chatId, '/start spring-sale-7');
+    await waitFor(() => sandbox.webim.visitors.some((v) => v.startParam === 'spring-sale-7'));
+    const visitor = sandbox.webim.visitors.find((v) => v.startParam === 'spring-sale-7')!;
+    expect(visitor.lines.map((l) => l.text)).toEqual(['🔗 Started the bot from a link: spring-sale-7']);
+    expect(visitor.language).toBe('en');
+
+    sandbox.telegram.sendFileAsUser(user.chatId, 'sticker');
+    await waitFor(() => visitor.lines.some((l) => l.file?.name.startsWith('sticker-')));
+    await waitFor(() => visitor.lines.some((l) => l.text === '👍'));
+
+    sandbox.webim.sendButtons(visitor.visitorId, 'Did this solve your problem?', [[{ id: 'yes', text: 'Yes' }, { id: 'no', text: 'No' }], [{ id: 'z'.repeat(120), text: 'Call me back' }]]);
+    await waitFor(() => user.lines.some((l) => l.buttons));
+    const question = user.lines.find((l) => l.buttons)!;
+    sandbox.telegram.pressButton(user.chatId, question.id, question.buttons![1]![0]!.data);
+    await waitFor(() => visitor.lines.some((l) => l.text === '▸ pressed “Call me back”'));
+    await waitFor(() => question.text.endsWith('✓ Call me back') && !question.buttons);
+
+    sandbox.telegram.setBlocked(user.chatId, true);
+    await waitFor(() => visitor.lines.some((l) => l.from === 'note' && l.text.startsWith('⚠ The user blocked the bot')));
+    sandbox.webim.reply(visitor.visitorId, 'Still there?');
+    const reply = visitor.lines.at(-1)!;
+    await waitFor(() => reply.status === 'not_delivered');
+    expect(visitor.lines.at(-1)).toMatchObject({ from: 'note', text: expect.stringContaining('⚠ Not delivered to the user') });
+  }, 30_000);
+
   it('Telegram down: a reply posted once shows as queued on the desk and reaches the user when Telegram is back', async () => {
     const user = sandbox.telegram.users[0]!;
     sandbox.telegram.sendAsUser(user.chatId, '/start');

@@ -43,9 +43,13 @@ function fillChat(container, lines, sideOf, emptyText) {
   for (const line of lines) {
     const meta = [clock(line.time)];
     if (line.status) meta.push(STATUS_MARK[line.status]);
+    const buttons = line.buttons
+      ? [el('div', { class: 'buttons-row' }, ...line.buttons.map((row) => el('div', { class: 'kb-row' }, ...row.map((b) =>
+          el('button', { type: 'button', class: 'kb', 'data-testid': 'tg-button', onclick: () => api(`users/${selectedUser}/press`, { lineId: line.id, data: b.data }) }, b.text)))))]
+      : [];
     container.append(
       el('div', { class: `msg ${sideOf(line)}`, 'data-testid': `${container.id}-line`, 'data-from': line.from, 'data-status': line.status },
-        ...(line.file ? [fileView(container.id, line.file)] : []), line.text, el('small', { class: line.status || '' }, meta.join(' · '))),
+        ...(line.file ? [fileView(container.id, line.file)] : []), line.text, ...buttons, el('small', { class: line.status || '' }, meta.join(' · '))),
     );
   }
   if (atBottom) container.scrollTop = container.scrollHeight;
@@ -73,13 +77,14 @@ function render() {
   if (!visitors.some((v) => v.visitorId === selectedVisitor)) selectedVisitor = visitors.length ? visitors[visitors.length - 1].visitorId : null;
   $('visitor-list').replaceChildren(...visitors.map((v) =>
     el('button', { type: 'button', 'aria-pressed': String(v.visitorId === selectedVisitor), 'data-testid': 'visitor', 'data-visitor-id': v.visitorId, title: v.visitorId, onclick: () => { selectedVisitor = v.visitorId; render(); } },
-      `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`)));
+      `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`)));
   const visitor = visitors.find((v) => v.visitorId === selectedVisitor);
   fillChat($('desk-chat'), visitor ? visitor.lines : [], (l) => l.from, 'No visitors yet. Write something as a Telegram user.');
   $('desk-input').disabled = !visitor;
   document.querySelector('[data-testid="desk-send"]').disabled = !visitor;
   $('desk-file').disabled = !visitor;
   $('desk-close').disabled = !visitor;
+  $('desk-buttons').disabled = !visitor;
 
   $('fault-webim-down').checked = !!state.faults.webimDown;
   $('fault-rate-limit').checked = !!state.faults.telegramRateLimit;
@@ -141,6 +146,13 @@ $('desk-file').addEventListener('change', async (e) => {
   const text = $('desk-input').value.trim();
   $('desk-input').value = '';
   await api(`visitors/${encodeURIComponent(selectedVisitor)}/files`, { sample, ...(text ? { text } : {}) });
+});
+$('tg-start-link').addEventListener('click', () => selectedUser !== null && api(`users/${selectedUser}/messages`, { text: '/start spring-sale-7' }));
+$('desk-buttons').addEventListener('click', () => {
+  if (!selectedVisitor) return;
+  const text = $('desk-input').value.trim() || 'Did this solve your problem?';
+  $('desk-input').value = '';
+  api(`visitors/${encodeURIComponent(selectedVisitor)}/keyboard`, { text });
 });
 $('desk-close').addEventListener('click', () => selectedVisitor && api(`visitors/${encodeURIComponent(selectedVisitor)}/close`));
 $('add-user').addEventListener('click', async () => {
