@@ -1,0 +1,50 @@
+// The layering, bottom to top, held in CI by `npm run lint` (dependency-cruiser). A module may
+// import from its own layer and the layers below it, never from above; no import circles.
+//
+//   core      lib/core, lib/log.ts, lib/metrics.ts      shared words: outcomes, directions, failure kinds; logging, metrics
+//   plumbing  lib/db, lib/http, lib/aws                 database and HTTP plumbing
+//   adapters  lib/telegram, lib/webim, lib/settings, lib/queue
+//   app       lib/app, lib/files, lib/alerts            runtime, the route wrapper, clients built once; its services
+//   relay     lib/relay                                 the use-cases
+//   admin     lib/admin
+//   functions functions/                                the Lambda handlers
+//   top       local/, bench/, scripts/                  local server and sandbox, benchmarks, CLIs
+const LAYERS = [
+  ['core', '^lib/(core/|log\\.ts$|metrics\\.ts$)'],
+  ['plumbing', '^lib/(db|http|aws)/'],
+  ['adapters', '^lib/(telegram|webim|settings|queue)/'],
+  ['app', '^lib/(app|files|alerts)/'],
+  ['relay', '^lib/relay/'],
+  ['admin', '^lib/admin/'],
+  ['functions', '^functions/'],
+  ['top', '^(local|bench|scripts)/'],
+];
+
+const forbidden = [
+  { name: 'no-circular', severity: 'error', comment: 'Import circles hide the layering.', from: {}, to: { circular: true } },
+  {
+    name: 'no-test-code-outside-tests',
+    severity: 'error',
+    comment: 'Only tests import test support; shared fakes live in fakes/.',
+    from: { pathNot: '^test/' },
+    to: { path: '^test/' },
+  },
+  ...LAYERS.map(([name, from], i) => ({
+    name: `layer-${name}`,
+    severity: 'error',
+    comment: `${name} may import only from its own layer and the ones below it.`,
+    from: { path: from },
+    to: { path: LAYERS.slice(i + 1).map(([, p]) => `(${p})`).join('|') || '^$' },
+  })),
+];
+
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|\\.serverless|bench/\\.build|bench/results|test-artifacts)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.cjs', '.mjs'] },
+  },
+};
