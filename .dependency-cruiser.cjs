@@ -19,6 +19,8 @@ const LAYERS = [
   ['functions', '^functions/'],
   ['top', '^(local|bench|scripts)/'],
 ];
+// Loopback fakes of Telegram, Webim, SSM and SQS for tests, the bench and the sandbox: dev only.
+const FAKES = '^fakes/';
 
 const forbidden = [
   { name: 'no-circular', severity: 'error', comment: 'Import circles hide the layering.', from: {}, to: { circular: true } },
@@ -28,6 +30,13 @@ const forbidden = [
     comment: 'Only tests import test support; shared fakes live in fakes/.',
     from: { pathNot: '^test/' },
     to: { path: '^test/' },
+  },
+  {
+    name: 'no-fakes-in-production-code',
+    severity: 'error',
+    comment: 'lib/ and functions/ are what Lambda runs: no fake in them.',
+    from: { path: '^(lib|functions)/' },
+    to: { path: FAKES },
   },
   ...LAYERS.map(([name, from], i) => ({
     name: `layer-${name}`,

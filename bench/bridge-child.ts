@@ -4,7 +4,7 @@
  */
 import { createReplyQueueHandler } from '../functions/reply-queue';
 import { MemoryReplyQueue } from '../lib/queue/memory';
-import { Runtime } from '../lib/runtime';
+import { Runtime } from '../lib/app/runtime';
 import { keepServing } from '../local/process-guard';
 import { startLocalServer } from '../local/server';
 

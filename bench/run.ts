@@ -21,8 +21,8 @@ import { latencyChartSvg } from './chart';
 import { startBenchFakes, type BenchFakes } from './fakes';
 import { percentile, post, runLoad, type LoadResult } from './load';
 import { Agent } from 'node:http';
-import { startFakeTelegram } from '../test/support/fake-telegram';
-import { startFakeWebim } from '../test/support/fake-webim';
+import { startFakeTelegram } from '../fakes/telegram';
+import { startFakeWebim } from '../fakes/webim';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SIZES = SMOKE

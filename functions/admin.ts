@@ -1,6 +1,6 @@
 import { AdminRequestError, parseAdminRequest, runAdminAction } from '../lib/admin/actions';
 import { readMigrations } from '../lib/db/migrate';
-import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 
 /**
  * The admin function: `{"action":"setup"}` (what every deploy runs: migrate, register the

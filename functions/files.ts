@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { openFileAnswer, refuse, type FileAnswer } from '../lib/files/serve';
-import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 
 /** The response-streaming API of Lambda's Node.js runtime (a global there, absent elsewhere). */
 interface StreamingRuntime {

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { purgeExpiredClaims } from '../lib/db/delivery-claims';
 import { purgeStats } from '../lib/db/delivery-stats';
 import { purgeButtonIds } from '../lib/db/conversation';
-import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 
 /**
  * Scheduled hourly: deletes delivery records older than CLAIM_RETENTION_HOURS and statistics

@@ -1,10 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deadlineIn } from '../lib/delivery/deadline';
+import { deadlineIn } from '../lib/core/deadline';
 import { processFifoBatch } from '../lib/queue/fifo-batch';
 import type { ReplyQueue } from '../lib/queue/reply-queue';
 import { relayDeps } from '../lib/relay/deps';
 import { deliverQueuedReply } from '../lib/relay/queued-reply';
-import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 
 /** Kept back at the end of an invocation for changing visibilities and answering. */
 const RESERVE_MS = 2_000;

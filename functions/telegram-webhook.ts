@@ -1,9 +1,10 @@
+import { statusText } from '../lib/admin/status';
 import { header, HttpError, readJsonBody } from '../lib/http/api-gateway';
-import { httpHandler, outcomeResult } from '../lib/http/handler';
+import { httpHandler, outcomeResult } from '../lib/app/http-handler';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayTelegramUpdate } from '../lib/relay/telegram-update';
 import { relayDeps } from '../lib/relay/deps';
-import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { parseUpdate } from '../lib/telegram/update';
 
 /**
@@ -21,7 +22,7 @@ export function createTelegramWebhookHandler(runtime: Runtime) {
     note.update_id = update.update_id;
 
     const ctx = await runtime.relayContext();
-    const deps = relayDeps(ctx, { log, deadline, direction: 'telegram_to_webim' });
+    const deps = relayDeps(ctx, { log, deadline, direction: 'telegram_to_webim', statusReport: statusText });
     const outcome = await relayTelegramUpdate(deps, update);
     await runtime.recordDelivery(deps, outcome);
     note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;

@@ -1,10 +1,10 @@
 import { header, HttpError, jsonResult, readJsonBody, type HttpEvent } from '../lib/http/api-gateway';
-import { httpHandler, outcomeResult } from '../lib/http/handler';
+import { httpHandler, outcomeResult } from '../lib/app/http-handler';
 import { secretMatchesAny } from '../lib/http/secret';
 import { queueable, queueReply } from '../lib/relay/queued-reply';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
 import { relayDeps } from '../lib/relay/deps';
-import { defaultRuntime, type Runtime } from '../lib/runtime';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { webimCallbackSchema } from '../lib/webim/wire';
 
 /** The secret Webim presents: `Authorization: Token <secret>`, or the last path segment. */

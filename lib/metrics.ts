@@ -1,7 +1,7 @@
-import type { Direction } from './db/delivery-stats';
-import { statOutcomeOf, type RelayOutcome } from './relay/outcome';
+import { statOutcomeOf, type RelayOutcome } from './core/outcome';
+import type { Direction } from './core/words';
 
-export type { Direction } from './db/delivery-stats';
+export type { Direction } from './core/words';
 
 /**
  * Delivery metrics as CloudWatch Embedded Metric Format (EMF) log lines: one JSON line per relayed

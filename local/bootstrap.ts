@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate, readMigrations } from '../lib/db/migrate';
-import { Runtime } from '../lib/runtime';
+import { Runtime } from '../lib/app/runtime';
 import { MemoryReplyQueue } from '../lib/queue/memory';
 import { settingOf } from '../lib/settings/schema';
 import { createReplyQueueHandler } from '../functions/reply-queue';

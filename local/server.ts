@@ -7,7 +7,7 @@ import { createWebimCallbackHandler } from '../functions/webim-callback';
 import { jsonResult, type HttpEvent, type HttpResult } from '../lib/http/api-gateway';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createFilesHandler } from '../functions/files';
-import type { Runtime } from '../lib/runtime';
+import type { Runtime } from '../lib/app/runtime';
 import { SettingsError } from '../lib/settings/schema';
 import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
 

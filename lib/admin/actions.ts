@@ -1,5 +1,5 @@
 import { migrate, type Migration } from '../db/migrate';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../app/runtime';
 import { runDoctor, type Check } from './doctor';
 import { statsReport, type StatsReport } from './stats';
 import { manageWebhook, type WebhookReport } from './webhook';

@@ -7,7 +7,7 @@ import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
 import { openFileLink, sealFileLink } from '../files/link';
-import { isLoopbackHost } from '../http/loopback';
+import { isLoopbackHost } from '../core/loopback';
 import type { Check, CheckStatus } from './check';
 import { judgeWebhook } from './webhook';
 import type { ReplyQueue } from '../queue/reply-queue';

@@ -1,7 +1,7 @@
 import type { Database } from '../db/database';
 import type { Direction } from '../db/delivery-stats';
-import type { DeliveryFailure } from '../delivery/failure';
-import type { Deadline } from '../delivery/deadline';
+import type { DeliveryFailure } from '../core/failure';
+import type { Deadline } from '../core/deadline';
 import type { Logger } from '../log';
 import type { TelegramClient } from '../telegram/client';
 

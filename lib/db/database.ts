@@ -1,6 +1,6 @@
 import postgres, { type Sql } from 'postgres';
-import type { Deadline } from '../delivery/deadline';
-import type { StatIncrement } from './delivery-stats';
+import type { Deadline } from '../core/deadline';
+import type { StatIncrement } from '../core/words';
 import { classifyDatabaseError, DatabaseTimeoutError, isDeadConnectionError } from './errors';
 
 export { isDeadConnectionError } from './errors';

@@ -1,4 +1,4 @@
-import { sleep } from '../delivery/deadline';
+import { sleep } from '../core/deadline';
 import type { Database } from './database';
 import { statsArgs, type StatIncrement } from './delivery-stats';
 

@@ -1,13 +1,11 @@
+import type { Direction, StatIncrement, StatOutcome } from '../core/words';
+import { STAT_OUTCOMES } from '../core/words';
 import type { Database } from './database';
 
-export type Direction = 'telegram_to_webim' | 'webim_to_telegram';
-export const STAT_OUTCOMES = ['relayed', 'duplicate', 'deferred', 'failed', 'blocked', 'ignored', 'configuration_error'] as const;
-export type StatOutcome = (typeof STAT_OUTCOMES)[number];
+export type { Direction, StatIncrement, StatOutcome } from '../core/words';
+export { STAT_OUTCOMES } from '../core/words';
 
 type Sql = Database['sql'];
-
-/** Outcome counts not yet written: [direction, outcome, count]. */
-export type StatIncrement = [string, string, number];
 
 /**
  * The `p_counts` argument of the per-message functions of migration 004, which pass it to

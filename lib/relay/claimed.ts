@@ -1,9 +1,10 @@
 import type { MessageIds } from '../alerts/admin-alerts';
 import type { ClaimAttempt, HeldClaim } from '../db/delivery-claims';
-import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, toDeliveryFailure, type DeliveryFailure } from '../delivery/failure';
+import { toDeliveryFailure } from '../app/classify';
+import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, type DeliveryFailure } from '../core/failure';
 import type { Logger } from '../log';
 import type { RelayDeps } from './deps';
-import { done, retryLater, statOutcomeOf, type RelayOutcome, type RelayResult } from './outcome';
+import { done, retryLater, statOutcomeOf, type RelayOutcome, type RelayResult } from '../core/outcome';
 
 /**
  * Runs `work` at most once to completion per claimed message — the exactly-once core.

@@ -1,9 +1,9 @@
 import { AdminAlerts } from '../alerts/admin-alerts';
 import type { Direction } from '../db/delivery-stats';
-import type { Deadline } from '../delivery/deadline';
+import type { Deadline } from '../core/deadline';
 import type { Logger } from '../log';
 import { UpstreamTimer } from '../metrics';
-import type { AppContext } from '../runtime';
+import type { AppContext } from '../app/runtime';
 import type { RetryPolicy } from '../telegram/retry';
 
 /**
@@ -26,6 +26,11 @@ export interface RelayDeps extends AppContext {
    * chat queue behind it.
    */
   queueing?: boolean;
+  /**
+   * The admin chat's `/status` answer (the doctor's summary and the last 24 hours), given by the
+   * function that wires the use-case: relay does not know the admin layer above it.
+   */
+  statusReport?: (deps: RelayDeps) => Promise<string>;
 }
 
 /** Runs one Telegram or Webim call, adding its time to the request's upstream latency when timed. */
@@ -34,7 +39,10 @@ export function timedUpstream<T>(deps: Pick<RelayDeps, 'upstream'>, call: () => 
 }
 
 /** The deps of one relayed request: the database bounded by the deadline, timers, alerts. */
-export function relayDeps(ctx: AppContext, scope: { log: Logger; deadline: Deadline; direction: Direction; queueing?: boolean }): RelayDeps {
+export function relayDeps(
+  ctx: AppContext,
+  scope: { log: Logger; deadline: Deadline; direction: Direction; queueing?: boolean; statusReport?: (deps: RelayDeps) => Promise<string> },
+): RelayDeps {
   const db = ctx.db.withDeadline(scope.deadline);
   const alerts = ctx.settings.ADMIN_CHAT_ID === undefined ? undefined : new AdminAlerts({ settings: ctx.settings, db, telegram: ctx.telegram, log: scope.log, deadline: scope.deadline });
   return { ...ctx, ...scope, db, upstream: new UpstreamTimer(), alerts };

@@ -1,7 +1,7 @@
 import { noteWebimDelay } from '../db/conversation';
 import { noteIdFor } from '../webim/wire';
 import { timedUpstream, type RelayDeps } from './deps';
-import type { RelayOutcome } from './outcome';
+import type { RelayOutcome } from '../core/outcome';
 import { sendTextToUser } from './send-to-user';
 
 /** A note or notice gets at most this long; it never holds up the answer for more. */

@@ -1,11 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { giveUpOperatorMessage, unqueueOperatorMessage } from '../db/delivery-claims';
-import { DeliveryFailure } from '../delivery/failure';
+import { DeliveryFailure } from '../core/failure';
 import type { RecordResult } from '../queue/fifo-batch';
 import { backoffSeconds, queueMessageOf, QueueError, readQueuedReply, type QueuedReply, type ReplyQueue } from '../queue/reply-queue';
 import { webimCallbackSchema, type WebimCallback } from '../webim/wire';
 import type { RelayDeps } from './deps';
-import { done, type RelayOutcome } from './outcome';
+import { done, type RelayOutcome } from '../core/outcome';
 import { noteUndelivered } from './notices';
 import { relayWebimCallback } from './webim-callback';
 

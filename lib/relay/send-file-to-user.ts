@@ -1,6 +1,6 @@
 import { setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
-import { DeliveryFailure } from '../delivery/failure';
+import { DeliveryFailure } from '../core/failure';
 import { TelegramApiError, telegramDeliveryFailure } from '../telegram/errors';
 import { splitText } from '../telegram/split-text';
 import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES } from '../webim/operator-files';

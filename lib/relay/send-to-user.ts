@@ -1,7 +1,7 @@
 import type { InlineKeyboardMarkup } from '@grammyjs/types';
 import { setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
-import { DeliveryFailure } from '../delivery/failure';
+import { DeliveryFailure } from '../core/failure';
 import { attemptBudgetMs, DEFAULT_TELEGRAM_RETRY, withTelegramRetries } from '../telegram/retry';
 import { splitText } from '../telegram/split-text';
 import { timedUpstream, type RelayDeps } from './deps';

@@ -1,7 +1,7 @@
 import type { Update } from '@grammyjs/types';
 import { setChatBlocked } from '../db/chat-mapping';
 import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
-import { DeliveryFailure } from '../delivery/failure';
+import { DeliveryFailure } from '../core/failure';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
 import { buttonIdOf } from '../db/conversation';
@@ -10,10 +10,9 @@ import { postNote, tellUser } from './notices';
 import { sealFileLink } from '../files/link';
 import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import type { Logger } from '../log';
-import { statusText } from '../admin/status';
 import { finish, runClaimed } from './claimed';
 import { timedUpstream, type RelayDeps } from './deps';
-import { done, type RelayOutcome } from './outcome';
+import { done, type RelayOutcome } from '../core/outcome';
 import { sendTextToUser } from './send-to-user';
 
 /** Time kept back after the Webim call for completing the claim and answering. */
@@ -48,7 +47,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
 
   if (intent.kind === 'admin_status') {
     return runClaimed(deps, log, ids, () => claimUpdate(deps.db, key, lease), async () => {
-      await sendTextToUser({ ...deps, log }, intent.chatId, await statusText(deps));
+      await sendTextToUser({ ...deps, log }, intent.chatId, deps.statusReport ? await deps.statusReport(deps) : 'Status is not available here.');
       return 'answered';
     });
   }

@@ -7,7 +7,7 @@ import { noteUndelivered } from './notices';
 import type { Logger } from '../log';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
-import { done, type RelayOutcome, type RelayResult } from './outcome';
+import { done, type RelayOutcome, type RelayResult } from '../core/outcome';
 import { sendTextToUser } from './send-to-user';
 import { sendFileToUser } from './send-file-to-user';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isLoopbackHost } from '../http/loopback';
+import { isLoopbackHost } from '../core/loopback';
 
 /**
  * The one schema for every setting of the bridge. A setting has the same name everywhere:

@@ -1,4 +1,4 @@
-import { DeliveryFailure } from '../delivery/failure';
+import { DeliveryFailure } from '../core/failure';
 /**
  * Failures of Bot API calls. Messages carry the method name and Telegram's description only:
  * the request URL contains the bot token, so it never goes into an error.

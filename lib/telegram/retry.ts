@@ -1,5 +1,5 @@
-import { sleep as realSleep, type Deadline } from '../delivery/deadline';
-import { DeliveryFailure } from '../delivery/failure';
+import { sleep as realSleep, type Deadline } from '../core/deadline';
+import { DeliveryFailure } from '../core/failure';
 import { classifyTelegramError, deliveryFailureOf, TelegramNetworkError } from './errors';
 
 export interface RetryPolicy {

@@ -1,4 +1,4 @@
-import { DeliveryFailure, type DeliveryFailureKind } from '../delivery/failure';
+import { DeliveryFailure, type DeliveryFailureKind } from '../core/failure';
 
 /** Webim answered with a non-2xx status. `code`/`desc` come from its {"error","desc"} body when present. */
 export class WebimApiError extends Error {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isLoopbackHost } from '../http/loopback';
+import { isLoopbackHost } from '../core/loopback';
 import { getStream } from '../http/stream-client';
 import type { OperatorFile } from './wire';
 

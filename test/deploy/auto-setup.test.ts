@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminHandler } from '../../functions/admin';
-import { Runtime } from '../../lib/runtime';
+import { Runtime } from '../../lib/app/runtime';
 import { SECRETS, startUpstreams, upstreamEnv } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
-import type { FakeTelegram } from '../support/fake-telegram';
-import type { FakeWebim } from '../support/fake-webim';
+import type { FakeTelegram } from '../../fakes/telegram';
+import type { FakeWebim } from '../../fakes/webim';
 
 const require = createRequire(import.meta.url);
 const AutoSetupPlugin = require('../../deploy/auto-setup-plugin.cjs') as new (serverless: unknown, options: unknown, utils: unknown) => { hooks: Record<string, () => Promise<void>> };

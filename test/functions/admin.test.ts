@@ -4,11 +4,11 @@ import { createHousekeepingHandler } from '../../functions/housekeeping';
 import { createMigrateHandler } from '../../functions/migrate';
 import type { AdminResult } from '../../lib/admin/actions';
 import { readMigrations } from '../../lib/db/migrate';
-import { Runtime } from '../../lib/runtime';
+import { Runtime } from '../../lib/app/runtime';
 import { SECRETS } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
-import { startFakeTelegram, telegramError, type FakeTelegram } from '../support/fake-telegram';
-import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
+import { startFakeTelegram, telegramError, type FakeTelegram } from '../../fakes/telegram';
+import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
 
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 

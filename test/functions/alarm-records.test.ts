@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, textUpdate, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSsm, type FakeSsm } from '../support/fake-ssm';
+import { startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 import { alarmMetricNames, emfRecords } from '../support/metrics';
 
 const [engine] = databaseEngines();

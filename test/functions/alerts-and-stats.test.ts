@@ -3,7 +3,7 @@ import { statsReport } from '../../lib/admin/stats';
 import { flushStats } from '../../lib/db/delivery-stats';
 import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { telegramError } from '../support/fake-telegram';
+import { telegramError } from '../../fakes/telegram';
 
 const ADMIN = -1001234567890;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
-import { telegramError } from '../support/fake-telegram';
+import { telegramError } from '../../fakes/telegram';
 import { allTextInDatabase } from '../support/privacy';
 
 type Received = { message: { id: string; kind: string; text?: string; data?: unknown }; visitor: { id: string; fields: Record<string, string> } };

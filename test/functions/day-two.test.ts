@@ -5,7 +5,7 @@ import { migrate, readMigrations, REQUIRED_MIGRATIONS } from '../../lib/db/migra
 import { Database } from '../../lib/db/database';
 import { operatorCallback, startTestBridge, textUpdate, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSsm, type FakeSsm } from '../support/fake-ssm';
+import { startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 import { alarmMetricNames, emfRecords } from '../support/metrics';
 
 /**

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { telegramError } from '../support/fake-telegram';
+import { telegramError } from '../../fakes/telegram';
 
 /** A Lambda context with this much time left, as the runtime hands it to a handler. */
 const lambdaContext = (ms: number): Context => {

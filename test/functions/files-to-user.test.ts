@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { telegramError } from '../support/fake-telegram';
+import { telegramError } from '../../fakes/telegram';
 
 describe.each(databaseEngines())('operator files to the Telegram user on $name', (engine) => {
   let bridge: TestBridge;

@@ -6,9 +6,9 @@ import { claimOperatorMessage } from '../../lib/db/delivery-claims';
 import { readMigrations } from '../../lib/db/migrate';
 import { operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSqs, type FakeSqs, type FakeSqsMessage } from '../support/fake-sqs';
-import { telegramError } from '../support/fake-telegram';
-import { FAKE_AWS_ENV } from '../support/sigv4';
+import { startFakeSqs, type FakeSqs, type FakeSqsMessage } from '../../fakes/sqs';
+import { telegramError } from '../../fakes/telegram';
+import { FAKE_AWS_ENV } from '../../fakes/sigv4';
 
 const [engine] = databaseEngines();
 const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies.fifo';

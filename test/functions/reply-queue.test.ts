@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { telegramError } from '../support/fake-telegram';
+import { telegramError } from '../../fakes/telegram';
 import { allTextInDatabase } from '../support/privacy';
 
 const lambdaContext = (ms: number): Context => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
-import { telegramError } from '../support/fake-telegram';
+import { telegramError } from '../../fakes/telegram';
 import { SECRETS, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 
 const countRows = async (bridge: TestBridge, table: string) =>

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareLocalEnvironment } from '../../local/bootstrap';
 import { upstreamEnv } from '../support/bridge';
-import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../support/fake-ssm';
+import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 
 describe('a local run with SSM_PREFIX', () => {
   let ssm: FakeSsm;

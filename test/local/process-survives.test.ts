@@ -4,9 +4,9 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../local/embedded-db';
 import { SECRETS, textUpdate, upstreamEnv } from '../support/bridge';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
-import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
-import { startTcpProxy, throughProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
+import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
+import { startTcpProxy, throughProxy, type TcpProxy } from '../../fakes/tcp-proxy';
 
 /**
  * `npm start` as its own process, its database behind a proxy that resets every connection on

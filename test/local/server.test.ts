@@ -5,8 +5,8 @@ import { prepareLocalEnvironment, type LocalEnvironment } from '../../local/boot
 import { startLocalServer, type LocalServer } from '../../local/server';
 import { SECRETS, upstreamEnv, visitorOf } from '../support/bridge';
 import { fixture } from '../support/events';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
-import { startFakeWebim, type FakeWebim } from '../support/fake-webim';
+import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
+import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
 
 /** `npm start`'s pieces over real HTTP: embedded database, migrations, the local API Gateway. */
 describe('local server (npm start)', () => {

@@ -4,16 +4,16 @@ import { createWebimCallbackHandler } from '../../functions/webim-callback';
 import type { Database } from '../../lib/db/database';
 import { migrate, readMigrations, type Migration } from '../../lib/db/migrate';
 import type { HttpResult } from '../../lib/http/api-gateway';
-import { Runtime } from '../../lib/runtime';
+import { Runtime } from '../../lib/app/runtime';
 import { MemoryReplyQueue } from '../../lib/queue/memory';
 import { createReplyQueueHandler } from '../../functions/reply-queue';
 import { ssmReaderFromEnv } from '../../lib/settings/ssm';
 import type { DatabaseEngine, TestDatabase } from './databases';
 import { httpApiEvent } from './events';
-import { startFakeTelegram, type FakeTelegram } from './fake-telegram';
-import { startFakeWebim, type FakeWebim } from './fake-webim';
-import { FAKE_AWS_ENV, type FakeSsm } from './fake-ssm';
-import { startTcpProxy, throughProxy, type TcpProxy } from './tcp-proxy';
+import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
+import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
+import { FAKE_AWS_ENV, type FakeSsm } from '../../fakes/ssm';
+import { startTcpProxy, throughProxy, type TcpProxy } from '../../fakes/tcp-proxy';
 
 export const SECRETS = {
   botToken: '7012345678:AAHk3-test_token_Zx9QpLmN0vBcD2eFgH',

@@ -3,11 +3,11 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorReport } from '../../../lib/admin/doctor';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { Runtime } from '../../../lib/runtime';
+import { Runtime } from '../../../lib/app/runtime';
 import { SECRETS, startUpstreams, upstreamEnv } from '../../support/bridge';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
-import type { FakeTelegram } from '../../support/fake-telegram';
-import type { FakeWebim } from '../../support/fake-webim';
+import type { FakeTelegram } from '../../../fakes/telegram';
+import type { FakeWebim } from '../../../fakes/webim';
 
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 

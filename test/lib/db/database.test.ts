@@ -3,7 +3,7 @@ import { findChatByVisitor, setChatBlocked } from '../../../lib/db/chat-mapping'
 import { Database } from '../../../lib/db/database';
 import { claimOperatorMessage, claimUpdate, claimUpdateForChat, HeldClaim, purgeExpiredClaims } from '../../../lib/db/delivery-claims';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { readSettingsTable } from '../../../lib/db/settings-table';
+import { readSettingsTable } from '../../../lib/settings/settings-table';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
 
 let nextUpdate = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usesPreparedStatements } from '../../../lib/db/connection-options';
+import { usesPreparedStatements } from '../../../lib/settings/database-connection';
 import { Database } from '../../../lib/db/database';
 import { claimOperatorMessage, claimUpdateForChat, type ClaimAttempt } from '../../../lib/db/delivery-claims';
 import { readStats } from '../../../lib/db/delivery-stats';

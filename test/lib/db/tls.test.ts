@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { databaseConnection } from '../../../lib/db/connection-options';
+import { databaseConnection } from '../../../lib/settings/database-connection';
 import { Database } from '../../../lib/db/database';
 import { SettingsError } from '../../../lib/settings/schema';
 

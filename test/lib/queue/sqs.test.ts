@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { envCredentials } from '../../../lib/aws/signed-json';
 import { queueMessageOf } from '../../../lib/queue/reply-queue';
 import { SqsReplyQueue } from '../../../lib/queue/sqs';
-import { startFakeSqs, type FakeSqs } from '../../support/fake-sqs';
-import { FAKE_AWS_ENV } from '../../support/sigv4';
+import { startFakeSqs, type FakeSqs } from '../../../fakes/sqs';
+import { FAKE_AWS_ENV } from '../../../fakes/sigv4';
 
 const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies.fifo';
 const DLQ = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies-dead.fifo';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../../lib/db/database';
 import { claimUpdate } from '../../../lib/db/delivery-claims';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { DeliveryFailure } from '../../../lib/delivery/failure';
+import { DeliveryFailure } from '../../../lib/core/failure';
 import { createLogger } from '../../../lib/log';
 import { runClaimed } from '../../../lib/relay/claimed';
 import { databaseEngines, type TestDatabase } from '../../support/databases';

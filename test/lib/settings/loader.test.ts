@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsLoader } from '../../../lib/settings/loader';
 import { parseSettings, settingOf, SettingsError } from '../../../lib/settings/schema';
 import { envCredentials, SsmError, SsmReader, ssmReaderFromEnv } from '../../../lib/settings/ssm';
-import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../../support/fake-ssm';
+import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../../../fakes/ssm';
 
 let ssm: FakeSsm;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramClient } from '../../../lib/telegram/client';
 import { classifyTelegramError, TelegramApiError, TelegramNetworkError } from '../../../lib/telegram/errors';
-import { startFakeTelegram, telegramError, type FakeTelegram } from '../../support/fake-telegram';
+import { startFakeTelegram, telegramError, type FakeTelegram } from '../../../fakes/telegram';
 
 const TOKEN = '7012345678:AAHk3-client_test_token_Zx9QpLmN';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deadlineIn } from '../../../lib/delivery/deadline';
-import { DeliveryFailure } from '../../../lib/delivery/failure';
+import { deadlineIn } from '../../../lib/core/deadline';
+import { DeliveryFailure } from '../../../lib/core/failure';
 import { withTelegramRetries, type RetryPolicy } from '../../../lib/telegram/retry';
 import { classifyTelegramError, TelegramApiError, TelegramNetworkError, TelegramResponseError } from '../../../lib/telegram/errors';
 

@@ -1,21 +1,20 @@
-import { databaseConnection, usesPreparedStatements } from './db/connection-options';
-import { Database, type DatabaseOptions } from './db/database';
-import { SchemaBehindError } from './db/errors';
-import { missingMigrations } from './db/migrate';
-import { readSettingsTable } from './db/settings-table';
-import { createLogger, type Logger, type LogLevel } from './log';
-import { flushStats } from './db/delivery-stats';
-import { countsOf, emfRecord, type DeliveryCounts, type Direction } from './metrics';
-import type { RelayDeps } from './relay/deps';
-import type { RelayOutcome } from './relay/outcome';
-import { SettingsLoader } from './settings/loader';
-import { SECRET_SETTINGS, settingOf, SettingsError, type Settings } from './settings/schema';
-import type { RawSettings } from './settings/sources';
-import { ssmReaderFromEnv, type SsmError, type SsmReader } from './settings/ssm';
-import type { ReplyQueue } from './queue/reply-queue';
-import { sqsReplyQueueFromEnv } from './queue/sqs';
-import { TelegramClient } from './telegram/client';
-import { WebimClient } from './webim/client';
+import { databaseConnection, usesPreparedStatements } from '../settings/database-connection';
+import { Database, type DatabaseOptions } from '../db/database';
+import { SchemaBehindError } from '../db/errors';
+import { missingMigrations } from '../db/migrate';
+import { readSettingsTable } from '../settings/settings-table';
+import { createLogger, type Logger, type LogLevel } from '../log';
+import { flushStats } from '../db/delivery-stats';
+import { countsOf, emfRecord, type DeliveryCounts, type Direction } from '../metrics';
+import type { RelayOutcome } from '../core/outcome';
+import { SettingsLoader } from '../settings/loader';
+import { SECRET_SETTINGS, settingOf, SettingsError, type Settings } from '../settings/schema';
+import type { RawSettings } from '../settings/sources';
+import { ssmReaderFromEnv, type SsmError, type SsmReader } from '../settings/ssm';
+import type { ReplyQueue } from '../queue/reply-queue';
+import { sqsReplyQueueFromEnv } from '../queue/sqs';
+import { TelegramClient } from '../telegram/client';
+import { WebimClient } from '../webim/client';
 
 /** Outcome counts wait at most this long for a statement to ride on before being written alone. */
 const STATS_MAX_WAIT_MS = 60_000;
@@ -121,7 +120,7 @@ export class Runtime {
    * Writes one delivery-metrics record (CloudWatch EMF) for a relayed request, beside the log
    * lines. Only a deployed stage (STAGE, set by serverless.yml) writes them: locally they are noise.
    */
-  async recordDelivery(deps: RelayDeps, outcome: RelayOutcome): Promise<void> {
+  async recordDelivery(deps: { db: Database; log: Logger; direction: Direction; upstream?: { milliseconds?: number } }, outcome: RelayOutcome): Promise<void> {
     // Counts that found no statement to ride on for a minute are written on their own (rare).
     if (deps.db.statsWaitingMs > STATS_MAX_WAIT_MS) await flushStats(deps.db).catch((error: unknown) => deps.log.warn('stats_flush_failed', { error }));
     this.writeMetrics(deps.direction, countsOf(outcome), deps.upstream?.milliseconds);

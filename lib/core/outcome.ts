@@ -1,4 +1,4 @@
-import type { StatOutcome } from '../db/delivery-stats';
+import type { StatOutcome } from './words';
 
 /** How a relay use-case ended, independent of the trigger (HTTP today, a queue tomorrow). */
 export type RelayOutcome =

@@ -1,14 +1,15 @@
 import type { Context } from 'aws-lambda';
-import { deadlineIn, type Deadline } from '../delivery/deadline';
-import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, toDeliveryFailure } from '../delivery/failure';
+import { deadlineIn, type Deadline } from '../core/deadline';
+import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS } from '../core/failure';
+import { toDeliveryFailure } from './classify';
 import type { Logger } from '../log';
 import type { DeliveryCounts, Direction } from '../metrics';
-import type { RelayOutcome } from '../relay/outcome';
-import type { Runtime } from '../runtime';
+import type { RelayOutcome } from '../core/outcome';
+import type { Runtime } from './runtime';
 import { SettingsError } from '../settings/schema';
 import { SsmError } from '../settings/ssm';
 import { QueueError } from '../queue/reply-queue';
-import { HttpError, jsonResult, type HttpEvent, type HttpResult } from './api-gateway';
+import { HttpError, jsonResult, type HttpEvent, type HttpResult } from '../http/api-gateway';
 
 /** API Gateway HTTP API gives up after 30 s; keep well inside it even on a long Lambda timeout. */
 const MAX_BUDGET_MS = 25_000;

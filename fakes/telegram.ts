@@ -1,4 +1,4 @@
-import { multipartBoundary, parseMultipart } from '../../local/sandbox/multipart';
+import { multipartBoundary, parseMultipart } from '../local/sandbox/multipart';
 import { startHttpFake, type RecordedRequest, type ScriptedResponse } from './http-fake';
 
 export interface BotApiCall {

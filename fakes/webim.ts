@@ -1,4 +1,4 @@
-import type { OutboundVisitorMessage } from '../../lib/webim/wire';
+import type { OutboundVisitorMessage } from '../lib/webim/wire';
 import { startHttpFake, type ScriptedResponse } from './http-fake';
 
 /**

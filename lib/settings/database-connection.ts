@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
-import { isLoopbackHost } from '../http/loopback';
-import { SettingsError } from '../settings/schema';
+import { isLoopbackHost } from '../core/loopback';
+import { SettingsError } from './schema';
 
 /** Where Lambda's Node.js runtimes keep Amazon's CA certificates, the RDS ones among them. */
 export const LAMBDA_CA_FILE = '/var/runtime/ca-cert.pem';
