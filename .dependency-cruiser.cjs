@@ -43,7 +43,12 @@ const forbidden = [
     severity: 'error',
     comment: `${name} may import only from its own layer and the ones below it.`,
     from: { path: from },
-    to: { path: LAYERS.slice(i + 1).map(([, p]) => `(${p})`).join('|') || '^$' },
+    to: {
+      path:
+        LAYERS.slice(i + 1)
+          .map(([, p]) => `(${p})`)
+          .join('|') || '^$',
+    },
   })),
 ];
 

@@ -10,10 +10,17 @@ const functions = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function'
 const routes = resources.filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
 const alarms = resources.filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').map(([id]) => id);
 
-for (const [id, f] of functions) console.log(`function:  ${id.replace(/LambdaFunction$/, '')} ${f.Properties.Runtime}, reserved concurrency ${f.Properties.ReservedConcurrentExecutions}`);
+for (const [id, f] of functions)
+  console.log(
+    `function:  ${id.replace(/LambdaFunction$/, '')} ${f.Properties.Runtime}, reserved concurrency ${f.Properties.ReservedConcurrentExecutions}`,
+  );
 console.log(`routes:    ${routes.join(', ')}`);
 console.log(`alarms:    ${alarms.join(', ')}`);
-console.log(`outputs:   ${Object.keys(template.Outputs).filter((k) => !k.endsWith('QualifiedArn')).join(', ')}`);
+console.log(
+  `outputs:   ${Object.keys(template.Outputs)
+    .filter((k) => !k.endsWith('QualifiedArn'))
+    .join(', ')}`,
+);
 for (const zip of fs.readdirSync(dir).filter((f) => f.endsWith('.zip'))) {
   console.log(`package:   ${zip} ${(fs.statSync(path.join(dir, zip)).size / 1024).toFixed(1)} KiB`);
 }

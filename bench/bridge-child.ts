@@ -3,8 +3,8 @@
  * stats route counting database round trips and peak RSS. Configuration comes from the env.
  */
 import { createReplyQueueHandler } from '../functions/reply-queue';
-import { MemoryReplyQueue } from '../lib/queue/memory';
 import { Runtime } from '../lib/app/runtime';
+import { MemoryReplyQueue } from '../lib/queue/memory';
 import { keepServing } from '../local/process-guard';
 import { startLocalServer } from '../local/server';
 
@@ -36,5 +36,8 @@ const server = await startLocalServer(runtime, {
 await runtime.relayContext().catch((error: unknown) => runtime.log.warn('warm_up_failed', { error }));
 process.send?.({ benchBridgeUrl: server.url }); // the bench's control channel
 process.on('SIGTERM', () => {
-  void server.close().then(() => runtime.close()).finally(() => process.exit(0));
+  void server
+    .close()
+    .then(() => runtime.close())
+    .finally(() => process.exit(0));
 });

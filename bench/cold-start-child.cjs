@@ -4,13 +4,28 @@ const bundle = process.argv[2];
 const eventFor = (updateId) => {
   const body = JSON.stringify({
     update_id: updateId,
-    message: { message_id: updateId, date: 1795338901, text: 'cold start', chat: { id: 4242, type: 'private', first_name: 'Cold' }, from: { id: 4242, is_bot: false, first_name: 'Cold' } },
+    message: {
+      message_id: updateId,
+      date: 1795338901,
+      text: 'cold start',
+      chat: { id: 4242, type: 'private', first_name: 'Cold' },
+      from: { id: 4242, is_bot: false, first_name: 'Cold' },
+    },
   });
   return {
-    version: '2.0', routeKey: 'POST /telegram-webhook', rawPath: '/telegram-webhook', rawQueryString: '',
+    version: '2.0',
+    routeKey: 'POST /telegram-webhook',
+    rawPath: '/telegram-webhook',
+    rawQueryString: '',
     headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': process.env.BENCH_WEBHOOK_SECRET },
-    requestContext: { requestId: `cold-${updateId}`, http: { method: 'POST', path: '/telegram-webhook' }, routeKey: 'POST /telegram-webhook', stage: '$default' },
-    body, isBase64Encoded: false,
+    requestContext: {
+      requestId: `cold-${updateId}`,
+      http: { method: 'POST', path: '/telegram-webhook' },
+      routeKey: 'POST /telegram-webhook',
+      stage: '$default',
+    },
+    body,
+    isBase64Encoded: false,
   };
 };
 const context = { getRemainingTimeInMillis: () => 25_000 };
@@ -24,6 +39,11 @@ const context = { getRemainingTimeInMillis: () => 25_000 };
   const firstDoneAt = Date.now();
   const second = await handler(eventFor(Number(process.env.BENCH_UPDATE_ID) + 1), context);
   const warmMs = performance.now() - firstMs;
-  process.stdout.write(JSON.stringify({ startedAt, bootMs, loadedMs, firstMs, firstDoneAt, warmMs, statuses: [first.statusCode, second.statusCode] }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ startedAt, bootMs, loadedMs, firstMs, firstDoneAt, warmMs, statuses: [first.statusCode, second.statusCode] }) + '\n',
+  );
   process.exit(0);
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -22,7 +22,9 @@ export interface BenchFakes {
   close(): Promise<void>;
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<{ server: Server; url: string }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -44,12 +46,12 @@ export async function startBenchFakes(ssmPrefix: string): Promise<BenchFakes> {
     res.end(body);
   };
 
-  const telegram = await listen((req, res, body) => {
+  const telegram = await listen((_req, res, body) => {
     counts.sendMessage++;
     const chatId = /"chat_id":(-?\d+)/.exec(body.toString())?.[1] ?? '0';
     json(res, 200, `{"ok":true,"result":{"message_id":${counts.sendMessage},"date":1795338901,"chat":{"id":${chatId},"type":"private"}}}`);
   });
-  const webim = await listen((req, res, body) => {
+  const webim = await listen((_req, res, body) => {
     counts.webim++;
     const text = body.toString();
     const id = /"message":\{"id":"([^"]+)"/.exec(text)?.[1] ?? '?';
@@ -61,8 +63,14 @@ export async function startBenchFakes(ssmPrefix: string): Promise<BenchFakes> {
   const ssm = await listen((req, res) => {
     counts.ssm++;
     ssmCalls.push(Date.now());
-    if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParametersByPath') return json(res, 400, '{"__type":"ValidationException"}', 'application/x-amz-json-1.1');
-    const Parameters = Object.entries(ssmParameters).map(([name, value]) => ({ Name: `${ssmPrefix}/${name}`, Value: value, Type: 'SecureString', Version: 1 }));
+    if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParametersByPath')
+      return json(res, 400, '{"__type":"ValidationException"}', 'application/x-amz-json-1.1');
+    const Parameters = Object.entries(ssmParameters).map(([name, value]) => ({
+      Name: `${ssmPrefix}/${name}`,
+      Value: value,
+      Type: 'SecureString',
+      Version: 1,
+    }));
     json(res, 200, JSON.stringify({ Parameters }), 'application/x-amz-json-1.1');
   });
 

@@ -6,23 +6,23 @@
  * server of BENCH_DATABASE_URL. BENCH_SMOKE=1 runs a few hundred messages only (CI).
  * Prints a table of figures with their targets and writes bench/results/latest.json + latency.svg.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
+import { startFakeTelegram } from '../fakes/telegram';
+import { startFakeWebim } from '../fakes/webim';
 import { Database } from '../lib/db/database';
 import { migrate, readMigrations } from '../lib/db/migrate';
 import { startEmbeddedDatabase } from '../local/embedded-db';
 import { createScratchDatabase } from '../local/scratch-database';
 import { latencyChartSvg } from './chart';
-import { startBenchFakes, type BenchFakes } from './fakes';
-import { percentile, post, runLoad, type LoadResult } from './load';
-import { Agent } from 'node:http';
-import { startFakeTelegram } from '../fakes/telegram';
-import { startFakeWebim } from '../fakes/webim';
+import { type BenchFakes, startBenchFakes } from './fakes';
+import { type LoadResult, percentile, post, runLoad } from './load';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SIZES = SMOKE
@@ -36,7 +36,12 @@ const SSM_PREFIX = '/telegram-webim-bridge/bench';
  * BENCH_ONLY=latency,cold-start (any of: latency, throughput, memory, duplicates, lambda-like,
  * files, bundles, cold-start) runs only those parts, for working on one figure at a time.
  */
-const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const runs = (part: string) => ONLY.size === 0 || ONLY.has(part);
 
 const secrets = {
@@ -107,7 +112,10 @@ async function bundleProcess(entry: 'bridge-child' | 'ceiling-child'): Promise<s
   return outfile;
 }
 
-async function startBridge(env: NodeJS.ProcessEnv, entry: 'bridge-child' | 'ceiling-child' = 'bridge-child'): Promise<{ url: string; child: ChildProcess }> {
+async function startBridge(
+  env: NodeJS.ProcessEnv,
+  entry: 'bridge-child' | 'ceiling-child' = 'bridge-child',
+): Promise<{ url: string; child: ChildProcess }> {
   // BENCH_PROFILE=1 writes a V8 CPU profile of the bridge process to bench/results/profile/.
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS, 'profile')}`] : [];
   const flags = (process.env.BENCH_NODE_FLAGS ?? LAMBDA_HEAP_FLAGS).split(' ').filter(Boolean);
@@ -115,7 +123,10 @@ async function startBridge(env: NodeJS.ProcessEnv, entry: 'bridge-child' | 'ceil
   // also the load generator) would block the bridge's writes whenever the generator is busy, and
   // measure the generator rather than the bridge. Its address comes back over the IPC channel.
   const logFile = openSync(path.join(RESULTS, `${entry}.log`), 'a');
-  const child = spawn(process.execPath, [...flags, ...profile, await buildBridgeProcess(entry)], { env, stdio: ['ignore', logFile, 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...flags, ...profile, await buildBridgeProcess(entry)], {
+    env,
+    stdio: ['ignore', logFile, 'inherit', 'ipc'],
+  });
   closeSync(logFile);
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bridge process exited with ${code}`)));
@@ -131,7 +142,10 @@ function stopProcess(child: ChildProcess): Promise<void> {
   return exited;
 }
 
-async function bridgeStats(url: string, reset = false): Promise<{ queries: number; peakRss: number; rss: number; heapUsed: number; heapTotal: number }> {
+async function bridgeStats(
+  url: string,
+  reset = false,
+): Promise<{ queries: number; peakRss: number; rss: number; heapUsed: number; heapTotal: number }> {
   const res = await fetch(`${url}/__bench/stats`, { method: reset ? 'POST' : 'GET' });
   return (await res.json()) as { queries: number; peakRss: number; rss: number; heapUsed: number; heapTotal: number };
 }
@@ -145,12 +159,23 @@ const updateBody = (chatId: number, text: string) => {
   const id = nextUpdateId++;
   return JSON.stringify({
     update_id: id,
-    message: { message_id: id, date: 1795338901, text, chat: { id: chatId, type: 'private', first_name: 'Bench' }, from: { id: chatId, is_bot: false, first_name: 'Bench', username: `bench${chatId}` } },
+    message: {
+      message_id: id,
+      date: 1795338901,
+      text,
+      chat: { id: chatId, type: 'private', first_name: 'Bench' },
+      from: { id: chatId, is_bot: false, first_name: 'Bench', username: `bench${chatId}` },
+    },
   });
 };
 
 const callbackBody = (visitorId: string, text: string) =>
-  JSON.stringify({ event: 'new_message', visitor_id: visitorId, chat_id: 1, message: { id: `bench-${nextWebimId++}`, kind: 'operator', text } });
+  JSON.stringify({
+    event: 'new_message',
+    visitor_id: visitorId,
+    chat_id: 1,
+    message: { id: `bench-${nextWebimId++}`, kind: 'operator', text },
+  });
 
 const TEXT = 'Hello, my order 5512 has not arrived yet, could you check please?';
 
@@ -225,11 +250,22 @@ async function buildBundles(): Promise<{ name: string; minifiedKiB: number; zipp
 async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) {
   Object.assign(fakes.ssmParameters, { ...secrets, TELEGRAM_API_BASE: fakes.telegramUrl, WEBIM_API_URL: fakes.webimUrl });
   const bundle = path.join(BUILD, 'telegram-webhook', 'functions', 'telegram-webhook.js');
-  const results: { bootMs: number; firstMs: number; loadedMs: number; warmMs: number; ssmCold: number; ssmWarm: number; statuses: number[] }[] = [];
+  const results: {
+    bootMs: number;
+    firstMs: number;
+    loadedMs: number;
+    warmMs: number;
+    ssmCold: number;
+    ssmWarm: number;
+    statuses: number[];
+  }[] = [];
   for (let i = 0; i < runs; i++) {
     const before = fakes.ssmCalls.length;
     // Asynchronously: the fake upstreams live in this process and must keep answering.
-    const profile = process.env.BENCH_PROFILE === '1' && i === runs - 1 ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${path.join(RESULTS, 'profile-cold')}`] : [];
+    const profile =
+      process.env.BENCH_PROFILE === '1' && i === runs - 1
+        ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${path.join(RESULTS, 'profile-cold')}`]
+        : [];
     const run = await spawnAsync(process.execPath, [...profile, path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
       env: {
         PATH: process.env.PATH,
@@ -245,15 +281,37 @@ async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number) 
         LOG_LEVEL: 'warn',
       },
     });
-    if (run.status !== 0) throw new Error(`cold start run failed (${run.status ?? run.signal}): ${run.stderr.split('\n').filter((l) => !/NodeVersionSupportWarning|AWS SDK|node >=22|upgrade to node|a\.co\/|^versions published|will require|To continue|trace-warnings|^$/.test(l)).join('\n')}`);
-    const r = JSON.parse(run.stdout.trim().split('\n').pop() as string) as { bootMs: number; firstMs: number; loadedMs: number; warmMs: number; firstDoneAt: number; statuses: number[] };
+    if (run.status !== 0)
+      throw new Error(
+        `cold start run failed (${run.status ?? run.signal}): ${run.stderr
+          .split('\n')
+          .filter(
+            (l) =>
+              !/NodeVersionSupportWarning|AWS SDK|node >=22|upgrade to node|a\.co\/|^versions published|will require|To continue|trace-warnings|^$/.test(
+                l,
+              ),
+          )
+          .join('\n')}`,
+      );
+    const r = JSON.parse(run.stdout.trim().split('\n').pop() as string) as {
+      bootMs: number;
+      firstMs: number;
+      loadedMs: number;
+      warmMs: number;
+      firstDoneAt: number;
+      statuses: number[];
+    };
     const calls = fakes.ssmCalls.slice(before);
     results.push({ ...r, ssmCold: calls.filter((t) => t <= r.firstDoneAt).length, ssmWarm: calls.filter((t) => t > r.firstDoneAt).length });
   }
   return results;
 }
 
-function spawnAsync(cmd: string, args: string[], options: { env: NodeJS.ProcessEnv }): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
+function spawnAsync(
+  cmd: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv },
+): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -286,7 +344,9 @@ const LAMBDA_PROCESSES = Number(process.env.BENCH_PROCESSES ?? 4);
  * served from its link (Telegram → the desk), and an operator's file downloaded from Webim and
  * uploaded to Telegram. Streaming means the process never holds a file whole.
  */
-async function fileMemory(databaseUrl: string): Promise<{ idleMb: number; peakMb: number; bytesServed: number; bytesUploaded: number; linkP50Ms: number; linkP99Ms: number }> {
+async function fileMemory(
+  databaseUrl: string,
+): Promise<{ idleMb: number; peakMb: number; bytesServed: number; bytesUploaded: number; linkP50Ms: number; linkP99Ms: number }> {
   const telegram = await startFakeTelegram({ token: secrets.TELEGRAM_BOT_TOKEN });
   const webim = await startFakeWebim({ accessToken: secrets.WEBIM_ACCESS_TOKEN });
   const size = 20 * 1024 * 1024 - 1024;
@@ -294,12 +354,30 @@ async function fileMemory(databaseUrl: string): Promise<{ idleMb: number; peakMb
   // The operator's file is larger still (45 MB, under the 50 MB limit): growth well below its size shows it streams.
   const operatorSize = 45 * 1024 * 1024;
   const operatorFile = webim.addFile('big.bin', randomBytes(operatorSize), 'application/octet-stream');
-  const env = { ...bridgeEnv({ telegramUrl: telegram.url, webimUrl: webim.url } as BenchFakes, databaseUrl, 1), FILE_LINK_SECRET: randomBytes(24).toString('base64url'), FILE_LINK_BASE_URL: 'http://127.0.0.1:9' };
+  const env = {
+    ...bridgeEnv({ telegramUrl: telegram.url, webimUrl: webim.url } as BenchFakes, databaseUrl, 1),
+    FILE_LINK_SECRET: randomBytes(24).toString('base64url'),
+    FILE_LINK_BASE_URL: 'http://127.0.0.1:9',
+  };
   const bridge = await startBridge(env);
   try {
     const chatId = 3_000_001;
     const update = (id: number, message: Record<string, unknown>) =>
-      post(new Agent(), new URL(`${bridge.url}/telegram-webhook`), JSON.stringify({ update_id: id, message: { message_id: id, date: 1795338901, chat: { id: chatId, type: 'private', first_name: 'Big' }, from: { id: chatId, is_bot: false, first_name: 'Big' }, ...message } }), { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET });
+      post(
+        new Agent(),
+        new URL(`${bridge.url}/telegram-webhook`),
+        JSON.stringify({
+          update_id: id,
+          message: {
+            message_id: id,
+            date: 1795338901,
+            chat: { id: chatId, type: 'private', first_name: 'Big' },
+            from: { id: chatId, is_bot: false, first_name: 'Big' },
+            ...message,
+          },
+        }),
+        { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET },
+      );
     await update(700_000_001, { text: 'hello' });
     // Link serving latency: a 100 KB photo's link, fetched repeatedly (verify, getFile, stream).
     telegram.addFile('BENCHPHOTO', randomBytes(100 * 1024), { path: 'photos/p.jpg' });
@@ -314,18 +392,43 @@ async function fileMemory(databaseUrl: string): Promise<{ idleMb: number; peakMb
     }
     await new Promise((r) => setTimeout(r, 300));
     const idle = await bridgeStats(bridge.url, true);
-    await update(700_000_002, { document: { file_id: 'BENCHBIGFILE', file_unique_id: 'big', file_name: 'big.bin', mime_type: 'application/octet-stream', file_size: size } });
+    await update(700_000_002, {
+      document: {
+        file_id: 'BENCHBIGFILE',
+        file_unique_id: 'big',
+        file_name: 'big.bin',
+        mime_type: 'application/octet-stream',
+        file_size: size,
+      },
+    });
     const link = (webim.received.at(-1)?.message as unknown as { data?: { url: string } }).data?.url;
     if (!link) throw new Error('no file link reached Webim');
     let bytesServed = 0;
     const res = await fetch(`${bridge.url}${new URL(link).pathname}`);
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytesServed += chunk.length;
     const visitorId = webim.received.at(-1)?.visitor.id as string;
-    const callback = { event: 'new_message', visitor_id: visitorId, message: { id: 'big-1', kind: 'file_operator', data: { url: operatorFile, name: 'big.bin', media_type: 'application/octet-stream', size: operatorSize } } };
-    const answer = await post(new Agent(), new URL(`${bridge.url}/webim-callback`), JSON.stringify(callback), { authorization: `Token ${secrets.WEBIM_CALLBACK_SECRET}` });
+    const callback = {
+      event: 'new_message',
+      visitor_id: visitorId,
+      message: {
+        id: 'big-1',
+        kind: 'file_operator',
+        data: { url: operatorFile, name: 'big.bin', media_type: 'application/octet-stream', size: operatorSize },
+      },
+    };
+    const answer = await post(new Agent(), new URL(`${bridge.url}/webim-callback`), JSON.stringify(callback), {
+      authorization: `Token ${secrets.WEBIM_CALLBACK_SECRET}`,
+    });
     if (answer.status !== 200) throw new Error(`operator file answered ${answer.status}`);
     const after = await bridgeStats(bridge.url);
-    return { idleMb: idle.rss / 1024 / 1024, peakMb: after.peakRss / 1024 / 1024, bytesServed, bytesUploaded: telegram.uploads.at(-1)?.bytes.length ?? 0, linkP50Ms: percentile(linkMs, 50), linkP99Ms: percentile(linkMs, 99) };
+    return {
+      idleMb: idle.rss / 1024 / 1024,
+      peakMb: after.peakRss / 1024 / 1024,
+      bytesServed,
+      bytesUploaded: telegram.uploads.at(-1)?.bytes.length ?? 0,
+      linkP50Ms: percentile(linkMs, 50),
+      linkP99Ms: percentile(linkMs, 99),
+    };
   } finally {
     await stopProcess(bridge.child);
     await telegram.close();
@@ -362,7 +465,10 @@ async function measureCeiling(fakes: BenchFakes): Promise<Record<string, number>
   try {
     const chats = Array.from({ length: SIZES.chats }, (_, i) => 1_000_000 + i);
     const visitors = chats.map((c) => `v-${c}`);
-    for (const [dir, make] of [['telegram→webim', telegramTraffic(server.url, chats)], ['webim→telegram', webimTraffic(server.url, visitors)]] as const) {
+    for (const [dir, make] of [
+      ['telegram→webim', telegramTraffic(server.url, chats)],
+      ['webim→telegram', webimTraffic(server.url, visitors)],
+    ] as const) {
       await runLoad(300, 8, make);
       for (const c of [1, 16]) out[`latency ${dir} c=${c}`] = percentile((await runLoad(SIZES.latency, c, make)).latenciesMs, 50);
       for (const c of [16, 64]) {
@@ -394,7 +500,9 @@ async function main() {
   for (const log of ['bridge-child.log', 'ceiling-child.log']) rmSync(path.join(RESULTS, log), { force: true });
   const database = await openDatabase();
   const fakes = await startBenchFakes(SSM_PREFIX);
-  say(`bench: ${SMOKE ? 'SMOKE run (small counts, timings not meaningful)' : 'full run'} on ${database.kind}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`);
+  say(
+    `bench: ${SMOKE ? 'SMOKE run (small counts, timings not meaningful)' : 'full run'} on ${database.kind}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
+  );
 
   const setupDb = new Database({ url: database.url, max: 1 });
   await migrate(setupDb, await readMigrations());
@@ -403,7 +511,14 @@ async function main() {
   // Baseline: what an empty Node HTTP server in its own process manages on this machine with the
   // same load generator — the ceiling any Node service here can reach.
   const loadParts = ['latency', 'throughput', 'memory', 'duplicates', 'lambda-like'].some(runs);
-  const baseline = spawn(process.execPath, ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const baseline = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{}'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const baselinePort = await new Promise<string>((resolve) => createInterface({ input: baseline.stdout }).once('line', resolve));
   const baselineUrl = new URL(`http://127.0.0.1:${baselinePort}/`);
   await runLoad(500, 16, () => ({ url: baselineUrl, body: '{}', headers: {} }));
@@ -425,163 +540,265 @@ async function main() {
   const embedded = database.poolMax === 1;
   const lambdaMemory = async (chats: number[], visitors: string[]) => {
     const lambda = await lambdaProcessMemory(fakes, database.url, chats, visitors);
-    figures.push({ figure: `peak RSS, one Lambda-like process relaying ${SIZES.rss} messages`, measured: `${lambda.peakMb.toFixed(1)} MB (after start and warm-up ${lambda.warmMb.toFixed(1)} MB, V8 heap ${lambda.heapUsedMb.toFixed(1)} MB used of ${lambda.heapTotalMb.toFixed(1)} MB committed after)`, target: '≤ 128 MB', ok: lambda.peakMb <= 128 });
+    figures.push({
+      figure: `peak RSS, one Lambda-like process relaying ${SIZES.rss} messages`,
+      measured: `${lambda.peakMb.toFixed(1)} MB (after start and warm-up ${lambda.warmMb.toFixed(1)} MB, V8 heap ${lambda.heapUsedMb.toFixed(1)} MB used of ${lambda.heapTotalMb.toFixed(1)} MB committed after)`,
+      target: '≤ 128 MB',
+      ok: lambda.peakMb <= 128,
+    });
     raw.lambdaPeakRssMb = lambda.peakMb;
   };
   let afterBridge: (() => Promise<void>) | undefined;
   const bridge = loadParts ? await startBridge(bridgeEnv(fakes, database.url, database.poolMax)) : undefined;
-  if (bridge) try {
-    // Register the chats (first contact creates the mappings), then learn their visitor ids.
-    const chats = Array.from({ length: SIZES.chats }, (_, i) => 1_000_000 + i);
-    await runLoad(chats.length, 8, telegramTraffic(bridge.url, chats));
-    // (Read from what Webim received: the embedded database takes one connection, the bridge's.)
-    const visitors = [...fakes.visitors];
-    if (visitors.length !== chats.length) throw new Error(`expected ${chats.length} visitors, Webim saw ${visitors.length}`);
-    // Warm up the process (JIT, connections).
-    await runLoad(200, 8, telegramTraffic(bridge.url, chats));
-    await runLoad(200, 8, webimTraffic(bridge.url, visitors));
+  if (bridge)
+    try {
+      // Register the chats (first contact creates the mappings), then learn their visitor ids.
+      const chats = Array.from({ length: SIZES.chats }, (_, i) => 1_000_000 + i);
+      await runLoad(chats.length, 8, telegramTraffic(bridge.url, chats));
+      // (Read from what Webim received: the embedded database takes one connection, the bridge's.)
+      const visitors = [...fakes.visitors];
+      if (visitors.length !== chats.length) throw new Error(`expected ${chats.length} visitors, Webim saw ${visitors.length}`);
+      // Warm up the process (JIT, connections).
+      await runLoad(200, 8, telegramTraffic(bridge.url, chats));
+      await runLoad(200, 8, webimTraffic(bridge.url, visitors));
 
-    progress('chats registered, process warm');
-    const latency: Record<string, LoadResult> = {};
-    if (runs('latency')) for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
-      for (const c of [1, 16]) {
-        const before = await bridgeStats(bridge.url);
-        const walBefore = c === 1 ? await walSyncs(database.url, embedded) : undefined;
-        const r = await runLoad(SIZES.latency, c, make);
-        const walAfter = c === 1 ? await walSyncs(database.url, embedded) : undefined;
-        const after = await bridgeStats(bridge.url);
-        latency[`${dir} c=${c}`] = r;
-        const p50 = percentile(r.latenciesMs, 50);
-        const p99 = percentile(r.latenciesMs, 99);
-        const target = c === 1 ? 'p50 ≤ 2 ms, p99 ≤ 10 ms' : '(context)';
-        figures.push({ figure: `latency ${dir}, c=${c} (p50 / p99)`, measured: `${p50.toFixed(2)} / ${p99.toFixed(2)} ms${ofCeiling(`latency ${dir} c=${c}`, p50, true)}`, target, ok: c === 1 ? p50 <= 2 && p99 <= 10 && okShare(r) === 1 : undefined });
-        if (c === 1) {
-          const perMessage = (after.queries - before.queries) / SIZES.latency;
-          figures.push({ figure: `DB round trips per message, ${dir}`, measured: perMessage.toFixed(2), target: '≤ 2', ok: perMessage <= 2 });
-          if (walBefore !== undefined && walAfter !== undefined) {
-            const flushes = (walAfter - walBefore) / SIZES.latency;
-            figures.push({ figure: `durable commits (WAL flushes) per message, ${dir}`, measured: flushes.toFixed(2), target: '≤ 1', ok: flushes <= 1 });
+      progress('chats registered, process warm');
+      const latency: Record<string, LoadResult> = {};
+      if (runs('latency'))
+        for (const [dir, make] of [
+          ['telegram→webim', telegramTraffic(bridge.url, chats)],
+          ['webim→telegram', webimTraffic(bridge.url, visitors)],
+        ] as const) {
+          for (const c of [1, 16]) {
+            const before = await bridgeStats(bridge.url);
+            const walBefore = c === 1 ? await walSyncs(database.url, embedded) : undefined;
+            const r = await runLoad(SIZES.latency, c, make);
+            const walAfter = c === 1 ? await walSyncs(database.url, embedded) : undefined;
+            const after = await bridgeStats(bridge.url);
+            latency[`${dir} c=${c}`] = r;
+            const p50 = percentile(r.latenciesMs, 50);
+            const p99 = percentile(r.latenciesMs, 99);
+            const target = c === 1 ? 'p50 ≤ 2 ms, p99 ≤ 10 ms' : '(context)';
+            figures.push({
+              figure: `latency ${dir}, c=${c} (p50 / p99)`,
+              measured: `${p50.toFixed(2)} / ${p99.toFixed(2)} ms${ofCeiling(`latency ${dir} c=${c}`, p50, true)}`,
+              target,
+              ok: c === 1 ? p50 <= 2 && p99 <= 10 && okShare(r) === 1 : undefined,
+            });
+            if (c === 1) {
+              const perMessage = (after.queries - before.queries) / SIZES.latency;
+              figures.push({
+                figure: `DB round trips per message, ${dir}`,
+                measured: perMessage.toFixed(2),
+                target: '≤ 2',
+                ok: perMessage <= 2,
+              });
+              if (walBefore !== undefined && walAfter !== undefined) {
+                const flushes = (walAfter - walBefore) / SIZES.latency;
+                figures.push({
+                  figure: `durable commits (WAL flushes) per message, ${dir}`,
+                  measured: flushes.toFixed(2),
+                  target: '≤ 1',
+                  ok: flushes <= 1,
+                });
+              }
+            }
           }
         }
-      }
-    }
-    raw.latency = Object.fromEntries(Object.entries(latency).map(([k, r]) => [k, { count: r.latenciesMs.length, statuses: r.statuses, p50: percentile(r.latenciesMs, 50), p90: percentile(r.latenciesMs, 90), p99: percentile(r.latenciesMs, 99), max: Math.max(...r.latenciesMs) }]));
+      raw.latency = Object.fromEntries(
+        Object.entries(latency).map(([k, r]) => [
+          k,
+          {
+            count: r.latenciesMs.length,
+            statuses: r.statuses,
+            p50: percentile(r.latenciesMs, 50),
+            p90: percentile(r.latenciesMs, 90),
+            p99: percentile(r.latenciesMs, 99),
+            max: Math.max(...r.latenciesMs),
+          },
+        ]),
+      );
 
-    progress('latency measured');
-    const throughput: Record<string, number> = {};
-    if (runs('throughput')) for (const c of [16, 64]) {
-      for (const [dir, make] of [['telegram→webim', telegramTraffic(bridge.url, chats)], ['webim→telegram', webimTraffic(bridge.url, visitors)]] as const) {
-        const r = await runLoad(SIZES.throughput, c, make);
-        const rate = (r.latenciesMs.length / r.elapsedMs) * 1000;
-        throughput[`${dir} c=${c}`] = rate;
-        const target = c === 64 ? `≥ ${Math.round(BEFORE_C64[dir] * 1.5)} msg/s (1.5× before) and ≥ c=16` : '(context)';
-        const ok = c === 64 ? rate >= BEFORE_C64[dir] * 1.5 && rate >= (throughput[`${dir} c=16`] ?? 0) * 0.97 && okShare(r) === 1 : undefined;
-        figures.push({ figure: `throughput ${dir}, c=${c}`, measured: `${Math.round(rate)} msg/s${ofCeiling(`throughput ${dir} c=${c}`, rate, false)}`, target, ok });
+      progress('latency measured');
+      const throughput: Record<string, number> = {};
+      if (runs('throughput'))
+        for (const c of [16, 64]) {
+          for (const [dir, make] of [
+            ['telegram→webim', telegramTraffic(bridge.url, chats)],
+            ['webim→telegram', webimTraffic(bridge.url, visitors)],
+          ] as const) {
+            const r = await runLoad(SIZES.throughput, c, make);
+            const rate = (r.latenciesMs.length / r.elapsedMs) * 1000;
+            throughput[`${dir} c=${c}`] = rate;
+            const target = c === 64 ? `≥ ${Math.round(BEFORE_C64[dir] * 1.5)} msg/s (1.5× before) and ≥ c=16` : '(context)';
+            const ok =
+              c === 64 ? rate >= BEFORE_C64[dir] * 1.5 && rate >= (throughput[`${dir} c=16`] ?? 0) * 0.97 && okShare(r) === 1 : undefined;
+            figures.push({
+              figure: `throughput ${dir}, c=${c}`,
+              measured: `${Math.round(rate)} msg/s${ofCeiling(`throughput ${dir} c=${c}`, rate, false)}`,
+              target,
+              ok,
+            });
+          }
+        }
+      for (const dir of ['telegram→webim', 'webim→telegram']) {
+        figures.push({
+          figure: `forward-only ceiling ${dir} (no database)`,
+          measured: `p50 ${ceiling[`latency ${dir} c=1`]?.toFixed(2)} ms at c=1; ${Math.round(ceiling[`throughput ${dir} c=16`] ?? 0)} / ${Math.round(ceiling[`throughput ${dir} c=64`] ?? 0)} msg/s at c=16 / 64`,
+          target: "(context: the machine's limit for this work)",
+        });
       }
-    }
-    for (const dir of ['telegram→webim', 'webim→telegram']) {
       figures.push({
-        figure: `forward-only ceiling ${dir} (no database)`,
-        measured: `p50 ${ceiling[`latency ${dir} c=1`]?.toFixed(2)} ms at c=1; ${Math.round(ceiling[`throughput ${dir} c=16`] ?? 0)} / ${Math.round(ceiling[`throughput ${dir} c=64`] ?? 0)} msg/s at c=16 / 64`,
-        target: '(context: the machine\'s limit for this work)',
+        figure: 'context: empty Node HTTP server, c=16',
+        measured: `${Math.round(baseRate)} req/s, p50 ${percentile(base.latenciesMs, 50).toFixed(2)} ms`,
+        target: '(machine ceiling, no target)',
       });
-    }
-    figures.push({ figure: 'context: empty Node HTTP server, c=16', measured: `${Math.round(baseRate)} req/s, p50 ${percentile(base.latenciesMs, 50).toFixed(2)} ms`, target: '(machine ceiling, no target)' });
-    raw.throughput = { ...throughput, emptyServerC16: baseRate };
+      raw.throughput = { ...throughput, emptyServerC16: baseRate };
 
-    progress('throughput measured');
-    if (runs('memory')) {
-    const atRest = await bridgeStats(bridge.url, true);
-    const half = Math.floor(SIZES.rss / 2);
-    await Promise.all([runLoad(half, 8, telegramTraffic(bridge.url, chats)), runLoad(SIZES.rss - half, 8, webimTraffic(bridge.url, visitors))]);
-    const mem = await bridgeStats(bridge.url);
-    const peakMb = mem.peakRss / 1024 / 1024;
-    figures.push({ figure: `peak RSS, the local server relaying ${SIZES.rss} messages after the c=64 phase`, measured: `${peakMb.toFixed(1)} MB (before the load ${(atRest.rss / 1024 / 1024).toFixed(1)} MB, V8 heap ${(mem.heapUsed / 1024 / 1024).toFixed(1)} MB used of ${(mem.heapTotal / 1024 / 1024).toFixed(1)} MB committed after)`, target: '(stress context: one process, 64 in flight)' });
-    raw.peakRssMb = peakMb;
-    if (embedded) afterBridge = () => lambdaMemory(chats, visitors);
-    else await lambdaMemory(chats, visitors);
-    }
-
-    if (runs('duplicates')) {
-    const dupBody = updateBody(chats[0] as number, TEXT);
-    const dupId = `tg-${chats[0]}-${nextUpdateId - 1}`;
-    const dup = await runLoad(SIZES.duplicates, SIZES.duplicates, () => ({ url: new URL(`${bridge.url}/telegram-webhook`), headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET }, body: dupBody }));
-    // Redeliver the ones that were told "in progress" (503), as Telegram would.
-    const retry = await runLoad(5, 1, () => ({ url: new URL(`${bridge.url}/telegram-webhook`), headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET }, body: dupBody }));
-    const deliveries = fakes.webimIds.get(dupId) ?? 0;
-    figures.push({ figure: `same update sent ${SIZES.duplicates}× concurrently`, measured: `${deliveries} Webim delivery (answers: ${JSON.stringify(dup.statuses)}, then ${JSON.stringify(retry.statuses)})`, target: 'exactly 1', ok: deliveries === 1 });
-    raw.duplicates = { deliveries, statuses: dup.statuses };
-    }
-
-    // Lambda-like: several bridge processes with one database connection each.
-    progress('single process done; Lambda-like processes next');
-    if (runs('lambda-like') && embedded) {
-      figures.push({ figure: `throughput, c=64, ${LAMBDA_PROCESSES} processes × 1 connection`, measured: 'skipped: the embedded database serves one connection (set BENCH_DATABASE_URL to a PostgreSQL server)', target: '(Lambda-like, context)' });
-    } else if (runs('lambda-like')) {
-    const lambdaLike = await Promise.all(Array.from({ length: LAMBDA_PROCESSES }, () => startBridge(bridgeEnv(fakes, database.url, 1))));
-    try {
-      const urls = lambdaLike.map((b) => b.url);
-      await runLoad(200, 16, telegramTraffic(urls, chats));
-      for (const [dir, make] of [['telegram→webim', telegramTraffic(urls, chats)], ['webim→telegram', webimTraffic(urls, visitors)]] as const) {
-        const r = await runLoad(SIZES.throughput, 64, make);
-        const rate = (r.latenciesMs.length / r.elapsedMs) * 1000;
-        (raw.lambdaLike ??= {} as Record<string, number>) && ((raw.lambdaLike as Record<string, number>)[dir] = rate);
-        // Answers other than 200 are replies held back for an earlier one of the same chat (503): order per chat at work.
-        figures.push({ figure: `throughput ${dir}, c=64, ${LAMBDA_PROCESSES} processes × 1 connection`, measured: `${Math.round(rate)} msg/s, p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms, answers ${JSON.stringify(r.statuses)}${ofCeiling(`throughput ${dir} c=64`, rate, false)}`, target: '(Lambda-like, context)' });
+      progress('throughput measured');
+      if (runs('memory')) {
+        const atRest = await bridgeStats(bridge.url, true);
+        const half = Math.floor(SIZES.rss / 2);
+        await Promise.all([
+          runLoad(half, 8, telegramTraffic(bridge.url, chats)),
+          runLoad(SIZES.rss - half, 8, webimTraffic(bridge.url, visitors)),
+        ]);
+        const mem = await bridgeStats(bridge.url);
+        const peakMb = mem.peakRss / 1024 / 1024;
+        figures.push({
+          figure: `peak RSS, the local server relaying ${SIZES.rss} messages after the c=64 phase`,
+          measured: `${peakMb.toFixed(1)} MB (before the load ${(atRest.rss / 1024 / 1024).toFixed(1)} MB, V8 heap ${(mem.heapUsed / 1024 / 1024).toFixed(1)} MB used of ${(mem.heapTotal / 1024 / 1024).toFixed(1)} MB committed after)`,
+          target: '(stress context: one process, 64 in flight)',
+        });
+        raw.peakRssMb = peakMb;
+        if (embedded) afterBridge = () => lambdaMemory(chats, visitors);
+        else await lambdaMemory(chats, visitors);
       }
-    } finally {
-      await Promise.all(lambdaLike.map((b) => stopProcess(b.child)));
-    }
-    }
 
-    if (runs('latency')) writeFileSync(
-      path.join(RESULTS, 'latency.svg'),
-      latencyChartSvg(`Bridge latency per request, ${database.kind}, concurrency 16 (${SIZES.latency} requests each)`, [
-        { label: 'Telegram → Webim', color: '#2aabee', latenciesMs: latency['telegram→webim c=16']?.latenciesMs ?? [] },
-        { label: 'Webim → Telegram', color: '#ff7a1a', latenciesMs: latency['webim→telegram c=16']?.latenciesMs ?? [] },
-      ]),
-    );
-  } finally {
-    await stopProcess(bridge.child);
-  }
+      if (runs('duplicates')) {
+        const dupBody = updateBody(chats[0] as number, TEXT);
+        const dupId = `tg-${chats[0]}-${nextUpdateId - 1}`;
+        const dup = await runLoad(SIZES.duplicates, SIZES.duplicates, () => ({
+          url: new URL(`${bridge.url}/telegram-webhook`),
+          headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET },
+          body: dupBody,
+        }));
+        // Redeliver the ones that were told "in progress" (503), as Telegram would.
+        const retry = await runLoad(5, 1, () => ({
+          url: new URL(`${bridge.url}/telegram-webhook`),
+          headers: { 'x-telegram-bot-api-secret-token': secrets.TELEGRAM_WEBHOOK_SECRET },
+          body: dupBody,
+        }));
+        const deliveries = fakes.webimIds.get(dupId) ?? 0;
+        figures.push({
+          figure: `same update sent ${SIZES.duplicates}× concurrently`,
+          measured: `${deliveries} Webim delivery (answers: ${JSON.stringify(dup.statuses)}, then ${JSON.stringify(retry.statuses)})`,
+          target: 'exactly 1',
+          ok: deliveries === 1,
+        });
+        raw.duplicates = { deliveries, statuses: dup.statuses };
+      }
+
+      // Lambda-like: several bridge processes with one database connection each.
+      progress('single process done; Lambda-like processes next');
+      if (runs('lambda-like') && embedded) {
+        figures.push({
+          figure: `throughput, c=64, ${LAMBDA_PROCESSES} processes × 1 connection`,
+          measured: 'skipped: the embedded database serves one connection (set BENCH_DATABASE_URL to a PostgreSQL server)',
+          target: '(Lambda-like, context)',
+        });
+      } else if (runs('lambda-like')) {
+        const lambdaLike = await Promise.all(
+          Array.from({ length: LAMBDA_PROCESSES }, () => startBridge(bridgeEnv(fakes, database.url, 1))),
+        );
+        try {
+          const urls = lambdaLike.map((b) => b.url);
+          await runLoad(200, 16, telegramTraffic(urls, chats));
+          for (const [dir, make] of [
+            ['telegram→webim', telegramTraffic(urls, chats)],
+            ['webim→telegram', webimTraffic(urls, visitors)],
+          ] as const) {
+            const r = await runLoad(SIZES.throughput, 64, make);
+            const rate = (r.latenciesMs.length / r.elapsedMs) * 1000;
+            (raw.lambdaLike ??= {} as Record<string, number>) && ((raw.lambdaLike as Record<string, number>)[dir] = rate);
+            // Answers other than 200 are replies held back for an earlier one of the same chat (503): order per chat at work.
+            figures.push({
+              figure: `throughput ${dir}, c=64, ${LAMBDA_PROCESSES} processes × 1 connection`,
+              measured: `${Math.round(rate)} msg/s, p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms, answers ${JSON.stringify(r.statuses)}${ofCeiling(`throughput ${dir} c=64`, rate, false)}`,
+              target: '(Lambda-like, context)',
+            });
+          }
+        } finally {
+          await Promise.all(lambdaLike.map((b) => stopProcess(b.child)));
+        }
+      }
+
+      if (runs('latency'))
+        writeFileSync(
+          path.join(RESULTS, 'latency.svg'),
+          latencyChartSvg(`Bridge latency per request, ${database.kind}, concurrency 16 (${SIZES.latency} requests each)`, [
+            { label: 'Telegram → Webim', color: '#2aabee', latenciesMs: latency['telegram→webim c=16']?.latenciesMs ?? [] },
+            { label: 'Webim → Telegram', color: '#ff7a1a', latenciesMs: latency['webim→telegram c=16']?.latenciesMs ?? [] },
+          ]),
+        );
+    } finally {
+      await stopProcess(bridge.child);
+    }
   await afterBridge?.();
 
   // Bundles and cold starts need the database's single embedded connection free.
   progress('load done');
   if (runs('files')) {
-  const files = await fileMemory(database.url);
-  figures.push({
-    figure: 'peak RSS relaying files (20 MB user → desk, 45 MB operator → user)',
-    measured: `${files.peakMb.toFixed(1)} MB (idle ${files.idleMb.toFixed(1)} MB; ${(files.bytesServed / 1048576).toFixed(1)} MB served, ${(files.bytesUploaded / 1048576).toFixed(1)} MB uploaded)`,
-    target: '(context: growth vs 65 MB relayed)',
-    ok: files.bytesServed > 19 * 1048576 && files.bytesUploaded === 45 * 1048576 ? undefined : false,
-  });
-  figures.push({ figure: 'file link served (100 KB photo: verify, getFile, stream), p50 / p99', measured: `${files.linkP50Ms.toFixed(2)} / ${files.linkP99Ms.toFixed(2)} ms`, target: '(context)' });
-  raw.fileMemory = files;
-  progress('file relay measured');
+    const files = await fileMemory(database.url);
+    figures.push({
+      figure: 'peak RSS relaying files (20 MB user → desk, 45 MB operator → user)',
+      measured: `${files.peakMb.toFixed(1)} MB (idle ${files.idleMb.toFixed(1)} MB; ${(files.bytesServed / 1048576).toFixed(1)} MB served, ${(files.bytesUploaded / 1048576).toFixed(1)} MB uploaded)`,
+      target: '(context: growth vs 65 MB relayed)',
+      ok: files.bytesServed > 19 * 1048576 && files.bytesUploaded === 45 * 1048576 ? undefined : false,
+    });
+    figures.push({
+      figure: 'file link served (100 KB photo: verify, getFile, stream), p50 / p99',
+      measured: `${files.linkP50Ms.toFixed(2)} / ${files.linkP99Ms.toFixed(2)} ms`,
+      target: '(context)',
+    });
+    raw.fileMemory = files;
+    progress('file relay measured');
   }
   if (runs('bundles') || runs('cold-start')) {
-  const bundles = await buildBundles();
-  progress('bundles built');
-  for (const b of bundles) {
-    figures.push({ figure: `bundle ${b.name} (minified / zipped)`, measured: `${b.minifiedKiB.toFixed(1)} KiB / ${b.zippedKiB.toFixed(1)} KiB`, target: '≤ 250 KB zipped', ok: b.zippedKiB * 1.024 <= 250 });
-  }
-  raw.bundles = bundles;
+    const bundles = await buildBundles();
+    progress('bundles built');
+    for (const b of bundles) {
+      figures.push({
+        figure: `bundle ${b.name} (minified / zipped)`,
+        measured: `${b.minifiedKiB.toFixed(1)} KiB / ${b.zippedKiB.toFixed(1)} KiB`,
+        target: '≤ 250 KB zipped',
+        ok: b.zippedKiB * 1.024 <= 250,
+      });
+    }
+    raw.bundles = bundles;
   }
   if (runs('cold-start')) {
-  const cold = await coldStarts(fakes, database.url, SIZES.coldStarts);
-  const coldMs = percentile(cold.map((c) => c.firstMs), 50);
-  const med = (f: (c: (typeof cold)[number]) => number) => percentile(cold.map(f), 50);
-  figures.push({
-    figure: `cold start: new process → first answer (median of ${cold.length})`,
-    measured: `${coldMs.toFixed(0)} ms = Node boot ${med((c) => c.bootMs).toFixed(0)} + load ${med((c) => c.loadedMs - c.bootMs).toFixed(0)} + first request ${med((c) => c.firstMs - c.loadedMs).toFixed(0)} (warm: ${med((c) => c.warmMs).toFixed(1)})`,
-    target: '≤ 150 ms',
-    ok: coldMs <= 150 && cold.every((c) => c.statuses.every((s) => s === 200)),
-  });
-  const ssmCold = Math.max(...cold.map((c) => c.ssmCold));
-  const ssmWarm = Math.max(...cold.map((c) => c.ssmWarm));
-  figures.push({ figure: 'SSM calls per cold start / per warm invocation', measured: `${ssmCold} / ${ssmWarm}`, target: '1 paged GetParametersByPath / 0', ok: ssmCold === 1 && ssmWarm === 0 });
-  raw.coldStarts = cold;
+    const cold = await coldStarts(fakes, database.url, SIZES.coldStarts);
+    const coldMs = percentile(
+      cold.map((c) => c.firstMs),
+      50,
+    );
+    const med = (f: (c: (typeof cold)[number]) => number) => percentile(cold.map(f), 50);
+    figures.push({
+      figure: `cold start: new process → first answer (median of ${cold.length})`,
+      measured: `${coldMs.toFixed(0)} ms = Node boot ${med((c) => c.bootMs).toFixed(0)} + load ${med((c) => c.loadedMs - c.bootMs).toFixed(0)} + first request ${med((c) => c.firstMs - c.loadedMs).toFixed(0)} (warm: ${med((c) => c.warmMs).toFixed(1)})`,
+      target: '≤ 150 ms',
+      ok: coldMs <= 150 && cold.every((c) => c.statuses.every((s) => s === 200)),
+    });
+    const ssmCold = Math.max(...cold.map((c) => c.ssmCold));
+    const ssmWarm = Math.max(...cold.map((c) => c.ssmWarm));
+    figures.push({
+      figure: 'SSM calls per cold start / per warm invocation',
+      measured: `${ssmCold} / ${ssmWarm}`,
+      target: '1 paged GetParametersByPath / 0',
+      ok: ssmCold === 1 && ssmWarm === 0,
+    });
+    raw.coldStarts = cold;
   }
 
   await fakes.close();
@@ -592,8 +809,21 @@ async function main() {
   say('');
   say(`${'figure'.padEnd(width)}  ${'measured'.padEnd(mwidth)}  target`);
   say(`${'-'.repeat(width)}  ${'-'.repeat(mwidth)}  ${'-'.repeat(30)}`);
-  for (const f of figures) say(`${f.figure.padEnd(width)}  ${f.measured.padEnd(mwidth)}  ${f.target}${SMOKE || f.ok === undefined ? '' : f.ok ? '  ✓' : '  ✗ MISSED'}`);
-  const result = { startedAt: startedAt.toISOString(), smoke: SMOKE, database: database.kind, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim(), node: process.version, sizes: SIZES, figures, raw };
+  for (const f of figures)
+    say(
+      `${f.figure.padEnd(width)}  ${f.measured.padEnd(mwidth)}  ${f.target}${SMOKE || f.ok === undefined ? '' : f.ok ? '  ✓' : '  ✗ MISSED'}`,
+    );
+  const result = {
+    startedAt: startedAt.toISOString(),
+    smoke: SMOKE,
+    database: database.kind,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim(),
+    node: process.version,
+    sizes: SIZES,
+    figures,
+    raw,
+  };
   writeFileSync(path.join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
   say(`\nwrote bench/results/latest.json and bench/results/latency.svg`);
 }

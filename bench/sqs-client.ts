@@ -8,8 +8,8 @@
  * Run: npx tsx bench/sqs-client.ts
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -39,7 +39,19 @@ async function main() {
   const bundles = [];
   for (const [i, v] of variants.entries()) {
     const outfile = path.join(OUT, `variant-${i}.mjs`);
-    await build({ entryPoints: [path.join(ROOT, 'bench', 'sqs-client', v.entry)], outfile, bundle: true, minify: true, platform: 'node', target: 'node24', format: 'esm', external: v.external, mainFields: ['module', 'main'], banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'error' });
+    await build({
+      entryPoints: [path.join(ROOT, 'bench', 'sqs-client', v.entry)],
+      outfile,
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'esm',
+      external: v.external,
+      mainFields: ['module', 'main'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'error',
+    });
     bundles.push({ ...v, outfile, kib: statSync(outfile).size / 1024 });
   }
   const results = bundles.map(() => [] as { loadedMs: number; sentMs: number; wallMs: number }[]);
@@ -59,7 +71,19 @@ async function main() {
   console.log('variant'.padEnd(46), 'bundle KiB'.padStart(10), 'loaded ms'.padStart(10), 'sent ms'.padStart(9), 'process ms'.padStart(11));
   for (const [i, b] of bundles.entries()) {
     const r = results[i]!;
-    console.log(b.name.padEnd(46), b.kib.toFixed(1).padStart(10), median(r.map((x) => x.loadedMs)).toFixed(1).padStart(10), median(r.map((x) => x.sentMs)).toFixed(1).padStart(9), median(r.map((x) => x.wallMs)).toFixed(1).padStart(11));
+    console.log(
+      b.name.padEnd(46),
+      b.kib.toFixed(1).padStart(10),
+      median(r.map((x) => x.loadedMs))
+        .toFixed(1)
+        .padStart(10),
+      median(r.map((x) => x.sentMs))
+        .toFixed(1)
+        .padStart(9),
+      median(r.map((x) => x.wallMs))
+        .toFixed(1)
+        .padStart(11),
+    );
   }
 }
 

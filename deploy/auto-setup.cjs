@@ -22,14 +22,18 @@ async function runAutoSetup({ enabled, invoke, print, fail }) {
   try {
     answer = await invoke({ action: 'setup' });
   } catch (error) {
-    return fail(`auto-setup could not invoke the admin function: ${error && error.message ? error.message : String(error)}. The stack is deployed; fix the cause and run deploy again (or --param="autoSetup=false").`);
+    return fail(
+      `auto-setup could not invoke the admin function: ${error?.message ? error.message : String(error)}. The stack is deployed; fix the cause and run deploy again (or --param="autoSetup=false").`,
+    );
   }
   const body = decodePayload(answer.Payload);
   if (answer.FunctionError) {
     const message = body && typeof body === 'object' ? body.errorMessage : String(body);
-    return fail(`auto-setup failed: ${message}\nThe stack is deployed; fix the cause and run deploy again (or invoke the admin function's "setup" action).`);
+    return fail(
+      `auto-setup failed: ${message}\nThe stack is deployed; fix the cause and run deploy again (or invoke the admin function's "setup" action).`,
+    );
   }
-  for (const line of (body && body.lines) || []) print(line);
+  for (const line of body?.lines || []) print(line);
   return body;
 }
 

@@ -3,7 +3,10 @@
 // together can never exceed the budget: the HTTP functions share what the one-shot and
 // scheduled functions (one each) leave. Set with --param="connectionBudget=80".
 const fromParams = (options, name) =>
-  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
+  []
+    .concat(options.param || [])
+    .map((p) => String(p).split('='))
+    .find(([k]) => k === name)?.[1];
 
 /** The split for a budget: exported for tests and for the doctor's check. */
 function split(budget) {
@@ -20,5 +23,6 @@ function split(budget) {
   return { budget, webhook, callback: http - webhook, files, replies, oneShot: 1 };
 }
 
-module.exports = async ({ options }) => split(Number(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40));
+module.exports = async ({ options }) =>
+  split(Number(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40));
 module.exports.split = split;

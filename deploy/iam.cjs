@@ -2,7 +2,10 @@
 // kms:Decrypt is added only when SecureStrings use a customer-managed key: set SSM_KMS_KEY_ARN
 // (or --param="kmsKeyArn=arn:aws:kms:…") when deploying. The AWS-managed aws/ssm key needs none.
 const fromParams = (options, name) =>
-  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
+  []
+    .concat(options.param || [])
+    .map((p) => String(p).split('='))
+    .find(([k]) => k === name)?.[1];
 
 module.exports = async ({ options, resolveVariable }) => {
   const service = await resolveVariable('self:service');
@@ -14,9 +17,17 @@ module.exports = async ({ options, resolveVariable }) => {
     // The reply queue: the callback hands replies to it, the consumer puts one back behind an
     // earlier reply or moves it to the dead-letter queue, and sets a retry's backoff; the doctor
     // reads the depths. Receiving and deleting are granted by the event source mapping itself.
-    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }] },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }],
+    },
     { Effect: 'Allow', Action: ['sqs:ChangeMessageVisibility'], Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }] },
-    { Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }] },
+    {
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueAttributes'],
+      Resource: [{ 'Fn::GetAtt': ['ReplyQueue', 'Arn'] }, { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }],
+    },
   ];
   const kmsKeyArn = fromParams(options, 'kmsKeyArn') || process.env.SSM_KMS_KEY_ARN;
   if (kmsKeyArn) {

@@ -5,7 +5,10 @@
 const NAMESPACE = 'TelegramWebimBridge';
 
 const fromParams = (options, name) =>
-  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
+  []
+    .concat(options.param || [])
+    .map((p) => String(p).split('='))
+    .find(([k]) => k === name)?.[1];
 
 /** Alarm thresholds (per 5 minutes) and the e-mail for the SNS topic; override with --param="name=value". */
 const DEFAULTS = {
@@ -51,7 +54,11 @@ module.exports = async ({ options, resolveVariable }) => {
     },
   });
   const bridgeMetric = (name) => ({ Namespace: NAMESPACE, MetricName: name, Dimensions: [{ Name: 'Stage', Value: stage }] });
-  const lambdaMetric = (name, fn) => ({ Namespace: 'AWS/Lambda', MetricName: name, Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${fn}LambdaFunction` } }] });
+  const lambdaMetric = (name, fn) => ({
+    Namespace: 'AWS/Lambda',
+    MetricName: name,
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${fn}LambdaFunction` } }],
+  });
 
   const Resources = {
     AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: `Telegram-Webim bridge ${stage} alarms` } },
@@ -60,18 +67,75 @@ module.exports = async ({ options, resolveVariable }) => {
       Condition: 'HasAlarmEmail',
       Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: email || 'unused@example.invalid' },
     },
-    UndeliveredMessagesAlarm: alarm('undelivered', 'Messages that could not be delivered (logged as message_not_delivered)', bridgeMetric('Failed'), await threshold('undeliveredThreshold')),
-    ConfigurationErrorsAlarm: alarm('configuration-errors', 'A setting is missing or an upstream rejects our credentials: messages are being held', bridgeMetric('ConfigurationErrors'), await threshold('configurationErrorThreshold')),
-    SettingsStaleAlarm: alarm('settings-stale', 'SSM Parameter Store is throttling or unreachable: warm functions serve their last good settings, new ones cannot start', bridgeMetric('SettingsStale'), await threshold('settingsStaleThreshold')),
-    DeadLetteredRepliesAlarm: alarm('dead-lettered-replies', 'Operator replies gave up on (dead-lettered): the user did not get them; see docs for the redrive', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'QueueName'] } }] }, 1, { Statistic: 'Maximum' }),
-    OldestWaitingReplyAlarm: alarm('oldest-waiting-reply', 'An operator reply has waited in the reply queue for longer than the threshold (Telegram failing, or the consumer not running)', { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReplyQueue', 'QueueName'] } }] }, await threshold('oldestReplyAgeThreshold'), { Statistic: 'Maximum' }),
-    Http5xxAlarm: alarm('http-5xx', 'HTTP API answered 5xx (deferred deliveries, timeouts, throttling)', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }] }, await threshold('http5xxThreshold')),
+    UndeliveredMessagesAlarm: alarm(
+      'undelivered',
+      'Messages that could not be delivered (logged as message_not_delivered)',
+      bridgeMetric('Failed'),
+      await threshold('undeliveredThreshold'),
+    ),
+    ConfigurationErrorsAlarm: alarm(
+      'configuration-errors',
+      'A setting is missing or an upstream rejects our credentials: messages are being held',
+      bridgeMetric('ConfigurationErrors'),
+      await threshold('configurationErrorThreshold'),
+    ),
+    SettingsStaleAlarm: alarm(
+      'settings-stale',
+      'SSM Parameter Store is throttling or unreachable: warm functions serve their last good settings, new ones cannot start',
+      bridgeMetric('SettingsStale'),
+      await threshold('settingsStaleThreshold'),
+    ),
+    DeadLetteredRepliesAlarm: alarm(
+      'dead-lettered-replies',
+      'Operator replies gave up on (dead-lettered): the user did not get them; see docs for the redrive',
+      {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'QueueName'] } }],
+      },
+      1,
+      { Statistic: 'Maximum' },
+    ),
+    OldestWaitingReplyAlarm: alarm(
+      'oldest-waiting-reply',
+      'An operator reply has waited in the reply queue for longer than the threshold (Telegram failing, or the consumer not running)',
+      {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ReplyQueue', 'QueueName'] } }],
+      },
+      await threshold('oldestReplyAgeThreshold'),
+      { Statistic: 'Maximum' },
+    ),
+    Http5xxAlarm: alarm(
+      'http-5xx',
+      'HTTP API answered 5xx (deferred deliveries, timeouts, throttling)',
+      {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Dimensions: [
+          { Name: 'ApiId', Value: { Ref: 'HttpApi' } },
+          { Name: 'Stage', Value: '$default' },
+        ],
+      },
+      await threshold('http5xxThreshold'),
+    ),
   };
   for (const fn of ALL_FUNCTIONS) {
-    Resources[`${fn}ErrorsAlarm`] = alarm(`${fn.toLowerCase()}-errors`, `${fn} function errors (crashes, timeouts, failed one-shot actions)`, lambdaMetric('Errors', fn), await threshold('functionErrorThreshold'));
+    Resources[`${fn}ErrorsAlarm`] = alarm(
+      `${fn.toLowerCase()}-errors`,
+      `${fn} function errors (crashes, timeouts, failed one-shot actions)`,
+      lambdaMetric('Errors', fn),
+      await threshold('functionErrorThreshold'),
+    );
   }
   for (const fn of [...HTTP_FUNCTIONS, 'ReplyQueue', 'Files']) {
-    Resources[`${fn}ThrottlesAlarm`] = alarm(`${fn.toLowerCase()}-throttles`, `${fn} throttled: its reserved concurrency (the database connection budget) is exhausted`, lambdaMetric('Throttles', fn), await threshold('throttleThreshold'));
+    Resources[`${fn}ThrottlesAlarm`] = alarm(
+      `${fn.toLowerCase()}-throttles`,
+      `${fn} throttled: its reserved concurrency (the database connection budget) is exhausted`,
+      lambdaMetric('Throttles', fn),
+      await threshold('throttleThreshold'),
+    );
   }
   Resources.Dashboard = {
     Type: 'AWS::CloudWatch::Dashboard',
@@ -100,10 +164,55 @@ function dashboard(stage) {
       widget('Deferred (503, retried by the sender)', byDirection('Deferred'), 12, 0),
       widget('Not delivered', [...byDirection('Failed'), ...byDirection('Blocked')], 0, 6),
       widget('Configuration errors', [[NAMESPACE, 'ConfigurationErrors', 'Stage', stage]], 12, 6),
-      { ...widget('Upstream latency (p50, p99)', [[NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'telegram_to_webim', { stat: 'p50' }], ['...', { stat: 'p99' }], [NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'webim_to_telegram', { stat: 'p50' }], ['...', { stat: 'p99' }]], 0, 12) },
-      widget('Reply queue: oldest waiting reply (s)', [['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', `telegram-webim-bridge-${stage}-replies.fifo`, { stat: 'Maximum' }]], 0, 18),
-      widget('Reply queue: waiting / dead-lettered', [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `telegram-webim-bridge-${stage}-replies.fifo`, { stat: 'Maximum' }], ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `telegram-webim-bridge-${stage}-replies-dead.fifo`, { stat: 'Maximum' }]], 12, 18),
-      widget('HTTP API 4xx / 5xx', [['AWS/ApiGateway', '4xx', 'ApiId', '${HttpApi}', 'Stage', '$default'], ['.', '5xx', '.', '.', '.', '.']], 12, 12),
+      {
+        ...widget(
+          'Upstream latency (p50, p99)',
+          [
+            [NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'telegram_to_webim', { stat: 'p50' }],
+            ['...', { stat: 'p99' }],
+            [NAMESPACE, 'UpstreamLatency', 'Stage', stage, 'Direction', 'webim_to_telegram', { stat: 'p50' }],
+            ['...', { stat: 'p99' }],
+          ],
+          0,
+          12,
+        ),
+      },
+      widget(
+        'Reply queue: oldest waiting reply (s)',
+        [['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', `telegram-webim-bridge-${stage}-replies.fifo`, { stat: 'Maximum' }]],
+        0,
+        18,
+      ),
+      widget(
+        'Reply queue: waiting / dead-lettered',
+        [
+          [
+            'AWS/SQS',
+            'ApproximateNumberOfMessagesVisible',
+            'QueueName',
+            `telegram-webim-bridge-${stage}-replies.fifo`,
+            { stat: 'Maximum' },
+          ],
+          [
+            'AWS/SQS',
+            'ApproximateNumberOfMessagesVisible',
+            'QueueName',
+            `telegram-webim-bridge-${stage}-replies-dead.fifo`,
+            { stat: 'Maximum' },
+          ],
+        ],
+        12,
+        18,
+      ),
+      widget(
+        'HTTP API 4xx / 5xx',
+        [
+          ['AWS/ApiGateway', '4xx', 'ApiId', '${HttpApi}', 'Stage', '$default'],
+          ['.', '5xx', '.', '.', '.', '.'],
+        ],
+        12,
+        12,
+      ),
     ],
   };
 }

@@ -41,7 +41,12 @@ module.exports = async ({ resolveVariable }) => {
           MessageRetentionPeriod: 14 * 86_400,
           SqsManagedSseEnabled: true,
           // A redrive back to the reply queue (aws sqs start-message-move-task) is allowed from here only.
-          RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [{ 'Fn::Sub': `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${service}-${stage}-replies.fifo` }] },
+          RedriveAllowPolicy: {
+            redrivePermission: 'byQueue',
+            sourceQueueArns: [
+              { 'Fn::Sub': `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${service}-${stage}-replies.fifo` },
+            ],
+          },
         },
       },
     },

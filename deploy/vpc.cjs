@@ -1,7 +1,16 @@
 // Optional VPC placement, resolved offline at package time from deploy-time params or env vars.
 const fromParams = (options, name) =>
-  [].concat(options.param || []).map((p) => String(p).split('=')).find(([k]) => k === name)?.[1];
-const list = (value) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
+  []
+    .concat(options.param || [])
+    .map((p) => String(p).split('='))
+    .find(([k]) => k === name)?.[1];
+const list = (value) =>
+  value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
 module.exports = async ({ options }) => {
   const subnetIds = list(fromParams(options, 'subnetIds') || process.env.VPC_SUBNET_IDS);

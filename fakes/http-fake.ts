@@ -52,7 +52,11 @@ export async function startHttpFake(
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (res.destroyed) return;
     const payload = answer.rawBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
-    res.writeHead(answer.status, { 'content-type': answer.rawBody !== undefined ? (answer.contentType ?? 'text/html') : 'application/json', 'content-length': Buffer.byteLength(payload), ...answer.headers });
+    res.writeHead(answer.status, {
+      'content-type': answer.rawBody !== undefined ? (answer.contentType ?? 'text/html') : 'application/json',
+      'content-length': Buffer.byteLength(payload),
+      ...answer.headers,
+    });
     res.end(payload);
     answer.after?.();
   });

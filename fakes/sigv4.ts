@@ -15,17 +15,36 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
 /** SigV4 as AWS documents it, checked against FAKE_AWS_ENV; undefined when the request is signed right. */
 export function signatureProblem(req: RecordedRequest, service: string): string | undefined {
   const auth = String(req.headers.authorization ?? '');
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([a-z0-9]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(auth);
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([a-z0-9]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
   if (!m) return `malformed authorization header: ${auth.slice(0, 40)}`;
-  const [, keyId, day, region, signedService, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
+  const [, keyId, day, region, signedService, signedHeaders, signature] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (signedService !== service) return `signed for ${signedService}, not ${service}`;
   if (keyId !== FAKE_AWS_ENV.AWS_ACCESS_KEY_ID || region !== FAKE_AWS_ENV.AWS_REGION) return 'unknown key or wrong region';
   const names = signedHeaders.split(';');
-  for (const required of ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token']) if (!names.includes(required)) return `${required} not signed`;
+  for (const required of ['host', 'x-amz-date', 'x-amz-target', 'x-amz-security-token'])
+    if (!names.includes(required)) return `${required} not signed`;
   if (req.headers['x-amz-security-token'] !== FAKE_AWS_ENV.AWS_SESSION_TOKEN) return 'wrong session token';
   const amzDate = String(req.headers['x-amz-date']);
   if (!amzDate.startsWith(day)) return 'date mismatch';
-  const canonicalHeaders = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonicalHeaders = names
+    .map(
+      (n) =>
+        `${n}:${String(req.headers[n] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const [path, query = ''] = req.path.split('?');
   const canonicalRequest = [req.method, path, query, canonicalHeaders, signedHeaders, sha256(req.raw)].join('\n');
   const scope = `${day}/${region}/${service}/aws4_request`;

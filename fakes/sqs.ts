@@ -1,4 +1,4 @@
-import { startHttpFake, type ScriptedResponse } from './http-fake';
+import { type ScriptedResponse, startHttpFake } from './http-fake';
 import { signatureProblem } from './sigv4';
 
 export interface FakeSqsMessage {
@@ -42,7 +42,8 @@ export async function startFakeSqs(): Promise<FakeSqs> {
       badSignatures.push(problem);
       return { status: 400, body: { __type: 'com.amazon.coral.service#InvalidSignatureException', message: problem } };
     }
-    if (req.headers['content-type'] !== 'application/x-amz-json-1.0') return { status: 400, body: { __type: 'com.amazonaws.sqs#InvalidParameterValue' } };
+    if (req.headers['content-type'] !== 'application/x-amz-json-1.0')
+      return { status: 400, body: { __type: 'com.amazonaws.sqs#InvalidParameterValue' } };
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
     operations.push(operation);
     const scripted = script.shift();
@@ -51,17 +52,25 @@ export async function startFakeSqs(): Promise<FakeSqs> {
     switch (operation) {
       case 'SendMessage': {
         const m = input as unknown as FakeSqsMessage;
-        if (m.QueueUrl.endsWith('.fifo') && (!m.MessageGroupId || !m.MessageDeduplicationId)) return { status: 400, body: { __type: 'com.amazonaws.sqs#MissingParameter' } };
-        if (!/^[\x21-\x7e]{1,128}$/.test(m.MessageGroupId) || !/^[\x21-\x7e]{1,128}$/.test(m.MessageDeduplicationId)) return { status: 400, body: { __type: 'com.amazonaws.sqs#InvalidParameterValue' } };
+        if (m.QueueUrl.endsWith('.fifo') && (!m.MessageGroupId || !m.MessageDeduplicationId))
+          return { status: 400, body: { __type: 'com.amazonaws.sqs#MissingParameter' } };
+        if (!/^[\x21-\x7e]{1,128}$/.test(m.MessageGroupId) || !/^[\x21-\x7e]{1,128}$/.test(m.MessageDeduplicationId))
+          return { status: 400, body: { __type: 'com.amazonaws.sqs#InvalidParameterValue' } };
         if (!sent.some((s) => s.QueueUrl === m.QueueUrl && s.MessageDeduplicationId === m.MessageDeduplicationId)) sent.push(m);
-        return { status: 200, body: { MessageId: `m-${sent.length}`, MD5OfMessageBody: '', SequenceNumber: String(sent.length).padStart(20, '0') } };
+        return {
+          status: 200,
+          body: { MessageId: `m-${sent.length}`, MD5OfMessageBody: '', SequenceNumber: String(sent.length).padStart(20, '0') },
+        };
       }
       case 'ChangeMessageVisibility':
         visibility.push(input as FakeSqs['visibility'][number]);
         return { status: 200, body: {} };
       case 'GetQueueAttributes': {
         const count = sent.filter((s) => s.QueueUrl === input.QueueUrl).length;
-        return { status: 200, body: { Attributes: { ApproximateNumberOfMessages: String(count), ApproximateNumberOfMessagesNotVisible: '0' } } };
+        return {
+          status: 200,
+          body: { Attributes: { ApproximateNumberOfMessages: String(count), ApproximateNumberOfMessagesNotVisible: '0' } },
+        };
       }
       default:
         return { status: 400, body: { __type: 'com.amazonaws.sqs#UnsupportedOperation' } };

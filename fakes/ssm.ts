@@ -1,4 +1,4 @@
-import { startHttpFake, type ScriptedResponse } from './http-fake';
+import { type ScriptedResponse, startHttpFake } from './http-fake';
 import { signatureProblem } from './sigv4';
 
 export { FAKE_AWS_ENV } from './sigv4';
@@ -34,17 +34,23 @@ export async function startFakeSsm(): Promise<FakeSsm> {
       badSignatures.push(problem);
       return { status: 400, body: { __type: 'InvalidSignatureException', message: problem } };
     }
-    if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParametersByPath') return { status: 400, body: { __type: 'UnknownOperationException' } };
+    if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParametersByPath')
+      return { status: 400, body: { __type: 'UnknownOperationException' } };
     const scripted = script.shift();
     if (scripted && !scripted.pass) return scripted;
     const input = JSON.parse(req.raw.toString('utf8')) as FakeSsm['calls'][number];
     calls.push(input);
-    const under = [...parameters].filter(([name]) => name.startsWith(`${input.Path.replace(/\/$/, '')}/`) && !name.slice(input.Path.length + 1).includes('/'));
+    const under = [...parameters].filter(
+      ([name]) => name.startsWith(`${input.Path.replace(/\/$/, '')}/`) && !name.slice(input.Path.length + 1).includes('/'),
+    );
     const start = Number(input.NextToken ?? 0);
     const size = Math.min(input.MaxResults ?? 10, 10);
     const page = under.slice(start, start + size).map(([Name, Value]) => ({ Name, Value, Type: 'SecureString', Version: 1 }));
-    return { ...scripted, status: 200, body: { Parameters: page, ...(start + size < under.length ? { NextToken: String(start + size) } : {}) } };
+    return {
+      ...scripted,
+      status: 200,
+      body: { Parameters: page, ...(start + size < under.length ? { NextToken: String(start + size) } : {}) },
+    };
   });
   return { url: fake.url, calls, badSignatures, parameters, script, close: fake.close };
 }
-

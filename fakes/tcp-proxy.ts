@@ -1,5 +1,5 @@
-import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 /**
  * A TCP proxy on loopback that can fail the way networks fail, at a moment the test chooses:

@@ -1,5 +1,5 @@
 import { multipartBoundary, parseMultipart } from '../local/sandbox/multipart';
-import { startHttpFake, type RecordedRequest, type ScriptedResponse } from './http-fake';
+import { type RecordedRequest, type ScriptedResponse, startHttpFake } from './http-fake';
 
 export interface BotApiCall {
   token: string;
@@ -17,11 +17,18 @@ export async function startFakeTelegram(options: { token: string }) {
   /** Paths downloaded from the file endpoint. */
   const downloads: string[] = [];
   /** Files uploaded with multipart (sendPhoto, sendDocument, …), bytes as received. */
-  const uploads: { method: string; chatId: number; caption?: string; field: string; name: string; contentType: string; bytes: Buffer }[] = [];
+  const uploads: { method: string; chatId: number; caption?: string; field: string; name: string; contentType: string; bytes: Buffer }[] =
+    [];
   /** Messages Telegram accepted (answered ok), in order. */
   const delivered: { chatId: number; text: string }[] = [];
   let messageId = 1000;
-  const webhook = { url: '', pending_update_count: 0, max_connections: 40, allowed_updates: undefined as string[] | undefined, has_custom_certificate: false };
+  const webhook = {
+    url: '',
+    pending_update_count: 0,
+    max_connections: 40,
+    allowed_updates: undefined as string[] | undefined,
+    has_custom_certificate: false,
+  };
 
   /** Files users "sent": getFile answers for them and /file/bot<token>/<path> serves their bytes. */
   const files = new Map<string, { path: string; bytes: Buffer; tooBig?: boolean }>();
@@ -46,14 +53,29 @@ export async function startFakeTelegram(options: { token: string }) {
     if (scripted && !scripted.pass) return scripted;
     const answer = normalAnswer(method, params);
     if (method === 'sendMessage' && answer.status === 200) delivered.push({ chatId: Number(params.chat_id), text: String(params.text) });
-    if (form?.file && answer.status === 200) delivered.push({ chatId: Number(params.chat_id), text: `[${method} ${form.file.name}${params.caption ? ` | ${params.caption}` : ''}]` });
+    if (form?.file && answer.status === 200)
+      delivered.push({
+        chatId: Number(params.chat_id),
+        text: `[${method} ${form.file.name}${params.caption ? ` | ${params.caption}` : ''}]`,
+      });
     return { ...answer, delayMs: scripted?.delayMs, after: scripted?.after };
   });
 
   function normalAnswer(method: string, params: Record<string, unknown>): ScriptedResponse {
     switch (method) {
       case 'sendMessage':
-        return { status: 200, body: { ok: true, result: { message_id: ++messageId, date: Math.floor(Date.now() / 1000), chat: { id: params.chat_id, type: 'private' }, text: params.text } } };
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            result: {
+              message_id: ++messageId,
+              date: Math.floor(Date.now() / 1000),
+              chat: { id: params.chat_id, type: 'private' },
+              text: params.text,
+            },
+          },
+        };
       case 'setWebhook':
         Object.assign(webhook, { url: params.url, max_connections: params.max_connections, allowed_updates: params.allowed_updates });
         return { status: 200, body: { ok: true, result: true, description: 'Webhook was set' } };
@@ -64,21 +86,58 @@ export async function startFakeTelegram(options: { token: string }) {
       case 'sendVoice':
       case 'sendVideo':
       case 'sendDocument':
-        return { status: 200, body: { ok: true, result: { message_id: ++messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'private' } } } };
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            result: { message_id: ++messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'private' } },
+          },
+        };
       case 'getFile': {
         const file = files.get(String(params.file_id));
         if (!file) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' } };
         if (file.tooBig) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: file is too big' } };
-        return { status: 200, body: { ok: true, result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path } } };
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path },
+          },
+        };
       }
       case 'getMe':
-        return { status: 200, body: { ok: true, result: { id: Number(options.token.split(':')[0]), is_bot: true, first_name: 'Support', username: 'acme_support_bot', can_join_groups: false, can_read_all_group_messages: false, supports_inline_queries: false } } };
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            result: {
+              id: Number(options.token.split(':')[0]),
+              is_bot: true,
+              first_name: 'Support',
+              username: 'acme_support_bot',
+              can_join_groups: false,
+              can_read_all_group_messages: false,
+              supports_inline_queries: false,
+            },
+          },
+        };
       case 'getWebhookInfo':
         return { status: 200, body: { ok: true, result: { ...webhook } } };
       case 'answerCallbackQuery':
         return { status: 200, body: { ok: true, result: true } };
       case 'editMessageText':
-        return { status: 200, body: { ok: true, result: { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'private' }, text: params.text } } };
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            result: {
+              message_id: Number(params.message_id),
+              date: Math.floor(Date.now() / 1000),
+              chat: { id: Number(params.chat_id), type: 'private' },
+              text: params.text,
+            },
+          },
+        };
       default:
         return { status: 400, body: { ok: false, error_code: 400, description: `Bad Request: method ${method} not faked` } };
     }
@@ -99,7 +158,8 @@ export async function startFakeTelegram(options: { token: string }) {
     /** Texts Telegram accepted for a chat, in order (failed attempts left out). */
     deliveredTo: (chatId: number) => delivered.filter((d) => d.chatId === chatId).map((d) => d.text),
     /** Texts sent with sendMessage to a chat, in order (every attempt, also failed ones). */
-    sentTo: (chatId: number) => calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).map((c) => String(c.params.text)),
+    sentTo: (chatId: number) =>
+      calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).map((c) => String(c.params.text)),
     /** The next calls of `method` get these answers, in order, before normal service resumes. */
     script(method: string, ...responses: ScriptedResponse[]) {
       scripts.set(method, [...(scripts.get(method) ?? []), ...responses]);
@@ -114,4 +174,3 @@ export const telegramError = (status: number, description: string, retryAfter?: 
 });
 
 export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
-

@@ -1,5 +1,5 @@
 import type { OutboundVisitorMessage } from '../lib/webim/wire';
-import { startHttpFake, type ScriptedResponse } from './http-fake';
+import { type ScriptedResponse, startHttpFake } from './http-fake';
 
 /**
  * A fake Webim Custom Channel endpoint: checks `Authorization: Token <token>`, records accepted
@@ -18,7 +18,8 @@ export async function startFakeWebim(options: { accessToken: string }) {
       const file = files.get(req.path);
       return file ? { status: 200, rawBody: file.bytes, contentType: file.contentType } : { status: 404, body: { error: 'not_found' } };
     }
-    if (req.headers.authorization !== `Token ${options.accessToken}`) return { status: 401, body: { error: 'unauthorized', desc: 'bad token' } };
+    if (req.headers.authorization !== `Token ${options.accessToken}`)
+      return { status: 401, body: { error: 'unauthorized', desc: 'bad token' } };
     // A GET is a health probe: it creates nothing (the Custom Channel takes messages by POST).
     if (req.method !== 'POST') return { status: 405, body: { error: 'method_not_allowed', desc: 'POST messages here' } };
     const next = scripted.shift();

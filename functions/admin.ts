@@ -1,6 +1,6 @@
 import { AdminRequestError, parseAdminRequest, runAdminAction } from '../lib/admin/actions';
-import { readMigrations } from '../lib/db/migrate';
 import { defaultRuntime, type Runtime } from '../lib/app/runtime';
+import { readMigrations } from '../lib/db/migrate';
 
 /**
  * The admin function: `{"action":"setup"}` (what every deploy runs: migrate, register the

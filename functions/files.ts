@@ -1,8 +1,8 @@
-import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { openFileAnswer, refuse, type FileAnswer } from '../lib/files/serve';
 import { defaultRuntime, type Runtime } from '../lib/app/runtime';
+import { type FileAnswer, openFileAnswer, refuse } from '../lib/files/serve';
 
 /** The response-streaming API of Lambda's Node.js runtime (a global there, absent elsewhere). */
 interface StreamingRuntime {
@@ -39,7 +39,13 @@ export function createFilesHandler(runtime: Runtime, http: Pick<StreamingRuntime
     else {
       stream.end(JSON.stringify({ error: answer.reason === 'link_expired' ? 'link_expired' : 'not_found' }));
     }
-    log.info('file_served', { status: answer.status, reason: answer.reason, media_type: answer.headers['content-type'], size: answer.headers['content-length'], duration_ms: Math.round(performance.now() - started) });
+    log.info('file_served', {
+      status: answer.status,
+      reason: answer.reason,
+      media_type: answer.headers['content-type'],
+      size: answer.headers['content-length'],
+      duration_ms: Math.round(performance.now() - started),
+    });
   };
 }
 

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
+import { purgeButtonIds } from '../lib/db/conversation';
 import { purgeExpiredClaims } from '../lib/db/delivery-claims';
 import { purgeStats } from '../lib/db/delivery-stats';
-import { purgeButtonIds } from '../lib/db/conversation';
-import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 
 /**
  * Scheduled hourly: deletes delivery records older than CLAIM_RETENTION_HOURS and statistics

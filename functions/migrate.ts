@@ -1,6 +1,6 @@
 import { runAdminAction } from '../lib/admin/actions';
-import { readMigrations } from '../lib/db/migrate';
 import { defaultRuntime, type Runtime } from '../lib/app/runtime';
+import { readMigrations } from '../lib/db/migrate';
 
 /** One-shot admin function: applies pending SQL migrations (the admin `migrate` action) and reports what it applied. */
 export function createMigrateHandler(runtime: Runtime, migrationsDir?: string) {

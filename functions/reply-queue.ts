@@ -1,10 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type AppContext, defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { deadlineIn } from '../lib/core/deadline';
 import { processFifoBatch } from '../lib/queue/fifo-batch';
 import type { ReplyQueue } from '../lib/queue/reply-queue';
 import { relayDeps } from '../lib/relay/deps';
 import { deliverQueuedReply } from '../lib/relay/queued-reply';
-import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 
 /** Kept back at the end of an invocation for changing visibilities and answering. */
 const RESERVE_MS = 2_000;
@@ -23,7 +23,7 @@ export function createReplyQueueHandler(runtime: Runtime, options: { queue?: Rep
     const started = performance.now();
     const log = runtime.log.child({ route: 'reply-queue' });
     const remaining = () => (context ? context.getRemainingTimeInMillis() : 25_000 - (performance.now() - started)) - RESERVE_MS;
-    let ctx;
+    let ctx: AppContext;
     try {
       ctx = await runtime.relayContext();
     } catch (error) {
@@ -45,12 +45,24 @@ export function createReplyQueueHandler(runtime: Runtime, options: { queue?: Rep
         if (result.outcome) await runtime.recordDelivery(deps, result.outcome);
         return result;
       },
-      { timeLeftMs: remaining, fallbackSeconds: FALLBACK_BACKOFF_SECONDS, onError: (record, error) => log.error('request_failed', { error_class: 'transient', queue_message_id: record.messageId, error }) },
+      {
+        timeLeftMs: remaining,
+        fallbackSeconds: FALLBACK_BACKOFF_SECONDS,
+        onError: (record, error) => log.error('request_failed', { error_class: 'transient', queue_message_id: record.messageId, error }),
+      },
     );
     // Each record to retry becomes visible again after its backoff; one that cannot be changed
     // simply comes back after the queue's visibility timeout.
-    await Promise.all(retries.map(({ record, afterSeconds }) => queue.retryAfter(record.receiptHandle, afterSeconds).catch((error: unknown) => log.warn('visibility_change_failed', { error }))));
-    log.info('batch_done', { records: event.Records.length, retried: retries.length, duration_ms: Math.round(performance.now() - started) });
+    await Promise.all(
+      retries.map(({ record, afterSeconds }) =>
+        queue.retryAfter(record.receiptHandle, afterSeconds).catch((error: unknown) => log.warn('visibility_change_failed', { error })),
+      ),
+    );
+    log.info('batch_done', {
+      records: event.Records.length,
+      retried: retries.length,
+      duration_ms: Math.round(performance.now() - started),
+    });
     return response;
   };
 }

@@ -1,10 +1,10 @@
-import { header, HttpError, jsonResult, readJsonBody, type HttpEvent } from '../lib/http/api-gateway';
 import { httpHandler, outcomeResult } from '../lib/app/http-handler';
+import { defaultRuntime, type Runtime } from '../lib/app/runtime';
+import { HttpError, type HttpEvent, header, jsonResult, readJsonBody } from '../lib/http/api-gateway';
 import { secretMatchesAny } from '../lib/http/secret';
+import { relayDeps } from '../lib/relay/deps';
 import { queueable, queueReply } from '../lib/relay/queued-reply';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
-import { relayDeps } from '../lib/relay/deps';
-import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { webimCallbackSchema } from '../lib/webim/wire';
 
 /** The secret Webim presents: `Authorization: Token <secret>`, or the last path segment. */
@@ -27,33 +27,38 @@ function presentedSecret(event: HttpEvent): string | undefined {
  * Telegram user; 200 {"result":"ok"} when handled or deliberately ignored, 503 when a retry helps.
  */
 export function createWebimCallbackHandler(runtime: Runtime) {
-  return httpHandler('webim-callback', runtime, async (event, { log, deadline, note }) => {
-    const accepted = await runtime.acceptedSecrets('WEBIM_CALLBACK_SECRET');
-    if (!secretMatchesAny(presentedSecret(event), accepted)) {
-      throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
-    }
-    const body = readJsonBody(event);
-    const parsed = webimCallbackSchema.safeParse(body);
-    if (!parsed.success) throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error)}`);
-    const callback = parsed.data;
-    note.visitor_id = callback.visitor_id;
-    note.webim_message_id = callback.message?.id;
+  return httpHandler(
+    'webim-callback',
+    runtime,
+    async (event, { log, deadline, note }) => {
+      const accepted = await runtime.acceptedSecrets('WEBIM_CALLBACK_SECRET');
+      if (!secretMatchesAny(presentedSecret(event), accepted)) {
+        throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
+      }
+      const body = readJsonBody(event);
+      const parsed = webimCallbackSchema.safeParse(body);
+      if (!parsed.success) throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error)}`);
+      const callback = parsed.data;
+      note.visitor_id = callback.visitor_id;
+      note.webim_message_id = callback.message?.id;
 
-    const ctx = await runtime.relayContext();
-    const queue = runtime.replyQueue(ctx.settings);
-    const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram', queueing: queue !== undefined });
-    const outcome = await relayWebimCallback(deps, callback);
-    await runtime.recordDelivery(deps, outcome);
-    note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
-    if (queue && queueable(callback, outcome)) {
-      // Accepted durably: the reply waits in the queue, in order behind its chat's earlier ones.
-      // Only a queue that refuses makes this a 503 (the sender keeps the reply then).
-      await queueReply(deps, queue, body, callback, outcome.status === 'retry' ? outcome.reason : '');
-      note.outcome = `queued_${note.outcome}`;
-      return jsonResult(200, { result: 'ok' });
-    }
-    return outcomeResult(outcome, { result: 'ok' });
-  }, { acknowledged: { result: 'ok' }, direction: 'webim_to_telegram' });
+      const ctx = await runtime.relayContext();
+      const queue = runtime.replyQueue(ctx.settings);
+      const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram', queueing: queue !== undefined });
+      const outcome = await relayWebimCallback(deps, callback);
+      await runtime.recordDelivery(deps, outcome);
+      note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
+      if (queue && queueable(callback, outcome)) {
+        // Accepted durably: the reply waits in the queue, in order behind its chat's earlier ones.
+        // Only a queue that refuses makes this a 503 (the sender keeps the reply then).
+        await queueReply(deps, queue, body, callback, outcome.status === 'retry' ? outcome.reason : '');
+        note.outcome = `queued_${note.outcome}`;
+        return jsonResult(200, { result: 'ok' });
+      }
+      return outcomeResult(outcome, { result: 'ok' });
+    },
+    { acknowledged: { result: 'ok' }, direction: 'webim_to_telegram' },
+  );
 }
 
 /** Where the body broke the schema (paths and rules only: the values may be user content). */

@@ -1,4 +1,4 @@
-import { statOutcomeOf, type RelayOutcome } from './core/outcome';
+import { type RelayOutcome, statOutcomeOf } from './core/outcome';
 import type { Direction } from './core/words';
 
 export type { Direction } from './core/words';
@@ -56,7 +56,9 @@ export function emfRecord(input: {
   return {
     _aws: {
       Timestamp: input.now ?? Date.now(),
-      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: input.direction ? [['Stage'], ['Stage', 'Direction']] : [['Stage']], Metrics: metrics }],
+      CloudWatchMetrics: [
+        { Namespace: METRICS_NAMESPACE, Dimensions: input.direction ? [['Stage'], ['Stage', 'Direction']] : [['Stage']], Metrics: metrics },
+      ],
     },
     Stage: input.stage,
     ...(input.direction ? { Direction: input.direction } : {}),

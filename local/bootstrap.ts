@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { migrate, readMigrations } from '../lib/db/migrate';
+import { createReplyQueueHandler } from '../functions/reply-queue';
 import { Runtime } from '../lib/app/runtime';
+import { migrate, readMigrations } from '../lib/db/migrate';
 import { MemoryReplyQueue } from '../lib/queue/memory';
 import { settingOf } from '../lib/settings/schema';
-import { createReplyQueueHandler } from '../functions/reply-queue';
-import { envCredentials, ssmReaderFromEnv, type CredentialsProvider } from '../lib/settings/ssm';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db';
+import { type CredentialsProvider, envCredentials, ssmReaderFromEnv } from '../lib/settings/ssm';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded-db';
 
 export interface LocalEnvironment {
   runtime: Runtime;
@@ -57,7 +57,12 @@ export async function prepareLocalEnvironment(
   // Replies that cannot go at once wait in an in-process queue with SQS FIFO's rules (unless a
   // real SQS queue is configured): the same consumer as on AWS delivers them.
   const queue = env.REPLY_QUEUE_URL ? undefined : new MemoryReplyQueue({ maxReceives: settingOf(env, 'QUEUE_MAX_ATTEMPTS') + 1 });
-  const runtime = new Runtime({ env, logSink: options.logSink, ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials(env)) : undefined, replyQueue: queue });
+  const runtime = new Runtime({
+    env,
+    logSink: options.logSink,
+    ssm: env.SSM_PREFIX ? () => ssmReaderFromEnv(env, shellCredentials(env)) : undefined,
+    replyQueue: queue,
+  });
   const applied = options.migrate === false ? [] : await migrate(await runtime.databaseOnly(), await readMigrations());
   queue?.start(createReplyQueueHandler(runtime));
   return {

@@ -12,7 +12,11 @@ const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i;
  * lower-cased header names, repeated headers joined with commas, cookies split out, non-text
  * bodies base64-encoded with isBase64Encoded set.
  */
-export function toHttpApiEvent(req: IncomingMessage, body: Buffer, route: { routeKey: string; pathParameters?: Record<string, string> }): HttpEvent {
+export function toHttpApiEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: { routeKey: string; pathParameters?: Record<string, string> },
+): HttpEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {

@@ -1,13 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { createFilesHandler } from '../functions/files';
 import { createTelegramWebhookHandler } from '../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../functions/webim-callback';
-import { jsonResult, type HttpEvent, type HttpResult } from '../lib/http/api-gateway';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createFilesHandler } from '../functions/files';
 import type { Runtime } from '../lib/app/runtime';
+import { type HttpEvent, type HttpResult, jsonResult } from '../lib/http/api-gateway';
 import { SettingsError } from '../lib/settings/schema';
 import { readRequestBody, toHttpApiEvent, writeHttpResult } from './http-adapter';
 
@@ -23,7 +22,8 @@ interface Route {
 
 /** What Lambda's HttpResponseStream does for a streamed function URL answer, on a Node response. */
 const localResponseStream = {
-  from: (stream: Writable, metadata: { statusCode: number; headers: Record<string, string> }): Writable => (stream as ServerResponse).writeHead(metadata.statusCode, metadata.headers),
+  from: (stream: Writable, metadata: { statusCode: number; headers: Record<string, string> }): Writable =>
+    (stream as ServerResponse).writeHead(metadata.statusCode, metadata.headers),
 };
 
 /**
@@ -84,7 +84,13 @@ export async function startLocalServer(
   const routes: Route[] = [
     { method: 'POST', pattern: /^\/telegram-webhook\/?$/, routeKey: 'POST /telegram-webhook', handler: telegram },
     { method: 'POST', pattern: /^\/webim-callback\/?$/, routeKey: 'POST /webim-callback', handler: webim },
-    { method: 'POST', pattern: /^\/webim-callback\/([^/]+)$/, routeKey: 'POST /webim-callback/{secret}', handler: webim, params: ['secret'] },
+    {
+      method: 'POST',
+      pattern: /^\/webim-callback\/([^/]+)$/,
+      routeKey: 'POST /webim-callback/{secret}',
+      handler: webim,
+      params: ['secret'],
+    },
   ];
 
   const server = createServer(async (req, res) => {
@@ -94,7 +100,9 @@ export async function startLocalServer(
       if (req.method === 'GET' && path === '/health') return writeHttpResult(res, await readiness(runtime));
       if (req.method === 'GET' && /^\/files\/[^/]+$/.test(path)) {
         const event = toHttpApiEvent(req, Buffer.alloc(0), { routeKey: '$default' }) as unknown as APIGatewayProxyEventV2;
-        return await files(event, res).catch((error: unknown) => runtime.log.child({ route: 'files' }).warn('file_stream_failed', { error }));
+        return await files(event, res).catch((error: unknown) =>
+          runtime.log.child({ route: 'files' }).warn('file_stream_failed', { error }),
+        );
       }
       const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
       // API Gateway answers an unknown route or method the same way.
@@ -103,7 +111,9 @@ export async function startLocalServer(
       // The rest of an oversized body is never read, so the connection cannot carry another request.
       if (!body) return writeHttpResult(res, jsonResult(413, { message: 'Request Entity Too Large' }, { connection: 'close' }));
       const match = route.pattern.exec(path);
-      const pathParameters = route.params ? Object.fromEntries(route.params.map((p, i) => [p, decodePathSegment(match?.[i + 1] ?? '')])) : undefined;
+      const pathParameters = route.params
+        ? Object.fromEntries(route.params.map((p, i) => [p, decodePathSegment(match?.[i + 1] ?? '')]))
+        : undefined;
       writeHttpResult(res, await route.handler(toHttpApiEvent(req, body, { routeKey: route.routeKey, pathParameters }), localContext()));
     } catch (error) {
       runtime.log.error('local_server_error', { error });
@@ -119,6 +129,10 @@ export async function startLocalServer(
   return {
     server,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

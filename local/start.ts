@@ -1,9 +1,8 @@
-import { readiness } from './server';
 import { loadDotEnv, prepareLocalEnvironment } from './bootstrap';
-import { explainStartupError, portFrom } from './startup-errors';
-import { startSandbox, wantsSandbox } from './sandbox/sandbox';
 import { keepServing } from './process-guard';
-import { startLocalServer } from './server';
+import { startSandbox, wantsSandbox } from './sandbox/sandbox';
+import { readiness, startLocalServer } from './server';
+import { explainStartupError, portFrom } from './startup-errors';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -17,7 +16,11 @@ async function main() {
   const port = portFrom(process.env.PORT);
 
   if (wantsSandbox(process.env)) {
-    const sandbox = await startSandbox({ port, dataDir: process.env.DATABASE_URL ? undefined : '.data/sandbox', quiet: process.env.SANDBOX_QUIET === '1' });
+    const sandbox = await startSandbox({
+      port,
+      dataDir: process.env.DATABASE_URL ? undefined : '.data/sandbox',
+      quiet: process.env.SANDBOX_QUIET === '1',
+    });
     say(`\nNo Telegram/Webim settings found, so this is the SANDBOX: simulated Telegram and Webim on loopback.`);
     say(`sandbox ready in ${Math.round(performance.now() - started)} ms — open ${sandbox.pageUrl}`);
     say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see README "One full cycle")`);
@@ -33,14 +36,20 @@ async function main() {
   keepServing(local.runtime.log);
   const dbReady = performance.now();
   const server = await startLocalServer(local.runtime, { port });
-  say(`database: ${local.embedded ? 'embedded PGlite (.data/pglite)' : 'DATABASE_URL'}; migrations applied now: ${local.applied.join(', ') || 'none'}`);
+  say(
+    `database: ${local.embedded ? 'embedded PGlite (.data/pglite)' : 'DATABASE_URL'}; migrations applied now: ${local.applied.join(', ') || 'none'}`,
+  );
   const health = await readiness(local.runtime);
   if (health.statusCode === 200) {
     say(`bridge ready in ${Math.round(performance.now() - started)} ms (database ${Math.round(dbReady - started)} ms) on ${server.url}`);
   } else {
     const body = JSON.parse(String(health.body)) as { status: string; missing?: string[]; invalid?: string[] };
-    say(`\n⚠ bridge NOT ready (${body.status}) on ${server.url}: ${[...(body.missing ?? []).map((k) => `missing ${k}`), ...(body.invalid ?? []).map((k) => `invalid ${k}`)].join(', ')}`);
-    say('  Put the settings in .env (see .env.example) or the environment, then restart. Until then both routes answer 503 and GET /health says what is missing.\n');
+    say(
+      `\n⚠ bridge NOT ready (${body.status}) on ${server.url}: ${[...(body.missing ?? []).map((k) => `missing ${k}`), ...(body.invalid ?? []).map((k) => `invalid ${k}`)].join(', ')}`,
+    );
+    say(
+      '  Put the settings in .env (see .env.example) or the environment, then restart. Until then both routes answer 503 and GET /health says what is missing.\n',
+    );
   }
   say(`  POST ${server.url}/telegram-webhook`);
   say(`  POST ${server.url}/webim-callback`);

@@ -1,4 +1,4 @@
-import { ADMIN_ACTIONS, AdminRequestError, parseAdminRequest, runAdminAction, type AdminResult } from '../lib/admin/actions';
+import { ADMIN_ACTIONS, AdminRequestError, type AdminResult, parseAdminRequest, runAdminAction } from '../lib/admin/actions';
 import { readMigrations } from '../lib/db/migrate';
 import { LOCAL_DATA_DIR, loadDotEnv, prepareLocalEnvironment } from '../local/bootstrap';
 
@@ -18,7 +18,9 @@ try {
   const request = parseAdminRequest({ action, dropPendingUpdates: args.includes('--drop-pending-updates') });
   const local = await prepareLocalEnvironment({ migrate: false, logSink: () => {} });
   try {
-    const where = local.embedded ? `embedded database in ${LOCAL_DATA_DIR} (the one \`npm start\` uses; the sandbox keeps its own in .data/sandbox)` : 'DATABASE_URL';
+    const where = local.embedded
+      ? `embedded database in ${LOCAL_DATA_DIR} (the one \`npm start\` uses; the sandbox keeps its own in .data/sandbox)`
+      : 'DATABASE_URL';
     const result: AdminResult = await runAdminAction(local.runtime, request, await readMigrations());
     if (json) process.stdout.write(`${JSON.stringify({ ...result, database: local.embedded ? 'embedded' : 'DATABASE_URL' }, null, 2)}\n`);
     else process.stdout.write(`database: ${where}\n${result.lines.join('\n')}\n`);

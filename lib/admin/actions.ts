@@ -1,7 +1,7 @@
-import { migrate, type Migration } from '../db/migrate';
 import type { Runtime } from '../app/runtime';
-import { runDoctor, type Check } from './doctor';
-import { statsReport, type StatsReport } from './stats';
+import { type Migration, migrate } from '../db/migrate';
+import { type Check, runDoctor } from './doctor';
+import { type StatsReport, statsReport } from './stats';
 import { manageWebhook, type WebhookReport } from './webhook';
 
 /** What the admin function (and `npm run admin`) can be asked to do. */
@@ -83,7 +83,12 @@ export async function runAdminAction(runtime: Runtime, request: AdminRequest, mi
 async function migrateAction(runtime: Runtime, migrations: Migration[]): Promise<AdminResult> {
   const applied = await migrate(await runtime.databaseOnly(), migrations);
   runtime.log.info('migrations_applied', { applied, known: migrations.length });
-  return { action: 'migrate', ok: true, applied, lines: [`✓ migrate    ${applied.length ? `applied ${applied.join(', ')}` : `nothing to apply (${migrations.length} current)`}`] };
+  return {
+    action: 'migrate',
+    ok: true,
+    applied,
+    lines: [`✓ migrate    ${applied.length ? `applied ${applied.join(', ')}` : `nothing to apply (${migrations.length} current)`}`],
+  };
 }
 
 async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete', dropPendingUpdates: boolean): Promise<AdminResult> {
@@ -101,7 +106,12 @@ async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete'
 }
 
 function doctor(runtime: Runtime, migrations: Migration[]) {
-  return runDoctor({ settings: async () => (await runtime.context()).settings, database: () => runtime.databaseOnly(), migrations, replyQueue: (settings) => runtime.replyQueue(settings) });
+  return runDoctor({
+    settings: async () => (await runtime.context()).settings,
+    database: () => runtime.databaseOnly(),
+    migrations,
+    replyQueue: (settings) => runtime.replyQueue(settings),
+  });
 }
 
 function failed(action: AdminAction, error: unknown): AdminResult {

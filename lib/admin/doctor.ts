@@ -1,16 +1,16 @@
 import type { WebhookInfo } from '@grammyjs/types';
+import { isLoopbackHost } from '../core/loopback';
 import type { Database } from '../db/database';
 import type { Migration } from '../db/migrate';
+import { openFileLink, sealFileLink } from '../files/link';
+import type { ReplyQueue } from '../queue/reply-queue';
 import type { Settings } from '../settings/schema';
 import { SettingsError } from '../settings/schema';
 import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
-import { openFileLink, sealFileLink } from '../files/link';
-import { isLoopbackHost } from '../core/loopback';
 import type { Check, CheckStatus } from './check';
 import { judgeWebhook } from './webhook';
-import type { ReplyQueue } from '../queue/reply-queue';
 
 export type { Check, CheckStatus } from './check';
 
@@ -93,12 +93,20 @@ function report(checks: Check[]): DoctorReport {
   }
   const failed = checks.filter((c) => c.status === 'fail').length;
   const warned = checks.filter((c) => c.status === 'warn').length;
-  lines.push(failed ? `${failed} problem(s) to fix${warned ? `, ${warned} warning(s)` : ''}` : `all good${warned ? ` (${warned} warning(s))` : ''}`);
+  lines.push(
+    failed ? `${failed} problem(s) to fix${warned ? `, ${warned} warning(s)` : ''}` : `all good${warned ? ` (${warned} warning(s))` : ''}`,
+  );
   return { ok: failed === 0, checks, lines };
 }
 
 function settingsCheck(error: unknown): Check {
-  if (!(error instanceof SettingsError)) return { name: 'settings', status: 'fail', detail: `could not be loaded: ${describe(error)}`, hint: 'check SSM_PREFIX and the permission to read it' };
+  if (!(error instanceof SettingsError))
+    return {
+      name: 'settings',
+      status: 'fail',
+      detail: `could not be loaded: ${describe(error)}`,
+      hint: 'check SSM_PREFIX and the permission to read it',
+    };
   const parts = [];
   if (error.missing.length) parts.push(`missing ${error.missing.join(', ')}`);
   if (error.invalid.length) parts.push(`invalid ${error.invalid.map((i) => `${i.key} (${i.problem})`).join('; ')}`);
@@ -127,25 +135,47 @@ async function databaseChecks(input: DoctorInput): Promise<Check[]> {
   }
   const checks: Check[] = [];
   const tls = await db
-    .query((sql) => sql<{ ssl: boolean; version: string | null }[]>`SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`, { timeoutMs: 5000 })
+    .query((sql) => sql<{ ssl: boolean; version: string | null }[]>`SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`, {
+      timeoutMs: 5000,
+    })
     .then((rows) => rows[0])
     .catch(() => undefined);
   const host = safeHost(db);
   const loopback = host === undefined || isLoopbackHost(host);
   if (tls?.ssl) checks.push({ name: 'database', status: 'ok', detail: `reachable over TLS (${tls.version ?? 'TLS'})` });
   else if (loopback) checks.push({ name: 'database', status: 'ok', detail: 'reachable (loopback, no TLS needed)' });
-  else checks.push({ name: 'database', status: 'fail', detail: 'reachable but NOT encrypted', hint: 'remove sslmode=disable from DATABASE_URL: non-loopback connections use TLS (verify-full) by default' });
+  else
+    checks.push({
+      name: 'database',
+      status: 'fail',
+      detail: 'reachable but NOT encrypted',
+      hint: 'remove sslmode=disable from DATABASE_URL: non-loopback connections use TLS (verify-full) by default',
+    });
 
   try {
-    const applied = new Set((await db.query((sql) => sql<{ version: string }[]>`SELECT version FROM schema_migrations`, { timeoutMs: 5000 })).map((r) => r.version));
+    const applied = new Set(
+      (await db.query((sql) => sql<{ version: string }[]>`SELECT version FROM schema_migrations`, { timeoutMs: 5000 })).map(
+        (r) => r.version,
+      ),
+    );
     const pending = input.migrations.filter((m) => !applied.has(m.version)).map((m) => m.version);
     checks.push(
       pending.length
-        ? { name: 'migrations', status: 'fail', detail: `pending: ${pending.join(', ')}`, hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>' }
+        ? {
+            name: 'migrations',
+            status: 'fail',
+            detail: `pending: ${pending.join(', ')}`,
+            hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>',
+          }
         : { name: 'migrations', status: 'ok', detail: `current (${input.migrations.length} applied)` },
     );
   } catch {
-    checks.push({ name: 'migrations', status: 'fail', detail: 'none applied yet', hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>' });
+    checks.push({
+      name: 'migrations',
+      status: 'fail',
+      detail: 'none applied yet',
+      hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>',
+    });
   }
   return checks;
 }
@@ -166,7 +196,10 @@ async function botCheck(telegram: TelegramClient, checks: Check[]): Promise<bool
       name: 'bot',
       status: 'fail',
       detail: `getMe failed: ${c.reason}`,
-      hint: c.action === 'configuration' ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)' : 'Telegram is unreachable from here: check outbound internet (a Lambda in a VPC needs a NAT gateway)',
+      hint:
+        c.action === 'configuration'
+          ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)'
+          : 'Telegram is unreachable from here: check outbound internet (a Lambda in a VPC needs a NAT gateway)',
     });
     return false;
   }
@@ -188,11 +221,32 @@ async function webimCheck(settings: Settings, timeoutMs: number): Promise<Check>
   const scheme = new URL(settings.WEBIM_API_URL).protocol;
   try {
     const status = await webim.probe(timeoutMs);
-    if (status === 401 || status === 403) return { name: 'webim', status: 'warn', detail: `endpoint answers ${status} to our token`, hint: 'check WEBIM_ACCESS_TOKEN (the Custom Channel key)' };
-    if (status >= 500) return { name: 'webim', status: 'warn', detail: `endpoint reachable but answers ${status}`, hint: 'Webim reports a server error: retry later or contact Webim' };
-    return { name: 'webim', status: 'ok', detail: `endpoint reachable over ${scheme === 'https:' ? 'HTTPS' : 'plain HTTP (loopback)'} (HTTP ${status} to a probe that creates nothing)` };
+    if (status === 401 || status === 403)
+      return {
+        name: 'webim',
+        status: 'warn',
+        detail: `endpoint answers ${status} to our token`,
+        hint: 'check WEBIM_ACCESS_TOKEN (the Custom Channel key)',
+      };
+    if (status >= 500)
+      return {
+        name: 'webim',
+        status: 'warn',
+        detail: `endpoint reachable but answers ${status}`,
+        hint: 'Webim reports a server error: retry later or contact Webim',
+      };
+    return {
+      name: 'webim',
+      status: 'ok',
+      detail: `endpoint reachable over ${scheme === 'https:' ? 'HTTPS' : 'plain HTTP (loopback)'} (HTTP ${status} to a probe that creates nothing)`,
+    };
   } catch (error) {
-    return { name: 'webim', status: 'fail', detail: `endpoint unreachable: ${describe(error)}`, hint: 'check WEBIM_API_URL; from Lambda in a VPC: a NAT gateway for outbound internet' };
+    return {
+      name: 'webim',
+      status: 'fail',
+      detail: `endpoint unreachable: ${describe(error)}`,
+      hint: 'check WEBIM_API_URL; from Lambda in a VPC: a NAT gateway for outbound internet',
+    };
   }
 }
 
@@ -204,26 +258,58 @@ async function queueCheck(replyQueue: () => ReplyQueue | undefined): Promise<Che
   try {
     queue = replyQueue();
   } catch (error) {
-    return { name: 'queue', status: 'fail', detail: `reply queue not usable: ${describe(error)}`, hint: 'check REPLY_QUEUE_URL and AWS_REGION' };
+    return {
+      name: 'queue',
+      status: 'fail',
+      detail: `reply queue not usable: ${describe(error)}`,
+      hint: 'check REPLY_QUEUE_URL and AWS_REGION',
+    };
   }
   if (!queue) {
-    return { name: 'queue', status: 'warn', detail: 'no reply queue here: a reply that cannot be delivered at once is answered 503 and depends on Webim calling again', hint: 'on AWS the template sets REPLY_QUEUE_URL; npm start runs an in-process queue' };
+    return {
+      name: 'queue',
+      status: 'warn',
+      detail: 'no reply queue here: a reply that cannot be delivered at once is answered 503 and depends on Webim calling again',
+      hint: 'on AWS the template sets REPLY_QUEUE_URL; npm start runs an in-process queue',
+    };
   }
   try {
     const d = await queue.depths();
     const detail = `${d.waiting} waiting, ${d.inFlight} being delivered, ${d.deadLettered} dead-lettered`;
     if (d.deadLettered > 0) {
-      return { name: 'queue', status: 'warn', detail, hint: 'dead-lettered replies did not reach their users: read the admin alerts, then redrive with aws sqs start-message-move-task --source-arn <ReplyDeadLetterQueueArn output> (docs/reply-queue.md)' };
+      return {
+        name: 'queue',
+        status: 'warn',
+        detail,
+        hint: 'dead-lettered replies did not reach their users: read the admin alerts, then redrive with aws sqs start-message-move-task --source-arn <ReplyDeadLetterQueueArn output> (docs/reply-queue.md)',
+      };
     }
-    if (d.waiting > WAITING_REPLIES_WARN) return { name: 'queue', status: 'warn', detail, hint: 'replies are piling up: is Telegram failing, or the replyQueue function throttled? (logs: delivery_deferred)' };
+    if (d.waiting > WAITING_REPLIES_WARN)
+      return {
+        name: 'queue',
+        status: 'warn',
+        detail,
+        hint: 'replies are piling up: is Telegram failing, or the replyQueue function throttled? (logs: delivery_deferred)',
+      };
     return { name: 'queue', status: 'ok', detail };
   } catch (error) {
-    return { name: 'queue', status: 'fail', detail: `depths unreadable: ${describe(error)}`, hint: 'the functions\' role needs sqs:GetQueueAttributes on the reply queues (the template grants it)' };
+    return {
+      name: 'queue',
+      status: 'fail',
+      detail: `depths unreadable: ${describe(error)}`,
+      hint: "the functions' role needs sqs:GetQueueAttributes on the reply queues (the template grants it)",
+    };
   }
 }
 
 function callbackCheck(settings: Settings): Check {
-  if (!settings.PUBLIC_BASE_URL) return { name: 'callback', status: 'warn', detail: 'PUBLIC_BASE_URL unknown, so the callback URL cannot be named', hint: 'set PUBLIC_BASE_URL' };
+  if (!settings.PUBLIC_BASE_URL)
+    return {
+      name: 'callback',
+      status: 'warn',
+      detail: 'PUBLIC_BASE_URL unknown, so the callback URL cannot be named',
+      hint: 'set PUBLIC_BASE_URL',
+    };
   return {
     name: 'callback',
     status: 'ok',
@@ -232,18 +318,40 @@ function callbackCheck(settings: Settings): Check {
 }
 
 function fileLinkCheck(settings: Settings): Check {
-  if (!settings.FILE_LINK_SECRET) return { name: 'files', status: 'warn', detail: 'FILE_LINK_SECRET is not set: files from users reach operators as text markers', hint: 'set FILE_LINK_SECRET (SecureString, 16+ characters) to relay files' };
-  if (!settings.FILE_LINK_BASE_URL) return { name: 'files', status: 'fail', detail: 'file links have no base URL', hint: 'set FILE_LINK_BASE_URL (the template sets it to the file function URL)' };
+  if (!settings.FILE_LINK_SECRET)
+    return {
+      name: 'files',
+      status: 'warn',
+      detail: 'FILE_LINK_SECRET is not set: files from users reach operators as text markers',
+      hint: 'set FILE_LINK_SECRET (SecureString, 16+ characters) to relay files',
+    };
+  if (!settings.FILE_LINK_BASE_URL)
+    return {
+      name: 'files',
+      status: 'fail',
+      detail: 'file links have no base URL',
+      hint: 'set FILE_LINK_BASE_URL (the template sets it to the file function URL)',
+    };
   try {
-    const token = sealFileLink(settings.FILE_LINK_SECRET, { fileId: 'doctor', name: 'doctor.txt', mediaType: 'text/plain', expiresAt: Math.floor(Date.now() / 1000) + 60 });
+    const token = sealFileLink(settings.FILE_LINK_SECRET, {
+      fileId: 'doctor',
+      name: 'doctor.txt',
+      mediaType: 'text/plain',
+      expiresAt: Math.floor(Date.now() / 1000) + 60,
+    });
     if (!openFileLink(settings.FILE_LINK_SECRET, token).ok) throw new Error('link does not verify');
   } catch {
     return { name: 'files', status: 'fail', detail: 'file links cannot be signed', hint: 'check FILE_LINK_SECRET' };
   }
-  return { name: 'files', status: 'ok', detail: `file links signable, valid ${settings.FILE_LINK_TTL_HOURS} h, served at ${settings.FILE_LINK_BASE_URL}/files/…` };
+  return {
+    name: 'files',
+    status: 'ok',
+    detail: `file links signable, valid ${settings.FILE_LINK_TTL_HOURS} h, served at ${settings.FILE_LINK_BASE_URL}/files/…`,
+  };
 }
 
 const describe = (error: unknown): string => {
-  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') return (error as { code: string }).code;
+  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string')
+    return (error as { code: string }).code;
   return error instanceof Error ? error.message : String(error);
 };

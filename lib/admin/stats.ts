@@ -1,5 +1,5 @@
-import { readStats, STAT_OUTCOMES, type Direction, type StatOutcome, type StatsRow } from '../db/delivery-stats';
 import type { Database } from '../db/database';
+import { type Direction, readStats, STAT_OUTCOMES, type StatOutcome, type StatsRow } from '../db/delivery-stats';
 
 export interface StatsWindow {
   label: string;
@@ -22,7 +22,10 @@ const BARS = '▁▂▃▄▅▆▇█';
 const HOUR = 3_600_000;
 
 const empty = (): Record<Direction, Record<StatOutcome, number>> =>
-  Object.fromEntries(DIRECTIONS.map((d) => [d, Object.fromEntries(STAT_OUTCOMES.map((o) => [o, 0]))])) as Record<Direction, Record<StatOutcome, number>>;
+  Object.fromEntries(DIRECTIONS.map((d) => [d, Object.fromEntries(STAT_OUTCOMES.map((o) => [o, 0]))])) as Record<
+    Direction,
+    Record<StatOutcome, number>
+  >;
 
 /** The delivery statistics of the last 24 hours and 7 days, as numbers and as printable lines. */
 export async function statsReport(db: Database, now = new Date()): Promise<StatsReport> {
@@ -50,7 +53,11 @@ export function buildStatsReport(rows: StatsRow[], now: Date): StatsReport {
     const start = current - (23 - i) * HOUR;
     const at = rows.filter((r) => r.hour.getTime() === start);
     const sum = (d: Direction) => at.filter((r) => r.direction === d).reduce((a, r) => a + r.count, 0);
-    return { hour: new Date(start).toISOString(), telegram_to_webim: sum('telegram_to_webim'), webim_to_telegram: sum('webim_to_telegram') };
+    return {
+      hour: new Date(start).toISOString(),
+      telegram_to_webim: sum('telegram_to_webim'),
+      webim_to_telegram: sum('webim_to_telegram'),
+    };
   });
   return { windows, hourly, lines: formatStats(windows, hourly) };
 }
@@ -61,13 +68,17 @@ function formatStats(windows: StatsWindow[], hourly: StatsReport['hourly']): str
     lines.push(`${w.label}: ${w.total} message(s)`);
     for (const d of DIRECTIONS) {
       const total = STAT_OUTCOMES.reduce((a, o) => a + w.counts[d][o], 0);
-      const parts = STAT_OUTCOMES.filter((o) => w.counts[d][o] > 0).map((o) => `${o} ${w.counts[d][o]} (${percent(w.counts[d][o], total)})`);
+      const parts = STAT_OUTCOMES.filter((o) => w.counts[d][o] > 0).map(
+        (o) => `${o} ${w.counts[d][o]} (${percent(w.counts[d][o], total)})`,
+      );
       lines.push(`  ${LABEL[d].padEnd(17)} ${String(total).padStart(6)}  ${parts.join(', ') || '—'}`);
     }
   }
   const totals = hourly.map((h) => h.telegram_to_webim + h.webim_to_telegram);
   const max = Math.max(...totals, 0);
-  lines.push(`per hour, last 24 h (max ${max}): ${totals.map((n) => (max ? BARS[Math.min(7, Math.floor((n / max) * 7.999))] : BARS[0])).join('')}`);
+  lines.push(
+    `per hour, last 24 h (max ${max}): ${totals.map((n) => (max ? BARS[Math.min(7, Math.floor((n / max) * 7.999))] : BARS[0])).join('')}`,
+  );
   return lines;
 }
 

@@ -16,7 +16,9 @@ export async function statusText(deps: RelayDeps): Promise<string> {
   const stats = await statsReport(deps.db);
   const day = stats.windows[0];
   return [
-    doctor.ok ? `✅ Bridge healthy (${doctor.checks.length} checks)` : `❌ ${problems.filter((c) => c.status === 'fail').length} problem(s)`,
+    doctor.ok
+      ? `✅ Bridge healthy (${doctor.checks.length} checks)`
+      : `❌ ${problems.filter((c) => c.status === 'fail').length} problem(s)`,
     ...problems.map((c) => `${c.status === 'fail' ? '✗' : '!'} ${c.name}: ${c.detail}`),
     '',
     ...(day ? stats.lines.slice(0, 3) : []),

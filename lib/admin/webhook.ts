@@ -1,7 +1,7 @@
 import type { WebhookInfo } from '@grammyjs/types';
-import type { Check } from './check';
 import type { Settings } from '../settings/schema';
 import type { TelegramClient } from '../telegram/client';
+import type { Check } from './check';
 
 /** The update types the bridge handles; set explicitly so a stale filter never hides some. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member', 'callback_query'];
@@ -64,18 +64,46 @@ const REGISTER_HINT = 'npx serverless invoke -f admin --stage <stage> --data \'{
 export function judgeWebhook(info: WebhookInfo, settings: WebhookSettings, nowMs: number): Check[] {
   const checks: Check[] = [];
   const expected = webhookUrlFor(settings);
-  if (!expected) checks.push({ name: 'webhook', status: 'warn', detail: `registered at ${info.url || '(none)'}; PUBLIC_BASE_URL unknown, so not compared`, hint: 'set PUBLIC_BASE_URL' });
-  else if (info.url !== expected) checks.push({ name: 'webhook', status: 'fail', detail: `registered at ${info.url || '(none)'}, expected ${expected}`, hint: REGISTER_HINT });
-  else if (!settings.TELEGRAM_WEBHOOK_SECRET) checks.push({ name: 'webhook', status: 'fail', detail: `${info.url} without a secret token`, hint: 'set TELEGRAM_WEBHOOK_SECRET and register the webhook again' });
+  if (!expected)
+    checks.push({
+      name: 'webhook',
+      status: 'warn',
+      detail: `registered at ${info.url || '(none)'}; PUBLIC_BASE_URL unknown, so not compared`,
+      hint: 'set PUBLIC_BASE_URL',
+    });
+  else if (info.url !== expected)
+    checks.push({
+      name: 'webhook',
+      status: 'fail',
+      detail: `registered at ${info.url || '(none)'}, expected ${expected}`,
+      hint: REGISTER_HINT,
+    });
+  else if (!settings.TELEGRAM_WEBHOOK_SECRET)
+    checks.push({
+      name: 'webhook',
+      status: 'fail',
+      detail: `${info.url} without a secret token`,
+      hint: 'set TELEGRAM_WEBHOOK_SECRET and register the webhook again',
+    });
   else checks.push({ name: 'webhook', status: 'ok', detail: `${info.url} (secret token set)` });
 
   const allowed = info.allowed_updates ?? [];
   if (info.url && [...allowed].sort().join() !== [...ALLOWED_UPDATES].sort().join()) {
-    checks.push({ name: 'updates', status: 'fail', detail: `allowed_updates is [${allowed.join(', ') || 'Telegram default'}], expected [${ALLOWED_UPDATES.join(', ')}]`, hint: REGISTER_HINT });
+    checks.push({
+      name: 'updates',
+      status: 'fail',
+      detail: `allowed_updates is [${allowed.join(', ') || 'Telegram default'}], expected [${ALLOWED_UPDATES.join(', ')}]`,
+      hint: REGISTER_HINT,
+    });
   }
   const cap = settings.WEBHOOK_RESERVED_CONCURRENCY;
   if (info.url && cap !== undefined && (info.max_connections ?? 40) > cap) {
-    checks.push({ name: 'capacity', status: 'warn', detail: `max_connections ${info.max_connections} exceeds the webhook function's reserved concurrency ${cap}`, hint: REGISTER_HINT });
+    checks.push({
+      name: 'capacity',
+      status: 'warn',
+      detail: `max_connections ${info.max_connections} exceeds the webhook function's reserved concurrency ${cap}`,
+      hint: REGISTER_HINT,
+    });
   }
 
   const pending = info.pending_update_count;
@@ -89,20 +117,26 @@ export function judgeWebhook(info: WebhookInfo, settings: WebhookSettings, nowMs
       hint: webhookErrorHint(info.last_error_message ?? ''),
     });
   } else {
-    checks.push({ name: 'delivery', status: pending > 100 ? 'warn' : 'ok', detail: `${pending} update(s) waiting, no delivery error reported` });
+    checks.push({
+      name: 'delivery',
+      status: pending > 100 ? 'warn' : 'ok',
+      detail: `${pending} update(s) waiting, no delivery error reported`,
+    });
   }
   return checks;
 }
 
 function webhookErrorHint(message: string): string {
-  if (/401|403/.test(message)) return 'Telegram is refused by the bridge: the webhook secret differs from TELEGRAM_WEBHOOK_SECRET; register the webhook again';
+  if (/401|403/.test(message))
+    return 'Telegram is refused by the bridge: the webhook secret differs from TELEGRAM_WEBHOOK_SECRET; register the webhook again';
   if (/503|502|500/.test(message)) return 'the bridge answers 5xx: read its logs (configuration_error, delivery_deferred) and the alarms';
   if (/certificate|SSL/i.test(message)) return 'Telegram cannot verify the TLS certificate of PUBLIC_BASE_URL';
-  return 'read the functions\' logs for the time of the error';
+  return "read the functions' logs for the time of the error";
 }
 
 /** A duration as people read it. */
-export const ago = (seconds: number) => (seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`);
+export const ago = (seconds: number) =>
+  seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : `${Math.round(seconds / 3600)} h ago`;
 
 /** Where Telegram must deliver updates: the stage's own /telegram-webhook route (undefined when PUBLIC_BASE_URL is unknown). */
 export const webhookUrlFor = (settings: Pick<Settings, 'PUBLIC_BASE_URL'>): string | undefined =>

@@ -1,7 +1,7 @@
+import type { Deadline } from '../core/deadline';
+import type { DeliveryFailure } from '../core/failure';
 import type { Database } from '../db/database';
 import type { Direction } from '../db/delivery-stats';
-import type { DeliveryFailure } from '../core/failure';
-import type { Deadline } from '../core/deadline';
 import type { Logger } from '../log';
 import type { TelegramClient } from '../telegram/client';
 
@@ -44,12 +44,21 @@ export class AdminAlerts {
     if (this.deps.settings.ADMIN_CHAT_ID === undefined) return;
     try {
       if (failure.kind === 'permanent') {
-        await this.send(`undelivered:${failure.reason}`, `⚠️ Not delivered (${ARROWS[direction]}): ${describeIds(ids)}; reason ${failure.reason}.`);
+        await this.send(
+          `undelivered:${failure.reason}`,
+          `⚠️ Not delivered (${ARROWS[direction]}): ${describeIds(ids)}; reason ${failure.reason}.`,
+        );
       } else if (failure.kind === 'configuration' && failure.upstream === 'database') {
         // The database refuses us: it cannot hold the alert's rate limit either.
-        await this.sendFromMemory(`configuration:${failure.reason}`, `🛠 Database refuses the bridge: ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`);
+        await this.sendFromMemory(
+          `configuration:${failure.reason}`,
+          `🛠 Database refuses the bridge: ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`,
+        );
       } else if (failure.kind === 'configuration') {
-        await this.send(`configuration:${failure.reason}`, `🛠 Configuration error (${failure.upstream}): ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`);
+        await this.send(
+          `configuration:${failure.reason}`,
+          `🛠 Configuration error (${failure.upstream}): ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`,
+        );
       } else if (failure.kind === 'transient') {
         await this.failing(failure.upstream, failure.reason);
       }
@@ -66,7 +75,9 @@ export class AdminAlerts {
       const now = Date.now();
       const streak = AdminAlerts.memory.get('failing:database');
       const fresh = !streak || now - streak.last > after * 1000;
-      const next = fresh ? { since: now, last: now, sentAt: streak?.sentAt ?? 0, suppressed: streak?.suppressed ?? 0 } : { ...streak, last: now };
+      const next = fresh
+        ? { since: now, last: now, sentAt: streak?.sentAt ?? 0, suppressed: streak?.suppressed ?? 0 }
+        : { ...streak, last: now };
       AdminAlerts.memory.set('failing:database', next);
       failingForSeconds = (now - next.since) / 1000;
       if (failingForSeconds < after) return;
@@ -77,7 +88,10 @@ export class AdminAlerts {
       }
       const held = next.suppressed;
       Object.assign(next, { sentAt: now, suppressed: 0 });
-      await this.post(`🔴 Database unreachable for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.${heldBack(held)}`, 'failing:database');
+      await this.post(
+        `🔴 Database unreachable for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.${heldBack(held)}`,
+        'failing:database',
+      );
       return;
     }
     const [row] = await this.deps.db.query(
@@ -91,8 +105,14 @@ export class AdminAlerts {
     );
     failingForSeconds = row?.failing_for ?? 0;
     if (failingForSeconds < after) return;
-    const label = upstream === 'telegram' && reason === 'rate_limited' ? 'Telegram is rate-limiting the bot' : `${upstream === 'webim' ? 'Webim' : 'Telegram'} failing`;
-    await this.send(`failing:${upstream}:notified`, `🔴 ${label} for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.`);
+    const label =
+      upstream === 'telegram' && reason === 'rate_limited'
+        ? 'Telegram is rate-limiting the bot'
+        : `${upstream === 'webim' ? 'Webim' : 'Telegram'} failing`;
+    await this.send(
+      `failing:${upstream}:notified`,
+      `🔴 ${label} for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.`,
+    );
   }
 
   /** As `send`, rate-limited in this container's memory (for when the database is the trouble). */
@@ -143,7 +163,13 @@ export class AdminAlerts {
 }
 
 const describeIds = (ids: MessageIds) =>
-  [ids.chatId !== undefined ? `chat ${ids.chatId}` : '', ids.visitorId ? `visitor ${ids.visitorId}` : '', ids.messageId ? `message ${ids.messageId}` : ''].filter(Boolean).join(', ') || 'no ids';
+  [
+    ids.chatId !== undefined ? `chat ${ids.chatId}` : '',
+    ids.visitorId ? `visitor ${ids.visitorId}` : '',
+    ids.messageId ? `message ${ids.messageId}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ') || 'no ids';
 
 const minutes = (seconds: number) => (seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`);
 const heldBack = (n: number) => (n > 0 ? ` (${n} similar alert${n === 1 ? '' : 's'} held back)` : '');

@@ -19,7 +19,9 @@ export function toDeliveryFailure(error: unknown): DeliveryFailure {
     const kind = database.class === 'data' ? 'permanent' : database.class;
     return new DeliveryFailure(kind, 'database', reason, undefined, { cause: error });
   }
-  if (error instanceof SchemaBehindError) return new DeliveryFailure('configuration', 'database', 'schema_behind', undefined, { cause: error });
-  if (error instanceof SettingsError) return new DeliveryFailure('configuration', 'bridge', 'settings_invalid', undefined, { cause: error });
+  if (error instanceof SchemaBehindError)
+    return new DeliveryFailure('configuration', 'database', 'schema_behind', undefined, { cause: error });
+  if (error instanceof SettingsError)
+    return new DeliveryFailure('configuration', 'bridge', 'settings_invalid', undefined, { cause: error });
   return new DeliveryFailure('permanent', 'bridge', 'internal_error', undefined, { cause: error });
 }

@@ -1,15 +1,15 @@
 import type { Context } from 'aws-lambda';
-import { deadlineIn, type Deadline } from '../core/deadline';
+import { type Deadline, deadlineIn } from '../core/deadline';
 import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS } from '../core/failure';
-import { toDeliveryFailure } from './classify';
+import type { RelayOutcome } from '../core/outcome';
+import { HttpError, type HttpEvent, type HttpResult, jsonResult } from '../http/api-gateway';
 import type { Logger } from '../log';
 import type { DeliveryCounts, Direction } from '../metrics';
-import type { RelayOutcome } from '../core/outcome';
-import type { Runtime } from './runtime';
+import { QueueError } from '../queue/reply-queue';
 import { SettingsError } from '../settings/schema';
 import { SsmError } from '../settings/ssm';
-import { QueueError } from '../queue/reply-queue';
-import { HttpError, jsonResult, type HttpEvent, type HttpResult } from '../http/api-gateway';
+import { toDeliveryFailure } from './classify';
+import type { Runtime } from './runtime';
 
 /** API Gateway HTTP API gives up after 30 s; keep well inside it even on a long Lambda timeout. */
 const MAX_BUDGET_MS = 25_000;
@@ -63,7 +63,11 @@ export function httpHandler(
       if (error instanceof SettingsError) await runtime.alertSettingsError(error, log);
       else if (answer.configuration) await runtime.alertConfiguration(answer.configuration, log);
     }
-    log.info('request_done', { status: result.statusCode, ...scope.note, duration_ms: Math.round((performance.now() - started) * 10) / 10 });
+    log.info('request_done', {
+      status: result.statusCode,
+      ...scope.note,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
     return result;
   };
 }
@@ -95,7 +99,11 @@ function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>,
   }
   if (error instanceof SsmError && !error.retryable) {
     log.error('configuration_error', { source: 'ssm', reason: error.code, error });
-    return { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'), counts: counts('configuration'), configuration: `SSM refuses the bridge (${error.code})` };
+    return {
+      result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'),
+      counts: counts('configuration'),
+      configuration: `SSM refuses the bridge (${error.code})`,
+    };
   }
   if (error instanceof SsmError) {
     log.error('request_failed', { error_class: 'transient', source: 'ssm', reason: error.code, error });
@@ -106,14 +114,22 @@ function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>,
     const configuration = !error.retryable;
     log.error(configuration ? 'configuration_error' : 'request_failed', { ...note, source: 'reply_queue', reason: error.code, error });
     return configuration
-      ? { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'), counts: counts('configuration'), configuration: `the reply queue refuses the bridge (${error.code})` }
+      ? {
+          result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'),
+          counts: counts('configuration'),
+          configuration: `the reply queue refuses the bridge (${error.code})`,
+        }
       : { result: retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable'), counts: counts('transient') };
   }
   const failure = toDeliveryFailure(error);
   if (failure.kind === 'configuration') {
     log.error('configuration_error', { ...note, upstream: failure.upstream, reason: failure.reason, error });
     const code = failure.reason === 'schema_behind' ? 'schema_behind' : 'not_configured';
-    return { result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, code), counts: counts('configuration'), configuration: `${failure.upstream} ${failure.reason}` };
+    return {
+      result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, code),
+      counts: counts('configuration'),
+      configuration: `${failure.upstream} ${failure.reason}`,
+    };
   }
   if (failure.kind === 'transient') {
     log.error('request_failed', { ...note, error_class: 'transient', upstream: failure.upstream, reason: failure.reason, error });
@@ -129,5 +145,9 @@ const retryResult = (seconds: number, code: string): HttpResult =>
 /** Maps a relay outcome to the HTTP answer: 200, or 503 with Retry-After when a retry helps. */
 export function outcomeResult(outcome: RelayOutcome, okBody: unknown): HttpResult {
   if (outcome.status === 'done') return jsonResult(200, okBody);
-  return jsonResult(503, { error: 'retry_later', desc: outcome.reason }, { 'retry-after': String(Math.max(1, Math.ceil(outcome.retryAfterSeconds) || DEFAULT_RETRY_AFTER_SECONDS)) });
+  return jsonResult(
+    503,
+    { error: 'retry_later', desc: outcome.reason },
+    { 'retry-after': String(Math.max(1, Math.ceil(outcome.retryAfterSeconds) || DEFAULT_RETRY_AFTER_SECONDS)) },
+  );
 }

@@ -1,18 +1,18 @@
-import { databaseConnection, usesPreparedStatements } from '../settings/database-connection';
+import type { RelayOutcome } from '../core/outcome';
 import { Database, type DatabaseOptions } from '../db/database';
+import { flushStats } from '../db/delivery-stats';
 import { SchemaBehindError } from '../db/errors';
 import { missingMigrations } from '../db/migrate';
-import { readSettingsTable } from '../settings/settings-table';
 import { createLogger, type Logger, type LogLevel } from '../log';
-import { flushStats } from '../db/delivery-stats';
-import { countsOf, emfRecord, type DeliveryCounts, type Direction } from '../metrics';
-import type { RelayOutcome } from '../core/outcome';
-import { SettingsLoader } from '../settings/loader';
-import { SECRET_SETTINGS, settingOf, SettingsError, type Settings } from '../settings/schema';
-import type { RawSettings } from '../settings/sources';
-import { ssmReaderFromEnv, type SsmError, type SsmReader } from '../settings/ssm';
+import { countsOf, type DeliveryCounts, type Direction, emfRecord } from '../metrics';
 import type { ReplyQueue } from '../queue/reply-queue';
 import { sqsReplyQueueFromEnv } from '../queue/sqs';
+import { databaseConnection, usesPreparedStatements } from '../settings/database-connection';
+import { SettingsLoader } from '../settings/loader';
+import { SECRET_SETTINGS, type Settings, SettingsError, settingOf } from '../settings/schema';
+import { readSettingsTable } from '../settings/settings-table';
+import type { RawSettings } from '../settings/sources';
+import { type SsmError, type SsmReader, ssmReaderFromEnv } from '../settings/ssm';
 import { TelegramClient } from '../telegram/client';
 import { WebimClient } from '../webim/client';
 
@@ -102,8 +102,16 @@ export class Runtime {
     if (this.clients?.settings !== settings) {
       this.clients = {
         settings,
-        telegram: new TelegramClient({ token: settings.TELEGRAM_BOT_TOKEN, apiBase: settings.TELEGRAM_API_BASE, timeoutMs: settings.TELEGRAM_TIMEOUT_MS }),
-        webim: new WebimClient({ apiUrl: settings.WEBIM_API_URL, accessToken: settings.WEBIM_ACCESS_TOKEN, timeoutMs: settings.WEBIM_TIMEOUT_MS }),
+        telegram: new TelegramClient({
+          token: settings.TELEGRAM_BOT_TOKEN,
+          apiBase: settings.TELEGRAM_API_BASE,
+          timeoutMs: settings.TELEGRAM_TIMEOUT_MS,
+        }),
+        webim: new WebimClient({
+          apiUrl: settings.WEBIM_API_URL,
+          accessToken: settings.WEBIM_ACCESS_TOKEN,
+          timeoutMs: settings.WEBIM_TIMEOUT_MS,
+        }),
       };
     }
     return { settings, db: this.database(), telegram: this.clients.telegram, webim: this.clients.webim };
@@ -120,9 +128,13 @@ export class Runtime {
    * Writes one delivery-metrics record (CloudWatch EMF) for a relayed request, beside the log
    * lines. Only a deployed stage (STAGE, set by serverless.yml) writes them: locally they are noise.
    */
-  async recordDelivery(deps: { db: Database; log: Logger; direction: Direction; upstream?: { milliseconds?: number } }, outcome: RelayOutcome): Promise<void> {
+  async recordDelivery(
+    deps: { db: Database; log: Logger; direction: Direction; upstream?: { milliseconds?: number } },
+    outcome: RelayOutcome,
+  ): Promise<void> {
     // Counts that found no statement to ride on for a minute are written on their own (rare).
-    if (deps.db.statsWaitingMs > STATS_MAX_WAIT_MS) await flushStats(deps.db).catch((error: unknown) => deps.log.warn('stats_flush_failed', { error }));
+    if (deps.db.statsWaitingMs > STATS_MAX_WAIT_MS)
+      await flushStats(deps.db).catch((error: unknown) => deps.log.warn('stats_flush_failed', { error }));
     this.writeMetrics(deps.direction, countsOf(outcome), deps.upstream?.milliseconds);
   }
 
@@ -164,7 +176,10 @@ export class Runtime {
       if (Date.now() - this.lastSettingsAlert < settingOf(base, 'ALERT_INTERVAL_SECONDS') * 1000) return;
       this.lastSettingsAlert = Date.now();
       const telegram = new TelegramClient({ token, apiBase: settingOf(base, 'TELEGRAM_API_BASE'), timeoutMs: 2000 });
-      await telegram.sendMessage(chatId, `🛠 Configuration error: ${problem}. Every message is held (503) until it is fixed; run the doctor.`);
+      await telegram.sendMessage(
+        chatId,
+        `🛠 Configuration error: ${problem}. Every message is held (503) until it is fixed; run the doctor.`,
+      );
       log.info('alert_sent', { alert: 'configuration:startup' });
     } catch (sendError) {
       log.warn('alert_failed', { alert: 'configuration:startup', error: sendError });
@@ -173,7 +188,10 @@ export class Runtime {
 
   /** The settings error as an alert names it: setting names, never values. */
   async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
-    await this.alertConfiguration([...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', '), log);
+    await this.alertConfiguration(
+      [...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', '),
+      log,
+    );
   }
 
   /**
@@ -184,7 +202,10 @@ export class Runtime {
   replyQueue(settings: Settings): ReplyQueue | undefined {
     if (this.options.replyQueue) return this.options.replyQueue;
     if (this.sqs && this.sqs.url === settings.REPLY_QUEUE_URL) return this.sqs.queue;
-    const queue = sqsReplyQueueFromEnv(this.options.env, { queueUrl: settings.REPLY_QUEUE_URL, deadLetterQueueUrl: settings.REPLY_DEAD_LETTER_QUEUE_URL });
+    const queue = sqsReplyQueueFromEnv(this.options.env, {
+      queueUrl: settings.REPLY_QUEUE_URL,
+      deadLetterQueueUrl: settings.REPLY_DEAD_LETTER_QUEUE_URL,
+    });
     this.sqs = { url: settings.REPLY_QUEUE_URL, queue };
     return queue;
   }
@@ -215,7 +236,13 @@ export class Runtime {
       if (this.db) return this.db; // a source that lacks it now (the settings table's view) changes nothing
       throw new SettingsError(['DATABASE_URL'], []);
     }
-    const key = JSON.stringify([raw, base.DATABASE_CA_FILE, base.DATABASE_POOL_MAX, base.DATABASE_STATEMENT_TIMEOUT_MS, base.DATABASE_PREPARED_STATEMENTS]);
+    const key = JSON.stringify([
+      raw,
+      base.DATABASE_CA_FILE,
+      base.DATABASE_POOL_MAX,
+      base.DATABASE_STATEMENT_TIMEOUT_MS,
+      base.DATABASE_PREPARED_STATEMENTS,
+    ]);
     if (this.db && key === this.dbKey) return this.db;
     const options = this.databaseOptions(base, raw);
     if (this.db) {

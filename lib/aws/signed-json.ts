@@ -69,11 +69,20 @@ export class SignedJsonClient {
   constructor(private readonly options: SignedJsonOptions) {
     const domain = options.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
     this.endpoint = new URL(options.endpoint ?? `https://${options.service}.${options.region}.${domain}`);
-    this.signer = new SignatureV4({ service: options.service, region: options.region, credentials: options.credentials, sha256: NodeSha256 });
+    this.signer = new SignatureV4({
+      service: options.service,
+      region: options.region,
+      credentials: options.credentials,
+      sha256: NodeSha256,
+    });
   }
 
   /** Calls `operation` with `input`, retrying throttling and outages with full jitter; resolves with the answer's JSON. */
-  async call<T extends object>(operation: string, input: Record<string, unknown>, options: { timeoutMs?: number; maxAttempts?: number } = {}): Promise<T> {
+  async call<T extends object>(
+    operation: string,
+    input: Record<string, unknown>,
+    options: { timeoutMs?: number; maxAttempts?: number } = {},
+  ): Promise<T> {
     const attempts = options.maxAttempts ?? this.options.maxAttempts ?? 3;
     const body = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
@@ -96,25 +105,38 @@ export class SignedJsonClient {
       port: endpoint.port ? Number(endpoint.port) : undefined,
       path: endpoint.pathname,
       query: {},
-      headers: { host: endpoint.host, 'content-type': `application/x-amz-json-${options.jsonVersion}`, 'x-amz-target': `${options.targetPrefix}.${operation}` },
+      headers: {
+        host: endpoint.host,
+        'content-type': `application/x-amz-json-${options.jsonVersion}`,
+        'x-amz-target': `${options.targetPrefix}.${operation}`,
+      },
       body,
     });
-    let answer;
+    let answer: Awaited<ReturnType<typeof postBody>>;
     try {
-      answer = await postBody(endpoint.toString(), Buffer.from(body), { headers: signed.headers, timeoutMs: timeoutMs ?? options.timeoutMs ?? 3000 });
+      answer = await postBody(endpoint.toString(), Buffer.from(body), {
+        headers: signed.headers,
+        timeoutMs: timeoutMs ?? options.timeoutMs ?? 3000,
+      });
     } catch (error) {
       if (error instanceof HttpTransportError) throw new AwsCallError(options.service, `no_answer_${error.reason}`, true);
       throw error;
     }
     // A 200 that is not the service's JSON (a proxy's page, a cut-off body) must not read as an empty answer.
     if (answer.status === 200) {
-      if (answer.json === undefined || typeof answer.json !== 'object' || answer.json === null) throw new AwsCallError(options.service, 'unreadable_answer', true, 200);
+      if (answer.json === undefined || typeof answer.json !== 'object' || answer.json === null)
+        throw new AwsCallError(options.service, 'unreadable_answer', true, 200);
       return answer.json as T;
     }
     const json = (answer.json ?? {}) as { __type?: unknown };
     // "com.amazonaws.ssm#AccessDeniedException" or "AccessDeniedException"
     const type = typeof json.__type === 'string' ? (json.__type.split('#').pop() ?? json.__type) : 'unknown_error';
-    throw new AwsCallError(options.service, type, answer.status >= 500 || answer.status === 429 || RETRYABLE_TYPES.test(type), answer.status);
+    throw new AwsCallError(
+      options.service,
+      type,
+      answer.status >= 500 || answer.status === 429 || RETRYABLE_TYPES.test(type),
+      answer.status,
+    );
   }
 }
 
@@ -134,7 +156,9 @@ class NodeSha256 {
     this.hash = this.fresh();
   }
   private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', typeof this.secret === 'string' ? this.secret : toBuffer(this.secret));
+    return this.secret === undefined
+      ? createHash('sha256')
+      : createHmac('sha256', typeof this.secret === 'string' ? this.secret : toBuffer(this.secret));
   }
 }
 

@@ -1,4 +1,3 @@
-
 /**
  * The outcome class of a failed delivery, whichever side failed. It decides what we answer the
  * sender:

@@ -22,10 +22,16 @@ export type RelayResult =
   | 'unknown_visitor'
   | 'failed_permanent';
 
-export const done = (result: RelayResult, failure?: FailureDetail): RelayOutcome => (failure ? { status: 'done', result, failure } : { status: 'done', result });
+export const done = (result: RelayResult, failure?: FailureDetail): RelayOutcome =>
+  failure ? { status: 'done', result, failure } : { status: 'done', result };
 
 /** A retry outcome; Retry-After is always a whole number of seconds, at least 1. */
-export const retryLater = (retryAfterSeconds: number, reason: string, kind: 'transient' | 'configuration' = 'transient', upstream?: string): RelayOutcome => ({
+export const retryLater = (
+  retryAfterSeconds: number,
+  reason: string,
+  kind: 'transient' | 'configuration' = 'transient',
+  upstream?: string,
+): RelayOutcome => ({
   status: 'retry',
   kind,
   retryAfterSeconds: Number.isFinite(retryAfterSeconds) ? Math.min(86_400, Math.max(1, Math.ceil(retryAfterSeconds))) : 5,

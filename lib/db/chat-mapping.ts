@@ -20,7 +20,11 @@ export async function findChatByVisitor(db: Database, visitorId: string): Promis
  * Records that the user blocked (or unblocked) the bot. Says whether the chat is known, what it
  * was before (so a change can be reported once) and its visitor.
  */
-export async function setChatBlocked(db: Database, chatId: number, blocked: boolean): Promise<{ known: boolean; wasBlocked?: boolean; visitorId?: string }> {
+export async function setChatBlocked(
+  db: Database,
+  chatId: number,
+  blocked: boolean,
+): Promise<{ known: boolean; wasBlocked?: boolean; visitorId?: string }> {
   const [row] = await db.query(
     (sql) => sql<{ was_blocked: boolean; visitor_id: string }[]>`
       UPDATE chat_mapping m

@@ -7,7 +7,11 @@ import type { Database } from './database';
  * `gapSeconds`; the user is told once it has lasted `afterSeconds`. One atomic statement, so
  * concurrent failures of one chat tell the user once. Written only on failures.
  */
-export async function noteWebimDelay(db: Database, chatId: number, options: { afterSeconds: number; gapSeconds: number }): Promise<boolean> {
+export async function noteWebimDelay(
+  db: Database,
+  chatId: number,
+  options: { afterSeconds: number; gapSeconds: number },
+): Promise<boolean> {
   const [state] = await db.query(
     (sql) => sql<{ due: boolean }[]>`
       INSERT INTO chat_delay_notices AS n (chat_id, failing_since, last_failure_at) VALUES (${chatId}, now(), now())
@@ -19,7 +23,9 @@ export async function noteWebimDelay(db: Database, chatId: number, options: { af
   );
   if (!state?.due) return false;
   // Of concurrent failures that found the notice due, exactly one takes it.
-  const taken = await db.query((sql) => sql`UPDATE chat_delay_notices SET notified_at = now() WHERE chat_id = ${chatId} AND notified_at IS NULL RETURNING 1`);
+  const taken = await db.query(
+    (sql) => sql`UPDATE chat_delay_notices SET notified_at = now() WHERE chat_id = ${chatId} AND notified_at IS NULL RETURNING 1`,
+  );
   return taken.length === 1;
 }
 
@@ -31,7 +37,10 @@ const CALLBACK_DATA_BYTES = 64;
  * `b2:<token>` for a token under which the id is kept (`keyboard_buttons`; ids only, no text).
  * Returns the data per button and the long ids to store.
  */
-export function callbackDataFor(visitorId: string, buttonId: string): { data: string; stored?: { token: string; visitorId: string; buttonId: string } } {
+export function callbackDataFor(
+  visitorId: string,
+  buttonId: string,
+): { data: string; stored?: { token: string; visitorId: string; buttonId: string } } {
   const direct = `b1:${buttonId}`;
   if (Buffer.byteLength(direct) <= CALLBACK_DATA_BYTES) return { data: direct };
   const token = createHash('sha256').update(`${visitorId}\u0000${buttonId}`).digest('base64url').slice(0, 43);
@@ -56,13 +65,16 @@ export async function buttonIdOf(db: Database, visitorId: string, data: string):
   if (data.startsWith('b1:')) return data.slice(3);
   if (!data.startsWith('b2:')) return undefined;
   const [row] = await db.query(
-    (sql) => sql<{ button_id: string }[]>`SELECT button_id FROM keyboard_buttons WHERE token = ${data.slice(3)} AND visitor_id = ${visitorId}`,
+    (sql) =>
+      sql<{ button_id: string }[]>`SELECT button_id FROM keyboard_buttons WHERE token = ${data.slice(3)} AND visitor_id = ${visitorId}`,
   );
   return row?.button_id;
 }
 
 /** Deletes stored button ids older than the retention window. */
 export async function purgeButtonIds(db: Database, retentionHours: number): Promise<number> {
-  const result = await db.query((sql) => sql`DELETE FROM keyboard_buttons WHERE created_at < now() - make_interval(hours => ${retentionHours})`);
+  const result = await db.query(
+    (sql) => sql`DELETE FROM keyboard_buttons WHERE created_at < now() - make_interval(hours => ${retentionHours})`,
+  );
   return result.count;
 }

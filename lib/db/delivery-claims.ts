@@ -1,6 +1,6 @@
 import { sleep } from '../core/deadline';
 import type { Database } from './database';
-import { statsArgs, type StatIncrement } from './delivery-stats';
+import { type StatIncrement, statsArgs } from './delivery-stats';
 
 /** Recording a completion is retried briefly; each try is short so the answer is not held up. */
 const COMPLETION_ATTEMPTS = 2;
@@ -111,7 +111,8 @@ export type ClaimAttempt<Extra extends object = object> =
 
 /** A claim outcome other than `claimed`, as the claim functions name it. */
 function notClaimed(outcome: string | undefined): Exclude<ClaimAttempt, { status: 'claimed' }> {
-  if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'chat_queued' || outcome === 'unknown_visitor') return { status: outcome };
+  if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'chat_queued' || outcome === 'unknown_visitor')
+    return { status: outcome };
   return { status: 'in_progress' };
 }
 
@@ -128,7 +129,12 @@ interface UpdateClaimRow {
  * One round trip to `claim_telegram_update` (migration 004): claims the update and, only if it is
  * now ours and `chatId` is given, creates or reads the chat's mapping. Pending outcome counts ride along.
  */
-async function claimTelegramUpdate(db: Database, updateId: string, chatId: number | null, leaseSeconds: number): Promise<UpdateClaimRow | undefined> {
+async function claimTelegramUpdate(
+  db: Database,
+  updateId: string,
+  chatId: number | null,
+  leaseSeconds: number,
+): Promise<UpdateClaimRow | undefined> {
   await db.flushDeferredWrites();
   const [row] = await db.withPendingStats((stats) =>
     db.query(
@@ -201,7 +207,9 @@ export async function claimOperatorMessage(
  * next reply. Pending counts ride along.
  */
 export async function giveUpOperatorMessage(db: Database, visitorId: string, messageId: string): Promise<void> {
-  await db.withPendingStats((stats) => db.query((sql) => completeStatement(sql, { source: 'webim_message', scope: visitorId, key: messageId }, 0, stats)));
+  await db.withPendingStats((stats) =>
+    db.query((sql) => completeStatement(sql, { source: 'webim_message', scope: visitorId, key: messageId }, 0, stats)),
+  );
 }
 
 /**
@@ -209,9 +217,11 @@ export async function giveUpOperatorMessage(db: Database, visitorId: string, mes
  * it), so later replies do not take it for one waiting in the queue.
  */
 export async function unqueueOperatorMessage(db: Database, visitorId: string, messageId: string): Promise<void> {
-  await db.query((sql) => sql`
+  await db.query(
+    (sql) => sql`
     UPDATE delivery_claims SET state = 'released'
-    WHERE source = 'webim_message' AND scope = ${visitorId} AND key = ${messageId} AND state = 'queued'`);
+    WHERE source = 'webim_message' AND scope = ${visitorId} AND key = ${messageId} AND state = 'queued'`,
+  );
 }
 
 /** Rows one purge statement deletes: small enough to finish far inside any statement timeout. */

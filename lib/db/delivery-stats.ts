@@ -1,5 +1,4 @@
 import type { Direction, StatIncrement, StatOutcome } from '../core/words';
-import { STAT_OUTCOMES } from '../core/words';
 import type { Database } from './database';
 
 export type { Direction, StatIncrement, StatOutcome } from '../core/words';
@@ -45,6 +44,8 @@ export async function readStats(db: Database, since: Date): Promise<StatsRow[]> 
 
 /** Deletes counters older than the retention window. */
 export async function purgeStats(db: Database, retentionDays: number): Promise<number> {
-  const rows = await db.query((sql) => sql`DELETE FROM delivery_stats WHERE hour < now() - make_interval(days => ${retentionDays}) RETURNING 1`);
+  const rows = await db.query(
+    (sql) => sql`DELETE FROM delivery_stats WHERE hour < now() - make_interval(days => ${retentionDays}) RETURNING 1`,
+  );
   return rows.length;
 }

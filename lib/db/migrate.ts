@@ -57,7 +57,14 @@ export async function migrate(db: Database, migrations: Migration[]): Promise<st
  * whose code switches before its migration runs loses nothing. Add a new migration's version
  * here when code starts to depend on it; a test keeps this list equal to `migrations/`.
  */
-export const REQUIRED_MIGRATIONS = ['001_initial', '002_claim_scope_and_chat_order', '003_alerts_and_stats', '004_per_message_functions', '005_reply_queue', '006_conversation'] as const;
+export const REQUIRED_MIGRATIONS = [
+  '001_initial',
+  '002_claim_scope_and_chat_order',
+  '003_alerts_and_stats',
+  '004_per_message_functions',
+  '005_reply_queue',
+  '006_conversation',
+] as const;
 
 /** SQLSTATE undefined_table: nothing was ever migrated here. */
 const UNDEFINED_TABLE = '42P01';

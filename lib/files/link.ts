@@ -25,7 +25,8 @@ const TAG_BYTES = 16;
 /** The key of the current secret, derived once rather than for every link sealed or opened. */
 let derived: { secret: string; key: Buffer } | undefined;
 const keyFor = (secret: string): Buffer => {
-  if (derived?.secret !== secret) derived = { secret, key: Buffer.from(hkdfSync('sha256', secret, 'telegram-webim-bridge', 'file-link-v1', 32)) };
+  if (derived?.secret !== secret)
+    derived = { secret, key: Buffer.from(hkdfSync('sha256', secret, 'telegram-webim-bridge', 'file-link-v1', 32)) };
   return derived.key;
 };
 
@@ -54,7 +55,8 @@ export function openFileLink(secret: string, token: string, nowSeconds = Math.fl
   } catch {
     return { ok: false, reason: 'forged' };
   }
-  if (typeof body.f !== 'string' || typeof body.n !== 'string' || typeof body.t !== 'string' || typeof body.e !== 'number') return { ok: false, reason: 'malformed' };
+  if (typeof body.f !== 'string' || typeof body.n !== 'string' || typeof body.t !== 'string' || typeof body.e !== 'number')
+    return { ok: false, reason: 'malformed' };
   if (body.e < nowSeconds) return { ok: false, reason: 'expired' };
   return { ok: true, file: { fileId: body.f, name: body.n, mediaType: body.t, expiresAt: body.e } };
 }

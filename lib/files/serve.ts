@@ -42,7 +42,11 @@ export const refuse = (status: number, reason: string): FileAnswer => ({
  * without any Telegram call), ask Telegram where the file is (getFile), then stream it from
  * Telegram's file endpoint with Content-Type, Content-Length and Content-Disposition.
  */
-export async function openFileAnswer(deps: { settings: Settings; telegram: TelegramClient; log: Logger }, token: string, timeoutMs = 10_000): Promise<FileAnswer> {
+export async function openFileAnswer(
+  deps: { settings: Settings; telegram: TelegramClient; log: Logger },
+  token: string,
+  timeoutMs = 10_000,
+): Promise<FileAnswer> {
   const secret = deps.settings.FILE_LINK_SECRET;
   if (!secret) return refuse(404, 'file_links_not_configured');
   const opened = openFileLink(secret, token);
@@ -59,7 +63,7 @@ export async function openFileAnswer(deps: { settings: Settings; telegram: Teleg
   }
   if (!filePath) return refuse(404, 'telegram_no_file_path');
 
-  let upstream;
+  let upstream: Awaited<ReturnType<typeof getStream>>;
   try {
     upstream = await getStream(deps.telegram.fileDownloadUrl(filePath), { timeoutMs });
   } catch (error) {

@@ -47,12 +47,20 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * socket the server had already closed (typical after a Lambda thaw) is sent once more on a
  * fresh connection, as Node's documentation recommends.
  */
-export async function postJson(url: string, body: unknown, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  options: { headers?: Record<string, string>; timeoutMs: number },
+): Promise<JsonResponse> {
   return requestJson('POST', url, Buffer.from(JSON.stringify(body)), options);
 }
 
 /** POSTs a body that is already encoded (a signed request must send exactly the bytes it signed). */
-export async function postBody(url: string, payload: Buffer, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+export async function postBody(
+  url: string,
+  payload: Buffer,
+  options: { headers?: Record<string, string>; timeoutMs: number },
+): Promise<JsonResponse> {
   return requestJson('POST', url, payload, options);
 }
 
@@ -61,7 +69,12 @@ export async function getJson(url: string, options: { headers?: Record<string, s
   return requestJson('GET', url, undefined, options);
 }
 
-async function requestJson(method: 'GET' | 'POST', url: string, payload: Buffer | undefined, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+async function requestJson(
+  method: 'GET' | 'POST',
+  url: string,
+  payload: Buffer | undefined,
+  options: { headers?: Record<string, string>; timeoutMs: number },
+): Promise<JsonResponse> {
   const target = new URL(url);
   try {
     return await attempt(method, target, payload, options);
@@ -73,7 +86,12 @@ async function requestJson(method: 'GET' | 'POST', url: string, payload: Buffer 
 
 class StaleSocketError extends HttpTransportError {}
 
-function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefined, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+function attempt(
+  method: 'GET' | 'POST',
+  target: URL,
+  payload: Buffer | undefined,
+  options: { headers?: Record<string, string>; timeoutMs: number },
+): Promise<JsonResponse> {
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -88,7 +106,11 @@ function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefine
       {
         method,
         agent: agents[target.protocol as 'http:' | 'https:'],
-        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), accept: 'application/json', ...options.headers },
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          accept: 'application/json',
+          ...options.headers,
+        },
       },
       (res) => {
         readJsonBody(res).then(

@@ -14,14 +14,21 @@ const agents = {
  * Rejects with HttpTransportError (a short code, never the URL: it may hold the bot token) when no
  * answer comes within `timeoutMs`; after the headers, the body has `idleMs` between chunks.
  */
-export function getStream(url: URL, options: { timeoutMs: number; idleMs?: number; headers?: Record<string, string> }): Promise<IncomingMessage> {
+export function getStream(
+  url: URL,
+  options: { timeoutMs: number; idleMs?: number; headers?: Record<string, string> },
+): Promise<IncomingMessage> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(url, { method: 'GET', agent: agents[url.protocol as 'http:' | 'https:'], headers: options.headers }, (res) => {
-      clearTimeout(timer);
-      res.setTimeout(options.idleMs ?? 15_000, () => res.destroy(new HttpTransportError('body_timeout')));
-      resolve(res);
-    });
+    const req = transport.request(
+      url,
+      { method: 'GET', agent: agents[url.protocol as 'http:' | 'https:'], headers: options.headers },
+      (res) => {
+        clearTimeout(timer);
+        res.setTimeout(options.idleMs ?? 15_000, () => res.destroy(new HttpTransportError('body_timeout')));
+        resolve(res);
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       reject(new HttpTransportError('timeout'));

@@ -32,10 +32,18 @@ export class MemoryReplyQueue implements ReplyQueue {
   private running?: Promise<void>;
   private stopped = true;
   private consumer?: ReplyConsumer;
-  private readonly listeners = new Set<(event: { type: 'sent' | 'delivered' | 'retry' | 'dead_letter'; groupId: string; dedupId: string }) => void>();
+  private readonly listeners = new Set<
+    (event: { type: 'sent' | 'delivered' | 'retry' | 'dead_letter'; groupId: string; dedupId: string }) => void
+  >();
 
   constructor(
-    private readonly options: { visibilitySeconds?: number; maxReceives?: number; batchSize?: number; pollMs?: number; now?: () => number } = {},
+    private readonly options: {
+      visibilitySeconds?: number;
+      maxReceives?: number;
+      batchSize?: number;
+      pollMs?: number;
+      now?: () => number;
+    } = {},
   ) {}
 
   private now(): number {
@@ -77,7 +85,9 @@ export class MemoryReplyQueue implements ReplyQueue {
   }
 
   /** Follows what happens to messages (the sandbox shows it). */
-  onEvent(listener: (event: { type: 'sent' | 'delivered' | 'retry' | 'dead_letter'; groupId: string; dedupId: string }) => void): () => void {
+  onEvent(
+    listener: (event: { type: 'sent' | 'delivered' | 'retry' | 'dead_letter'; groupId: string; dedupId: string }) => void,
+  ): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

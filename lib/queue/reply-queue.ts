@@ -76,7 +76,8 @@ export function queueMessageOf(reply: QueuedReply, ids: { visitorId: string; mes
 export function readQueuedReply(body: string): QueuedReply | undefined {
   try {
     const value = JSON.parse(body) as Partial<QueuedReply>;
-    if (value?.v !== 1 || typeof value.acceptedAt !== 'number' || typeof value.requeues !== 'number' || value.callback === undefined) return undefined;
+    if (value?.v !== 1 || typeof value.acceptedAt !== 'number' || typeof value.requeues !== 'number' || value.callback === undefined)
+      return undefined;
     return value as QueuedReply;
   } catch {
     return undefined;

@@ -1,5 +1,5 @@
-import { AwsCallError, envCredentials, SignedJsonClient, type CredentialsProvider } from '../aws/signed-json';
-import { QueueError, type QueueDepths, type QueueMessage, type ReplyQueue } from './reply-queue';
+import { AwsCallError, type CredentialsProvider, envCredentials, SignedJsonClient } from '../aws/signed-json';
+import { type QueueDepths, QueueError, type QueueMessage, type ReplyQueue } from './reply-queue';
 
 /**
  * The reply queue on SQS FIFO, over SQS's JSON protocol with one signed call per operation
@@ -21,20 +21,42 @@ export class SqsReplyQueue implements ReplyQueue {
       timeoutMs?: number;
     },
   ) {
-    this.client = new SignedJsonClient({ service: 'sqs', region: options.region, endpoint: options.endpoint, credentials: options.credentials, targetPrefix: 'AmazonSQS', jsonVersion: '1.0', timeoutMs: options.timeoutMs ?? 2_000 });
+    this.client = new SignedJsonClient({
+      service: 'sqs',
+      region: options.region,
+      endpoint: options.endpoint,
+      credentials: options.credentials,
+      targetPrefix: 'AmazonSQS',
+      jsonVersion: '1.0',
+      timeoutMs: options.timeoutMs ?? 2_000,
+    });
   }
 
   async send(message: QueueMessage): Promise<void> {
-    await this.call('SendMessage', { QueueUrl: this.options.queueUrl, MessageBody: message.body, MessageGroupId: message.groupId, MessageDeduplicationId: message.dedupId });
+    await this.call('SendMessage', {
+      QueueUrl: this.options.queueUrl,
+      MessageBody: message.body,
+      MessageGroupId: message.groupId,
+      MessageDeduplicationId: message.dedupId,
+    });
   }
 
   async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
-    await this.call('ChangeMessageVisibility', { QueueUrl: this.options.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: Math.min(43_200, Math.max(0, Math.round(seconds))) });
+    await this.call('ChangeMessageVisibility', {
+      QueueUrl: this.options.queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: Math.min(43_200, Math.max(0, Math.round(seconds))),
+    });
   }
 
   async deadLetter(message: QueueMessage): Promise<void> {
     if (!this.options.deadLetterQueueUrl) throw new QueueError('no_dead_letter_queue', false);
-    await this.call('SendMessage', { QueueUrl: this.options.deadLetterQueueUrl, MessageBody: message.body, MessageGroupId: message.groupId, MessageDeduplicationId: message.dedupId });
+    await this.call('SendMessage', {
+      QueueUrl: this.options.deadLetterQueueUrl,
+      MessageBody: message.body,
+      MessageGroupId: message.groupId,
+      MessageDeduplicationId: message.dedupId,
+    });
   }
 
   async depths(): Promise<QueueDepths> {
@@ -45,7 +67,10 @@ export class SqsReplyQueue implements ReplyQueue {
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
         })
       ).Attributes ?? {};
-    const [main, dead] = await Promise.all([attributes(this.options.queueUrl), this.options.deadLetterQueueUrl ? attributes(this.options.deadLetterQueueUrl) : Promise.resolve({} as Record<string, string>)]);
+    const [main, dead] = await Promise.all([
+      attributes(this.options.queueUrl),
+      this.options.deadLetterQueueUrl ? attributes(this.options.deadLetterQueueUrl) : Promise.resolve({} as Record<string, string>),
+    ]);
     return {
       waiting: Number(main.ApproximateNumberOfMessages ?? 0),
       inFlight: Number(main.ApproximateNumberOfMessagesNotVisible ?? 0),
@@ -72,5 +97,11 @@ export function sqsReplyQueueFromEnv(
   if (!urls.queueUrl) return undefined;
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? /sqs\.([a-z0-9-]+)\./.exec(urls.queueUrl)?.[1];
   if (!region) throw new QueueError('no_region', false);
-  return new SqsReplyQueue({ region, queueUrl: urls.queueUrl, deadLetterQueueUrl: urls.deadLetterQueueUrl, credentials, endpoint: env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL });
+  return new SqsReplyQueue({
+    region,
+    queueUrl: urls.queueUrl,
+    deadLetterQueueUrl: urls.deadLetterQueueUrl,
+    credentials,
+    endpoint: env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL,
+  });
 }

@@ -1,10 +1,10 @@
 import type { MessageIds } from '../alerts/admin-alerts';
-import type { ClaimAttempt, HeldClaim } from '../db/delivery-claims';
 import { toDeliveryFailure } from '../app/classify';
 import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS, type DeliveryFailure } from '../core/failure';
+import { done, type RelayOutcome, type RelayResult, retryLater, statOutcomeOf } from '../core/outcome';
+import type { ClaimAttempt, HeldClaim } from '../db/delivery-claims';
 import type { Logger } from '../log';
 import type { RelayDeps } from './deps';
-import { done, retryLater, statOutcomeOf, type RelayOutcome, type RelayResult } from '../core/outcome';
 
 /**
  * Runs `work` at most once to completion per claimed message — the exactly-once core.
@@ -55,7 +55,10 @@ export async function runClaimed<Extra extends object>(
     result = await work(attempt);
   } catch (error) {
     const failure = toDeliveryFailure(error);
-    const outcome = finish(deps, await failed(deps, log, { ...ids, ...('chat' in attempt ? { chatId: (attempt.chat as { chatId: number }).chatId } : {}) }, failure));
+    const outcome = finish(
+      deps,
+      await failed(deps, log, { ...ids, ...('chat' in attempt ? { chatId: (attempt.chat as { chatId: number }).chatId } : {}) }, failure),
+    );
     await settle(claim, failure, log, deps.queueing === true); // carries the outcome's count
     return outcome;
   }
@@ -118,7 +121,10 @@ export function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOu
       log.error('message_not_delivered', fields);
       return done('blocked', { upstream: failure.upstream, reason: failure.reason });
     case 'permanent':
-      log.error('message_not_delivered', { ...fields, error: failure.upstream === 'bridge' || failure.upstream === 'database' ? failure.cause : undefined });
+      log.error('message_not_delivered', {
+        ...fields,
+        error: failure.upstream === 'bridge' || failure.upstream === 'database' ? failure.cause : undefined,
+      });
       return done('failed_permanent', { upstream: failure.upstream, reason: failure.reason });
   }
 }

@@ -1,9 +1,9 @@
 import { AdminAlerts } from '../alerts/admin-alerts';
-import type { Direction } from '../db/delivery-stats';
+import type { AppContext } from '../app/runtime';
 import type { Deadline } from '../core/deadline';
+import type { Direction } from '../db/delivery-stats';
 import type { Logger } from '../log';
 import { UpstreamTimer } from '../metrics';
-import type { AppContext } from '../app/runtime';
 import type { RetryPolicy } from '../telegram/retry';
 
 /**
@@ -44,6 +44,9 @@ export function relayDeps(
   scope: { log: Logger; deadline: Deadline; direction: Direction; queueing?: boolean; statusReport?: (deps: RelayDeps) => Promise<string> },
 ): RelayDeps {
   const db = ctx.db.withDeadline(scope.deadline);
-  const alerts = ctx.settings.ADMIN_CHAT_ID === undefined ? undefined : new AdminAlerts({ settings: ctx.settings, db, telegram: ctx.telegram, log: scope.log, deadline: scope.deadline });
+  const alerts =
+    ctx.settings.ADMIN_CHAT_ID === undefined
+      ? undefined
+      : new AdminAlerts({ settings: ctx.settings, db, telegram: ctx.telegram, log: scope.log, deadline: scope.deadline });
   return { ...ctx, ...scope, db, upstream: new UpstreamTimer(), alerts };
 }

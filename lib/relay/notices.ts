@@ -1,7 +1,7 @@
+import type { RelayOutcome } from '../core/outcome';
 import { noteWebimDelay } from '../db/conversation';
 import { noteIdFor } from '../webim/wire';
-import { timedUpstream, type RelayDeps } from './deps';
-import type { RelayOutcome } from '../core/outcome';
+import { type RelayDeps, timedUpstream } from './deps';
 import { sendTextToUser } from './send-to-user';
 
 /** A note or notice gets at most this long; it never holds up the answer for more. */
@@ -14,7 +14,8 @@ export function undeliveredReasonText(reason: string | undefined): string {
   if (!reason || reason === 'blocked_by_user') return 'the user blocked the bot (or deleted their account)';
   if (reason === 'chat_not_found') return 'the Telegram chat no longer exists';
   if (reason === 'forbidden') return 'Telegram does not let the bot write to this user';
-  if (reason.startsWith('dead_lettered')) return `gave up after repeated attempts (${reason.replace(/^dead_lettered_?/, '') || 'no reason'})`;
+  if (reason.startsWith('dead_lettered'))
+    return `gave up after repeated attempts (${reason.replace(/^dead_lettered_?/, '') || 'no reason'})`;
   if (reason.startsWith('bad_request')) return `Telegram refused the message (${reason})`;
   return reason;
 }
@@ -52,11 +53,19 @@ export async function postNote(deps: RelayDeps, visitorId: string, noteId: strin
  */
 export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOutcome): Promise<void> {
   try {
-    if (outcome.status === 'done' && outcome.result === 'failed_permanent' && outcome.failure?.upstream === 'webim' && deps.settings.UNDELIVERED_NOTICE_TEXT) {
+    if (
+      outcome.status === 'done' &&
+      outcome.result === 'failed_permanent' &&
+      outcome.failure?.upstream === 'webim' &&
+      deps.settings.UNDELIVERED_NOTICE_TEXT
+    ) {
       await sendTextToUser(deps, chatId, deps.settings.UNDELIVERED_NOTICE_TEXT);
       deps.log.info('user_notice_sent', { notice: 'undelivered', chat_id: chatId });
     } else if (outcome.status === 'retry' && outcome.upstream === 'webim' && deps.settings.DELAY_NOTICE_TEXT) {
-      const due = await noteWebimDelay(deps.db, chatId, { afterSeconds: deps.settings.DELAY_NOTICE_AFTER_SECONDS, gapSeconds: OUTAGE_GAP_SECONDS });
+      const due = await noteWebimDelay(deps.db, chatId, {
+        afterSeconds: deps.settings.DELAY_NOTICE_AFTER_SECONDS,
+        gapSeconds: OUTAGE_GAP_SECONDS,
+      });
       if (!due) return;
       await sendTextToUser(deps, chatId, deps.settings.DELAY_NOTICE_TEXT);
       deps.log.info('user_notice_sent', { notice: 'delayed', chat_id: chatId });

@@ -1,11 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
-import { giveUpOperatorMessage, unqueueOperatorMessage } from '../db/delivery-claims';
 import { DeliveryFailure } from '../core/failure';
-import type { RecordResult } from '../queue/fifo-batch';
-import { backoffSeconds, queueMessageOf, QueueError, readQueuedReply, type QueuedReply, type ReplyQueue } from '../queue/reply-queue';
-import { webimCallbackSchema, type WebimCallback } from '../webim/wire';
-import type { RelayDeps } from './deps';
 import { done, type RelayOutcome } from '../core/outcome';
+import { giveUpOperatorMessage, unqueueOperatorMessage } from '../db/delivery-claims';
+import type { RecordResult } from '../queue/fifo-batch';
+import { backoffSeconds, type QueuedReply, QueueError, queueMessageOf, type ReplyQueue, readQueuedReply } from '../queue/reply-queue';
+import { type WebimCallback, webimCallbackSchema } from '../webim/wire';
+import type { RelayDeps } from './deps';
 import { noteUndelivered } from './notices';
 import { relayWebimCallback } from './webim-callback';
 
@@ -26,13 +26,25 @@ export function queueable(callback: WebimCallback, outcome: RelayOutcome): boole
  * returned to `released` (nothing waits in the queue for it) and the QueueError is thrown, so the
  * callback answers 503 and the sender keeps the reply.
  */
-export async function queueReply(deps: Pick<RelayDeps, 'db' | 'log'>, queue: ReplyQueue, rawCallback: unknown, callback: WebimCallback, reason: string): Promise<void> {
+export async function queueReply(
+  deps: Pick<RelayDeps, 'db' | 'log'>,
+  queue: ReplyQueue,
+  rawCallback: unknown,
+  callback: WebimCallback,
+  reason: string,
+): Promise<void> {
   const { visitorId, messageId } = idsOf(callback) as { visitorId: string; messageId: string };
   const reply: QueuedReply = { v: 1, callback: rawCallback, acceptedAt: Date.now(), requeues: 0 };
   try {
     await queue.send(queueMessageOf(reply, { visitorId, messageId }));
   } catch (error) {
-    deps.log.error('reply_not_queued', { visitor_id: visitorId, webim_message_id: messageId, reason, error_class: error instanceof QueueError && error.retryable ? 'transient' : 'configuration', error });
+    deps.log.error('reply_not_queued', {
+      visitor_id: visitorId,
+      webim_message_id: messageId,
+      reason,
+      error_class: error instanceof QueueError && error.retryable ? 'transient' : 'configuration',
+      error,
+    });
     await unqueueOperatorMessage(deps.db, visitorId, messageId).catch((e: unknown) => deps.log.warn('claim_unqueue_failed', { error: e }));
     throw error;
   }
@@ -57,12 +69,25 @@ export interface QueueLimits {
  *   dead-lettered: its claim given up (so the chat's later replies go on), one admin alert with ids
  *   and reason, `message_not_delivered` logged.
  */
-export async function deliverQueuedReply(deps: RelayDeps, queue: ReplyQueue, limits: QueueLimits, record: SQSRecord): Promise<RecordResult & { outcome?: RelayOutcome }> {
+export async function deliverQueuedReply(
+  deps: RelayDeps,
+  queue: ReplyQueue,
+  limits: QueueLimits,
+  record: SQSRecord,
+): Promise<RecordResult & { outcome?: RelayOutcome }> {
   const reply = readQueuedReply(record.body);
   const parsed = reply ? webimCallbackSchema.safeParse(reply.callback) : undefined;
   if (!reply || !parsed?.success) {
-    deps.log.error('message_not_delivered', { reason: 'queue_message_unreadable', error_class: 'permanent', queue_message_id: record.messageId });
-    await queue.deadLetter({ body: record.body, groupId: record.attributes.MessageGroupId ?? 'unreadable', dedupId: record.attributes.MessageDeduplicationId ?? record.messageId });
+    deps.log.error('message_not_delivered', {
+      reason: 'queue_message_unreadable',
+      error_class: 'permanent',
+      queue_message_id: record.messageId,
+    });
+    await queue.deadLetter({
+      body: record.body,
+      groupId: record.attributes.MessageGroupId ?? 'unreadable',
+      dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
+    });
     return { status: 'ok' };
   }
   const callback = parsed.data;
@@ -81,12 +106,23 @@ export async function deliverQueuedReply(deps: RelayDeps, queue: ReplyQueue, lim
     return { status: 'ok' };
   }
   const final = attempt >= limits.QUEUE_MAX_ATTEMPTS || ageSeconds > limits.QUEUE_MAX_AGE_SECONDS;
-  if (!final) return { status: 'retry', afterSeconds: backoffSeconds(attempt, limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.retryAfterSeconds), outcome };
+  if (!final)
+    return { status: 'retry', afterSeconds: backoffSeconds(attempt, limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.retryAfterSeconds), outcome };
 
   const reason = attempt >= limits.QUEUE_MAX_ATTEMPTS ? 'attempts_exhausted' : 'waited_too_long';
   await giveUpOperatorMessage(deps.db, ids.visitorId as string, ids.messageId as string);
-  await queue.deadLetter({ body: record.body, groupId: record.attributes.MessageGroupId ?? '', dedupId: record.attributes.MessageDeduplicationId ?? record.messageId });
-  log.error('message_not_delivered', { reason: 'dead_lettered', dead_letter_reason: reason, last_reason: outcome.reason, error_class: 'permanent', waited_s: Math.round(ageSeconds) });
+  await queue.deadLetter({
+    body: record.body,
+    groupId: record.attributes.MessageGroupId ?? '',
+    dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
+  });
+  log.error('message_not_delivered', {
+    reason: 'dead_lettered',
+    dead_letter_reason: reason,
+    last_reason: outcome.reason,
+    error_class: 'permanent',
+    waited_s: Math.round(ageSeconds),
+  });
   await deps.alerts?.failure(deps.direction, new DeliveryFailure('permanent', 'telegram', `dead_lettered_${outcome.reason}`), ids);
   await noteUndelivered({ ...deps, log }, ids.visitorId as string, ids.messageId as string, `dead_lettered_${outcome.reason}`);
   return { status: 'ok', outcome: done('failed_permanent') };

@@ -1,11 +1,11 @@
+import { DeliveryFailure } from '../core/failure';
 import { setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
-import { DeliveryFailure } from '../core/failure';
 import { TelegramApiError, telegramDeliveryFailure } from '../telegram/errors';
 import { splitText } from '../telegram/split-text';
-import { allowedFileHosts, openOperatorFile, OperatorFileError, OPERATOR_FILE_LIMIT_BYTES } from '../webim/operator-files';
+import { allowedFileHosts, OPERATOR_FILE_LIMIT_BYTES, OperatorFileError, openOperatorFile } from '../webim/operator-files';
 import type { OperatorFile } from '../webim/wire';
-import { timedUpstream, type RelayDeps } from './deps';
+import { type RelayDeps, timedUpstream } from './deps';
 import { sendTextToUser } from './send-to-user';
 
 /** Telegram's caption limit; a longer text goes as its own message(s) after the file. */
@@ -16,8 +16,12 @@ const PHOTO_LIMIT_BYTES = 10 * 1024 * 1024;
 const UPLOAD_RESERVE_MS = 1_500;
 
 /** Which Bot API method and field carry a file of this type and size. */
-export function uploadMethodFor(mediaType: string, size: number | undefined): { method: 'sendPhoto' | 'sendVoice' | 'sendVideo' | 'sendDocument'; field: string } {
-  if (/^image\/(jpeg|png|webp|gif)$/.test(mediaType) && (size ?? 0) <= PHOTO_LIMIT_BYTES && size !== undefined) return { method: 'sendPhoto', field: 'photo' };
+export function uploadMethodFor(
+  mediaType: string,
+  size: number | undefined,
+): { method: 'sendPhoto' | 'sendVoice' | 'sendVideo' | 'sendDocument'; field: string } {
+  if (/^image\/(jpeg|png|webp|gif)$/.test(mediaType) && (size ?? 0) <= PHOTO_LIMIT_BYTES && size !== undefined)
+    return { method: 'sendPhoto', field: 'photo' };
   if (mediaType === 'audio/ogg') return { method: 'sendVoice', field: 'voice' };
   if (mediaType === 'video/mp4') return { method: 'sendVideo', field: 'video' };
   return { method: 'sendDocument', field: 'document' };
@@ -32,7 +36,13 @@ export function uploadMethodFor(mediaType: string, size: number | undefined): { 
  * allowed, too large) reaches the user as its name and a short note; the reason is logged. A file
  * Telegram refuses in its own form (voice, photo, video) goes again as a document.
  */
-export async function sendFileToUser(deps: RelayDeps, chatId: number, file: OperatorFile, text: string | undefined, claim?: HeldClaim): Promise<number> {
+export async function sendFileToUser(
+  deps: RelayDeps,
+  chatId: number,
+  file: OperatorFile,
+  text: string | undefined,
+  claim?: HeldClaim,
+): Promise<number> {
   const caption = text && text.length <= CAPTION_LIMIT ? text : undefined;
   const rest = text && !caption ? text : undefined;
   const total = 1 + (rest ? splitText(rest).length : 0);
@@ -54,7 +64,11 @@ export async function sendFileToUser(deps: RelayDeps, chatId: number, file: Oper
 async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined): Promise<void> {
   const first = await uploadFile(deps, chatId, file, caption, false);
   if (first.status === 'sent') return;
-  deps.log.warn('file_upload_refused', { method: first.method, reason: first.reason, fallback: first.method === 'sendDocument' ? 'note' : 'sendDocument' });
+  deps.log.warn('file_upload_refused', {
+    method: first.method,
+    reason: first.reason,
+    fallback: first.method === 'sendDocument' ? 'note' : 'sendDocument',
+  });
   if (first.method === 'sendDocument') return sendNote(deps, chatId, file, caption, first.reason);
   const second = await uploadFile(deps, chatId, file, caption, true);
   if (second.status === 'sent') return;
@@ -67,19 +81,34 @@ type UploadResult = { status: 'sent' } | { status: 'refused'; method: string; re
 const refusedAsSent = (error: unknown): error is TelegramApiError =>
   error instanceof TelegramApiError && error.status === 400 && !/chat not found/i.test(error.description);
 
-async function uploadFile(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined, asDocument: boolean): Promise<UploadResult> {
+async function uploadFile(
+  deps: RelayDeps,
+  chatId: number,
+  file: OperatorFile,
+  caption: string | undefined,
+  asDocument: boolean,
+): Promise<UploadResult> {
   const budget = Math.min(60_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
   if (budget < 1_000) throw new DeliveryFailure('transient', 'telegram', 'no_time_left');
   const started = performance.now();
-  let download;
+  let download: Awaited<ReturnType<typeof openOperatorFile>>;
   try {
-    download = await openOperatorFile(file, { allowedHosts: allowedFileHosts(deps.settings), timeoutMs: Math.min(budget, deps.webim.timeoutMs) });
+    download = await openOperatorFile(file, {
+      allowedHosts: allowedFileHosts(deps.settings),
+      timeoutMs: Math.min(budget, deps.webim.timeoutMs),
+    });
   } catch (error) {
     if (error instanceof OperatorFileError && error.kind === 'permanent') {
       await sendNote(deps, chatId, file, caption, error.reason);
       return { status: 'sent' };
     }
-    throw new DeliveryFailure('transient', 'webim', error instanceof OperatorFileError ? error.reason : 'file_host_unreachable', undefined, { cause: error });
+    throw new DeliveryFailure(
+      'transient',
+      'webim',
+      error instanceof OperatorFileError ? error.reason : 'file_host_unreachable',
+      undefined,
+      { cause: error },
+    );
   }
   const mediaType = file.mediaType ?? download.mediaType ?? 'application/octet-stream';
   const size = download.length ?? file.size;
@@ -87,10 +116,19 @@ async function uploadFile(deps: RelayDeps, chatId: number, file: OperatorFile, c
   const remaining = Math.max(1_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
   try {
     await timedUpstream(deps, () =>
-      deps.telegram.sendFile(method, { chat_id: String(chatId), ...(caption ? { caption } : {}) }, { field, name: file.name, mediaType, body: download.body, length: download.length, maxBytes: OPERATOR_FILE_LIMIT_BYTES }, {
-        timeoutMs: remaining,
-        onSourceError: (reason) => new OperatorFileError(reason === 'too_large' ? 'permanent' : 'transient', reason === 'too_large' ? 'file_too_large' : 'file_host_aborted'),
-      }),
+      deps.telegram.sendFile(
+        method,
+        { chat_id: String(chatId), ...(caption ? { caption } : {}) },
+        { field, name: file.name, mediaType, body: download.body, length: download.length, maxBytes: OPERATOR_FILE_LIMIT_BYTES },
+        {
+          timeoutMs: remaining,
+          onSourceError: (reason) =>
+            new OperatorFileError(
+              reason === 'too_large' ? 'permanent' : 'transient',
+              reason === 'too_large' ? 'file_too_large' : 'file_host_aborted',
+            ),
+        },
+      ),
     );
   } catch (error) {
     if (error instanceof OperatorFileError) {
@@ -102,10 +140,17 @@ async function uploadFile(deps: RelayDeps, chatId: number, file: OperatorFile, c
     }
     if (refusedAsSent(error)) return { status: 'refused', method, reason: telegramDeliveryFailure(error).reason };
     const failure = telegramDeliveryFailure(error);
-    if (failure.kind === 'blocked') await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
+    if (failure.kind === 'blocked')
+      await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
     throw failure;
   }
-  deps.log.info('file_relayed_to_telegram', { method, media_type: mediaType, size, fallback: asDocument || undefined, duration_ms: Math.round(performance.now() - started) });
+  deps.log.info('file_relayed_to_telegram', {
+    method,
+    media_type: mediaType,
+    size,
+    fallback: asDocument || undefined,
+    duration_ms: Math.round(performance.now() - started),
+  });
   return { status: 'sent' };
 }
 

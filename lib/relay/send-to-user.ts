@@ -1,10 +1,10 @@
 import type { InlineKeyboardMarkup } from '@grammyjs/types';
+import { DeliveryFailure } from '../core/failure';
 import { setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
-import { DeliveryFailure } from '../core/failure';
 import { attemptBudgetMs, DEFAULT_TELEGRAM_RETRY, withTelegramRetries } from '../telegram/retry';
 import { splitText } from '../telegram/split-text';
-import { timedUpstream, type RelayDeps } from './deps';
+import { type RelayDeps, timedUpstream } from './deps';
 
 /**
  * Sends a text to a Telegram chat as one or more messages (split at the 4096 limit), in order.
@@ -46,7 +46,12 @@ export async function sendTextToUser(
       ...(sent === parts.length - 1 && extra.keyboard ? { reply_markup: extra.keyboard } : {}),
     };
     try {
-      await withTelegramRetries((ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms, options)), timeoutMs, deps.deadline, policy);
+      await withTelegramRetries(
+        (ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms, options)),
+        timeoutMs,
+        deps.deadline,
+        policy,
+      );
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
         await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));

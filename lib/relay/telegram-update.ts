@@ -1,18 +1,18 @@
 import type { Update } from '@grammyjs/types';
-import { setChatBlocked } from '../db/chat-mapping';
-import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { DeliveryFailure } from '../core/failure';
+import { done, type RelayOutcome } from '../core/outcome';
+import { setChatBlocked } from '../db/chat-mapping';
+import { buttonIdOf } from '../db/conversation';
+import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
+import { sealFileLink } from '../files/link';
+import type { Logger } from '../log';
+import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
-import { buttonIdOf } from '../db/conversation';
-import { captionIdFor, noteIdFor, webimMessageIdFor, type VisitorFileInput, type VisitorMessageInput } from '../webim/wire';
-import { postNote, tellUser } from './notices';
-import { sealFileLink } from '../files/link';
-import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
-import type { Logger } from '../log';
+import { captionIdFor, noteIdFor, type VisitorFileInput, type VisitorMessageInput, webimMessageIdFor } from '../webim/wire';
 import { finish, runClaimed } from './claimed';
-import { timedUpstream, type RelayDeps } from './deps';
-import { done, type RelayOutcome } from '../core/outcome';
+import { type RelayDeps, timedUpstream } from './deps';
+import { postNote, tellUser } from './notices';
 import { sendTextToUser } from './send-to-user';
 
 /** Time kept back after the Webim call for completing the claim and answering. */
@@ -31,7 +31,12 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   try {
     intent = interpretUpdate(update, { adminChatId: deps.settings.ADMIN_CHAT_ID });
   } catch (error) {
-    deps.log.error('message_not_delivered', { update_id: update.update_id, reason: 'uninterpretable_update', error_class: 'permanent', error });
+    deps.log.error('message_not_delivered', {
+      update_id: update.update_id,
+      reason: 'uninterpretable_update',
+      error_class: 'permanent',
+      error,
+    });
     return finish(deps, done('failed_permanent'));
   }
   const log = deps.log.child({ update_id: update.update_id, chat_id: intent.chatId, intent: intent.kind });
@@ -46,10 +51,20 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   const ids = { chatId: intent.chatId, messageId: key };
 
   if (intent.kind === 'admin_status') {
-    return runClaimed(deps, log, ids, () => claimUpdate(deps.db, key, lease), async () => {
-      await sendTextToUser({ ...deps, log }, intent.chatId, deps.statusReport ? await deps.statusReport(deps) : 'Status is not available here.');
-      return 'answered';
-    });
+    return runClaimed(
+      deps,
+      log,
+      ids,
+      () => claimUpdate(deps.db, key, lease),
+      async () => {
+        await sendTextToUser(
+          { ...deps, log },
+          intent.chatId,
+          deps.statusReport ? await deps.statusReport(deps) : 'Status is not available here.',
+        );
+        return 'answered';
+      },
+    );
   }
 
   if (intent.kind === 'membership') {
@@ -67,7 +82,9 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
             { ...deps, log },
             visitorId,
             noteIdFor(`${intent.blocked ? 'blocked' : 'unblocked'}-${update.update_id}`),
-            intent.blocked ? '⚠ The user blocked the bot: replies will not reach them until they unblock it.' : '✓ The user unblocked the bot: replies reach them again.',
+            intent.blocked
+              ? '⚠ The user blocked the bot: replies will not reach them until they unblock it.'
+              : '✓ The user unblocked the bot: replies reach them again.',
           );
         }
         return 'recorded';
@@ -84,12 +101,27 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
     ids,
     () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
     async ({ mapping, claim }) => {
-      if (mapping.created || intent.kind === 'start') log.info('chat_registered', { visitor_id: mapping.visitorId, created: mapping.created, start_param: intent.kind === 'start' && intent.payload ? true : undefined });
-      const visitor = { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, language: intent.sender.language };
+      if (mapping.created || intent.kind === 'start')
+        log.info('chat_registered', {
+          visitor_id: mapping.visitorId,
+          created: mapping.created,
+          start_param: intent.kind === 'start' && intent.payload ? true : undefined,
+        });
+      const visitor = {
+        visitorId: mapping.visitorId,
+        name: intent.sender.name,
+        login: intent.sender.login,
+        language: intent.sender.language,
+      };
       if (intent.kind === 'start') {
         // A deep link's payload (an ad, a campaign) reaches the operator as a visitor field and a visible line.
         if (intent.payload && claim.partsDone < 1) {
-          await postToWebim(deps, { ...visitor, startParam: intent.payload, messageId: webimMessageIdFor(intent.chatId, intent.messageId), text: `🔗 Started the bot from a link: ${intent.payload}` });
+          await postToWebim(deps, {
+            ...visitor,
+            startParam: intent.payload,
+            messageId: webimMessageIdFor(intent.chatId, intent.messageId),
+            text: `🔗 Started the bot from a link: ${intent.payload}`,
+          });
           await claim.recordParts(1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
           log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'start_link' });
         }
@@ -103,7 +135,10 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       // retry after a failure of the second does not post the file again.
       for (let i = claim.partsDone; i < parts.length; i++) {
         const part = parts[i] as WebimPart;
-        await postToWebim(deps, part.file ? { ...visitor, messageId: part.id, file: part.file } : { ...visitor, messageId: part.id, text: part.text ?? '' });
+        await postToWebim(
+          deps,
+          part.file ? { ...visitor, messageId: part.id, file: part.file } : { ...visitor, messageId: part.id, text: part.text ?? '' },
+        );
         if (parts.length > 1) await claim.recordParts(i + 1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
       }
       log.info('relayed_to_webim', {
@@ -127,7 +162,11 @@ async function postToWebim(deps: RelayDeps, input: (VisitorMessageInput & { file
   const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
   if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
   try {
-    await timedUpstream(deps, () => ('file' in input && input.file ? deps.webim.sendVisitorFile(input, budget) : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget)));
+    await timedUpstream(deps, () =>
+      'file' in input && input.file
+        ? deps.webim.sendVisitorFile(input, budget)
+        : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget),
+    );
   } catch (error) {
     throw webimDeliveryFailure(error);
   }
@@ -142,38 +181,61 @@ const ANSWER_TIMEOUT_MS = 2_000;
  * (the update is claimed), and the keyboard message edited to show the choice. A press of a
  * button whose id is no longer known (an expired token) is answered and logged.
  */
-async function relayButtonPress(deps: RelayDeps, log: Logger, key: string, intent: Extract<UpdateIntent, { kind: 'button_press' }>): Promise<RelayOutcome> {
-  return runClaimed(deps, log, { chatId: intent.chatId, messageId: key }, () => claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS), async ({ mapping }) => {
-    await timedUpstream(deps, () => deps.telegram.answerCallbackQuery(intent.callbackQueryId, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs))).catch((error: unknown) =>
-      log.warn('button_answer_failed', { error }),
-    );
-    const buttonId = await buttonIdOf(deps.db, mapping.visitorId, intent.data);
-    if (buttonId === undefined) {
-      log.warn('telegram_update_ignored', { reason: 'button_unknown' });
-      return 'ignored';
-    }
-    const text = intent.buttonText ?? buttonId;
-    const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
-    if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
-    try {
+async function relayButtonPress(
+  deps: RelayDeps,
+  log: Logger,
+  key: string,
+  intent: Extract<UpdateIntent, { kind: 'button_press' }>,
+): Promise<RelayOutcome> {
+  return runClaimed(
+    deps,
+    log,
+    { chatId: intent.chatId, messageId: key },
+    () => claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS),
+    async ({ mapping }) => {
       await timedUpstream(deps, () =>
-        deps.webim.sendKeyboardResponse(
-          { visitorId: mapping.visitorId, name: intent.sender.name, login: intent.sender.login, language: intent.sender.language, messageId: `tg-${intent.chatId}-press-${key}`, button: { id: buttonId, text } },
-          budget,
-        ),
-      );
-    } catch (error) {
-      throw webimDeliveryFailure(error);
-    }
-    log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'button_press' });
-    if (intent.keyboardMessageId !== undefined) {
-      const shown = `${intent.keyboardText ?? ''}\n\n✓ ${text}`.trim();
-      await timedUpstream(deps, () => deps.telegram.editMessageText(intent.chatId, intent.keyboardMessageId as number, shown, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs))).catch((error: unknown) =>
-        log.warn('keyboard_edit_failed', { error }),
-      );
-    }
-    return 'relayed';
-  });
+        deps.telegram.answerCallbackQuery(intent.callbackQueryId, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs)),
+      ).catch((error: unknown) => log.warn('button_answer_failed', { error }));
+      const buttonId = await buttonIdOf(deps.db, mapping.visitorId, intent.data);
+      if (buttonId === undefined) {
+        log.warn('telegram_update_ignored', { reason: 'button_unknown' });
+        return 'ignored';
+      }
+      const text = intent.buttonText ?? buttonId;
+      const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
+      if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
+      try {
+        await timedUpstream(deps, () =>
+          deps.webim.sendKeyboardResponse(
+            {
+              visitorId: mapping.visitorId,
+              name: intent.sender.name,
+              login: intent.sender.login,
+              language: intent.sender.language,
+              messageId: `tg-${intent.chatId}-press-${key}`,
+              button: { id: buttonId, text },
+            },
+            budget,
+          ),
+        );
+      } catch (error) {
+        throw webimDeliveryFailure(error);
+      }
+      log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'button_press' });
+      if (intent.keyboardMessageId !== undefined) {
+        const shown = `${intent.keyboardText ?? ''}\n\n✓ ${text}`.trim();
+        await timedUpstream(deps, () =>
+          deps.telegram.editMessageText(
+            intent.chatId,
+            intent.keyboardMessageId as number,
+            shown,
+            Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs),
+          ),
+        ).catch((error: unknown) => log.warn('keyboard_edit_failed', { error }));
+      }
+      return 'relayed';
+    },
+  );
 }
 
 /** One Webim message of a relayed Telegram message: a text, or a file by link. */
@@ -195,13 +257,24 @@ function webimPartsFor(deps: RelayDeps, log: Logger, intent: Extract<UpdateInten
   const caption: WebimPart[] = intent.text ? [{ id: captionIdFor(id), text: intent.text }] : [];
   if (file.size !== undefined && file.size > BOT_DOWNLOAD_LIMIT_BYTES) {
     log.warn('file_too_large_to_relay', { media_type: file.mediaType, size: file.size });
-    return [{ id, text: `📎 The user sent a file too large to relay: ${file.name} (${humanSize(file.size)}). Ask them for a smaller one or another channel.` }, ...caption];
+    return [
+      {
+        id,
+        text: `📎 The user sent a file too large to relay: ${file.name} (${humanSize(file.size)}). Ask them for a smaller one or another channel.`,
+      },
+      ...caption,
+    ];
   }
   const { FILE_LINK_SECRET: secret, FILE_LINK_BASE_URL: base, FILE_LINK_TTL_HOURS: ttlHours } = deps.settings;
   if (!secret || !base) {
     log.warn('file_links_not_configured', { media_type: file.mediaType });
     return [{ id, text: `[${file.kind.replace('_', ' ')}: ${file.name}]${intent.text ? ` ${intent.text}` : ''}` }];
   }
-  const token = sealFileLink(secret, { fileId: file.fileId, name: file.name, mediaType: file.mediaType, expiresAt: Math.floor(Date.now() / 1000) + ttlHours * 3600 });
+  const token = sealFileLink(secret, {
+    fileId: file.fileId,
+    name: file.name,
+    mediaType: file.mediaType,
+    expiresAt: Math.floor(Date.now() / 1000) + ttlHours * 3600,
+  });
   return [{ id, file: { url: `${base}/files/${token}`, name: file.name, mediaType: file.mediaType, size: file.size } }, ...caption];
 }

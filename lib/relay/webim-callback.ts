@@ -1,15 +1,15 @@
+import { done, type RelayOutcome, type RelayResult } from '../core/outcome';
 import { findChatByVisitor } from '../db/chat-mapping';
-import { claimOperatorMessage } from '../db/delivery-claims';
-import type { HeldClaim } from '../db/delivery-claims';
 import { callbackDataFor, storeButtonIds } from '../db/conversation';
-import { keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type KeyboardButton, type WebimCallback } from '../webim/wire';
-import { noteUndelivered } from './notices';
+import type { HeldClaim } from '../db/delivery-claims';
+import { claimOperatorMessage } from '../db/delivery-claims';
 import type { Logger } from '../log';
+import { type KeyboardButton, keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type WebimCallback } from '../webim/wire';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
-import { done, type RelayOutcome, type RelayResult } from '../core/outcome';
-import { sendTextToUser } from './send-to-user';
+import { noteUndelivered } from './notices';
 import { sendFileToUser } from './send-file-to-user';
+import { sendTextToUser } from './send-to-user';
 
 /**
  * Use-case: relay one Webim callback to the Telegram user. Operator messages are delivered once
@@ -74,9 +74,19 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   }
   const messageId = message.id;
   // Claiming the message also reads the visitor's chat and checks the chat's order: one round trip.
-  const outcome = await runClaimed(deps, log, ids, () => claimForChat(deps, visitorId, messageId), ({ chat, claim }) => deliver(chat, claim));
+  const outcome = await runClaimed(
+    deps,
+    log,
+    ids,
+    () => claimForChat(deps, visitorId, messageId),
+    ({ chat, claim }) => deliver(chat, claim),
+  );
   // This invocation finished the reply for good without delivering it: the operators are told, once.
-  if (outcome.status === 'done' && (outcome.result === 'blocked' || outcome.result === 'failed_permanent') && outcome.failure?.upstream !== 'database') {
+  if (
+    outcome.status === 'done' &&
+    (outcome.result === 'blocked' || outcome.result === 'failed_permanent') &&
+    outcome.failure?.upstream !== 'database'
+  ) {
     await noteUndelivered({ ...deps, log }, visitorId, messageId, outcome.failure?.reason);
   }
   return outcome;
@@ -102,7 +112,10 @@ async function inlineKeyboardFor(deps: RelayDeps, visitorId: string, rows: Keybo
 
 /** Claims a message to a visitor's chat under the configured lease and per-chat order hold. */
 const claimForChat = (deps: RelayDeps, visitorId: string, key: string) =>
-  claimOperatorMessage(deps.db, visitorId, key, { leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS, holdSeconds: deps.settings.ORDER_HOLD_SECONDS });
+  claimOperatorMessage(deps.db, visitorId, key, {
+    leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS,
+    holdSeconds: deps.settings.ORDER_HOLD_SECONDS,
+  });
 
 /**
  * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT, once per closed Webim chat

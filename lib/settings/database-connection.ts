@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, rootCertificates } from 'node:tls';
 import { isLoopbackHost } from '../core/loopback';
 import { SettingsError } from './schema';
 
@@ -37,7 +37,6 @@ export function usesPreparedStatements(rawUrl: string, setting: PreparedStatemen
   }
 }
 
-
 /**
  * Decides how to reach the database from DATABASE_URL.
  *
@@ -57,7 +56,15 @@ export function databaseConnection(rawUrl: string, options: { caFile?: string } 
     throw new SettingsError([], [{ key: 'DATABASE_URL', problem: 'is not a URL; expected postgres://user:password@host:5432/database' }]);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new SettingsError([], [{ key: 'DATABASE_URL', problem: `uses ${url.protocol}// but the bridge needs PostgreSQL: postgres://user:password@host:5432/database` }]);
+    throw new SettingsError(
+      [],
+      [
+        {
+          key: 'DATABASE_URL',
+          problem: `uses ${url.protocol}// but the bridge needs PostgreSQL: postgres://user:password@host:5432/database`,
+        },
+      ],
+    );
   }
   if (!url.hostname && !url.searchParams.get('host')) {
     throw new SettingsError([], [{ key: 'DATABASE_URL', problem: 'names no host; expected postgres://user:password@host:5432/database' }]);
@@ -73,12 +80,23 @@ export function databaseConnection(rawUrl: string, options: { caFile?: string } 
     case 'require':
       return { url: clean, ssl: { rejectUnauthorized: false }, tls: 'encrypt-only' };
     case 'verify-ca':
-      return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), checkServerIdentity: () => undefined }, tls: 'verify-full' };
+      return {
+        url: clean,
+        ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), checkServerIdentity: () => undefined },
+        tls: 'verify-full',
+      };
     case 'verify-full':
       // SNI takes host names only; an IP address is still checked against the certificate.
-      return { url: clean, ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), ...(isIP(url.hostname) ? {} : { servername: url.hostname }) }, tls: 'verify-full' };
+      return {
+        url: clean,
+        ssl: { rejectUnauthorized: true, ca: trustedCas(options.caFile), ...(isIP(url.hostname) ? {} : { servername: url.hostname }) },
+        tls: 'verify-full',
+      };
     default:
-      throw new SettingsError([], [{ key: 'DATABASE_URL', problem: `sslmode=${mode} is not one of disable, require, verify-ca, verify-full` }]);
+      throw new SettingsError(
+        [],
+        [{ key: 'DATABASE_URL', problem: `sslmode=${mode} is not one of disable, require, verify-ca, verify-full` }],
+      );
   }
 }
 

@@ -1,5 +1,5 @@
 import { parseSettings, type Settings } from './schema';
-import { readEnvSettings, readSsmSettings, type RawSettings } from './sources';
+import { type RawSettings, readEnvSettings, readSsmSettings } from './sources';
 import { SsmError, type SsmReader } from './ssm';
 
 export interface SettingsLoaderOptions {

@@ -13,13 +13,10 @@ const flag = z
 /** The longest invocation is the HTTP functions' Lambda timeout (28 s); a lease must outlast it. */
 export const MIN_CLAIM_LEASE_SECONDS = 30;
 
-const intIn = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const intIn = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** An http(s) URL without a trailing slash, so paths can be appended safely. */
-const baseUrl = z
-  .url({ protocol: /^https?$/ })
-  .transform((v) => v.replace(/\/+$/, ''));
+const baseUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
 export const settingsSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like <bot id>:<secret> from BotFather'),
@@ -29,7 +26,10 @@ export const settingsSchema = z.object({
   WEBIM_ACCESS_TOKEN: z.string().min(1),
   WEBIM_CALLBACK_SECRET: z.string().min(8, 'must be at least 8 characters'),
   /** During a rotation: the previous webhook secret, still accepted until Telegram has the new one. */
-  TELEGRAM_WEBHOOK_SECRET_PREVIOUS: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A-Z a-z 0-9 _ -').optional(),
+  TELEGRAM_WEBHOOK_SECRET_PREVIOUS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A-Z a-z 0-9 _ -')
+    .optional(),
   /** During a rotation: the previous callback secret, still accepted until Webim sends the new one. */
   WEBIM_CALLBACK_SECRET_PREVIOUS: z.string().min(8, 'must be at least 8 characters').optional(),
   /** The public base URL; defaults to HTTP_API_URL (the deployed API's own endpoint). */
@@ -55,7 +55,12 @@ export const settingsSchema = z.object({
   /** Hosts operator files may be downloaded from (comma-separated); default: the host of WEBIM_API_URL. */
   WEBIM_FILE_HOSTS: z.string().optional(),
   /** Telegram chat (or group) for admin alerts and /status; its own messages are never relayed. */
-  ADMIN_CHAT_ID: z.coerce.number().int().min(-(2 ** 52)).max(2 ** 52).optional(),
+  ADMIN_CHAT_ID: z.coerce
+    .number()
+    .int()
+    .min(-(2 ** 52))
+    .max(2 ** 52)
+    .optional(),
   /** An upstream failing for longer than this is reported to the admin chat. */
   ALERT_AFTER_SECONDS: intIn(10, 86_400, 300),
   /** At most one alert per reason in this window; the next says how many were held back. */
@@ -65,9 +70,15 @@ export const settingsSchema = z.object({
   /** Sent to the user when Webim closes the chat; empty: nothing is sent. */
   CHAT_CLOSED_TEXT: z.string().max(4096).default(''),
   /** Told to the user when Webim refuses their message for good; empty: nothing is sent. */
-  UNDELIVERED_NOTICE_TEXT: z.string().max(1024).default('Sorry, this message could not be passed on to our operators. Please try again, perhaps in other words.'),
+  UNDELIVERED_NOTICE_TEXT: z
+    .string()
+    .max(1024)
+    .default('Sorry, this message could not be passed on to our operators. Please try again, perhaps in other words.'),
   /** Told to the user, once per outage, when their messages have waited DELAY_NOTICE_AFTER_SECONDS because Webim is unreachable; empty: nothing. */
-  DELAY_NOTICE_TEXT: z.string().max(1024).default('Our operators cannot receive messages right now. Yours are kept and will reach them as soon as possible.'),
+  DELAY_NOTICE_TEXT: z
+    .string()
+    .max(1024)
+    .default('Our operators cannot receive messages right now. Yours are kept and will reach them as soon as possible.'),
   DELAY_NOTICE_AFTER_SECONDS: intIn(10, 86_400, 120),
   /** Show the operator's name above each reply (when Webim's callback names the operator). */
   SHOW_OPERATOR_NAME: flag.default(false),
@@ -95,7 +106,10 @@ export const settingsSchema = z.object({
   CLAIM_LEASE_SECONDS: z.coerce
     .number()
     .int()
-    .min(MIN_CLAIM_LEASE_SECONDS, `must be at least ${MIN_CLAIM_LEASE_SECONDS}: longer than the longest invocation (28 s), or a message can be sent twice`)
+    .min(
+      MIN_CLAIM_LEASE_SECONDS,
+      `must be at least ${MIN_CLAIM_LEASE_SECONDS}: longer than the longest invocation (28 s), or a message can be sent twice`,
+    )
     .max(3600)
     .default(60),
   /**
@@ -126,7 +140,10 @@ export type SettingName = keyof typeof settingsSchema.shape;
  * before the whole set validates (the database connection, the alert about invalid settings):
  * its value, or its default when it is absent or invalid. parseSettings reports the invalid ones.
  */
-export function settingOf<K extends SettingName>(raw: Record<string, string | undefined>, key: K): z.output<(typeof settingsSchema.shape)[K]> {
+export function settingOf<K extends SettingName>(
+  raw: Record<string, string | undefined>,
+  key: K,
+): z.output<(typeof settingsSchema.shape)[K]> {
   const rule = settingsSchema.shape[key];
   const parsed = rule.safeParse(raw[key]);
   return (parsed.success ? parsed.data : rule.safeParse(undefined).data) as z.output<(typeof settingsSchema.shape)[K]>;
@@ -193,7 +210,7 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
   if (!settings.ALLOW_INSECURE_HTTP) {
     for (const key of ['TELEGRAM_API_BASE', 'WEBIM_API_URL', 'PUBLIC_BASE_URL', 'FILE_LINK_BASE_URL'] as const) {
       const url = settings[key];
-      if (url && url.startsWith('http:') && !isLoopback(url)) {
+      if (url?.startsWith('http:') && !isLoopback(url)) {
         invalid.push({ key, problem: 'must use https (plain http is only allowed for loopback hosts)' });
       }
     }

@@ -1,5 +1,5 @@
-import type { RawSettings } from './sources';
 import type { Database } from '../db/database';
+import type { RawSettings } from './sources';
 
 /** SQLSTATE undefined_table: the database has not been migrated yet. */
 const UNDEFINED_TABLE = '42P01';

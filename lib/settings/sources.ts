@@ -1,5 +1,5 @@
-import type { SsmReader } from './ssm';
 import { SETTING_NAMES } from './schema';
+import type { SsmReader } from './ssm';
 
 export type RawSettings = Record<string, string>;
 

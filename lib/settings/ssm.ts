@@ -1,11 +1,11 @@
-import { AwsCallError, envCredentials, SignedJsonClient, type CredentialsProvider } from '../aws/signed-json';
+import { AwsCallError, type CredentialsProvider, envCredentials, SignedJsonClient } from '../aws/signed-json';
 
 /**
  * Reads the stage's parameters from SSM Parameter Store with one signed, paged
  * GetParametersByPath walk (see lib/aws/signed-json for why not the SDK client).
  */
 
-export { envCredentials, type AwsCredentials, type CredentialsProvider } from '../aws/signed-json';
+export { type AwsCredentials, type CredentialsProvider, envCredentials } from '../aws/signed-json';
 
 export interface SsmParameter {
   name: string;
@@ -40,7 +40,10 @@ export interface SsmReaderOptions {
 }
 
 /** The reader for a Lambda function or a shell: region and endpoint from the standard AWS variables. */
-export function ssmReaderFromEnv(env: Record<string, string | undefined>, credentials: CredentialsProvider = envCredentials(env)): SsmReader {
+export function ssmReaderFromEnv(
+  env: Record<string, string | undefined>,
+  credentials: CredentialsProvider = envCredentials(env),
+): SsmReader {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new SsmError('no_region (set AWS_REGION)', false);
   return new SsmReader({ region, endpoint: env.AWS_ENDPOINT_URL_SSM ?? env.AWS_ENDPOINT_URL, credentials });
@@ -62,8 +65,15 @@ export class SsmReader {
     const out: SsmParameter[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.page({ Path: path, Recursive: false, WithDecryption: true, MaxResults: PAGE_SIZE, ...(nextToken ? { NextToken: nextToken } : {}) });
-      for (const p of page.Parameters ?? []) if (typeof p.Name === 'string' && typeof p.Value === 'string') out.push({ name: p.Name, value: p.Value });
+      const page = await this.page({
+        Path: path,
+        Recursive: false,
+        WithDecryption: true,
+        MaxResults: PAGE_SIZE,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      });
+      for (const p of page.Parameters ?? [])
+        if (typeof p.Name === 'string' && typeof p.Value === 'string') out.push({ name: p.Name, value: p.Value });
       nextToken = typeof page.NextToken === 'string' && page.NextToken ? page.NextToken : undefined;
     } while (nextToken);
     return out;

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
-import { HttpTransportError, postJson, readJsonBody, type JsonResponse } from '../http/json-client';
+import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
 export interface TelegramClientOptions {
@@ -51,7 +51,11 @@ export class TelegramClient {
     try {
       response = await postJson(this.methodUrl(method).toString(), params, { timeoutMs: Math.min(timeoutMs, this.options.timeoutMs) });
     } catch (error) {
-      throw new TelegramNetworkError(method, error instanceof HttpTransportError ? error.reason : 'network', error instanceof HttpTransportError && error.mayHaveArrived);
+      throw new TelegramNetworkError(
+        method,
+        error instanceof HttpTransportError ? error.reason : 'network',
+        error instanceof HttpTransportError && error.mayHaveArrived,
+      );
     }
     return resultOf<T>(method, response.status, response.json);
   }
@@ -71,8 +75,9 @@ export class TelegramClient {
     const part = (headers: string) => `--${boundary}\r\n${headers}\r\n\r\n`;
     const safeName = file.name.replace(/["\r\n\\]/g, '_');
     const head = Buffer.from(
-      Object.entries(fields).map(([k, v]) => `${part(`Content-Disposition: form-data; name="${k}"`)}${v}\r\n`).join('') +
-        part(`Content-Disposition: form-data; name="${file.field}"; filename="${safeName}"\r\nContent-Type: ${file.mediaType}`),
+      Object.entries(fields)
+        .map(([k, v]) => `${part(`Content-Disposition: form-data; name="${k}"`)}${v}\r\n`)
+        .join('') + part(`Content-Disposition: form-data; name="${file.field}"; filename="${safeName}"\r\nContent-Type: ${file.mediaType}`),
       'utf8',
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -88,7 +93,10 @@ export class TelegramClient {
         file.body.destroy();
         reject(error);
       };
-      const headers: Record<string, string | number> = { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'application/json' };
+      const headers: Record<string, string | number> = {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        accept: 'application/json',
+      };
       if (file.length !== undefined) headers['content-length'] = head.length + file.length + tail.length;
       const req = transport.request(url, { method: 'POST', headers }, (res) => {
         readJsonBody(res).then(
@@ -106,7 +114,9 @@ export class TelegramClient {
         );
       });
       const timer = setTimeout(() => fail(new TelegramNetworkError(method, 'timeout')), options.timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => fail(new TelegramNetworkError(method, typeof error.code === 'string' ? error.code : 'network')));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        fail(new TelegramNetworkError(method, typeof error.code === 'string' ? error.code : 'network')),
+      );
       let sent = 0;
       req.write(head);
       file.body.on('data', (chunk: Buffer) => {
@@ -129,7 +139,12 @@ export class TelegramClient {
    * Sends a plain text (never a parse mode: user content must not be able to break it), with
    * optional entities (a bold operator name) and an inline keyboard.
    */
-  sendMessage(chatId: number, text: string, timeoutMs?: number, extra: { entities?: MessageEntity[]; reply_markup?: InlineKeyboardMarkup } = {}): Promise<Message> {
+  sendMessage(
+    chatId: number,
+    text: string,
+    timeoutMs?: number,
+    extra: { entities?: MessageEntity[]; reply_markup?: InlineKeyboardMarkup } = {},
+  ): Promise<Message> {
     return this.call<Message>('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...extra }, timeoutMs);
   }
 
@@ -139,8 +154,18 @@ export class TelegramClient {
   }
 
   /** Replaces a message's text (and drops its inline keyboard): the keyboard message shows the choice. */
-  editMessageText(chatId: number, messageId: number, text: string, timeoutMs?: number, entities?: MessageEntity[]): Promise<Message | true> {
-    return this.call<Message | true>('editMessageText', { chat_id: chatId, message_id: messageId, text, ...(entities ? { entities } : {}) }, timeoutMs);
+  editMessageText(
+    chatId: number,
+    messageId: number,
+    text: string,
+    timeoutMs?: number,
+    entities?: MessageEntity[],
+  ): Promise<Message | true> {
+    return this.call<Message | true>(
+      'editMessageText',
+      { chat_id: chatId, message_id: messageId, text, ...(entities ? { entities } : {}) },
+      timeoutMs,
+    );
   }
 
   setWebhook(params: SetWebhookParams): Promise<true> {

@@ -60,11 +60,14 @@ export function classifyTelegramError(error: unknown): TelegramFailureAction {
   if (error instanceof TelegramNetworkError) return { action: 'backoff', reason: `network_${error.reason}` };
   if (error instanceof TelegramResponseError) {
     // A 5xx page from a proxy is an outage; a 2xx/4xx that is not the Bot API means TELEGRAM_API_BASE is wrong.
-    return error.status >= 500 ? { action: 'backoff', reason: `server_error_${error.status}` } : { action: 'configuration', reason: 'telegram_not_a_bot_api_response' };
+    return error.status >= 500
+      ? { action: 'backoff', reason: `server_error_${error.status}` }
+      : { action: 'configuration', reason: 'telegram_not_a_bot_api_response' };
   }
   if (!(error instanceof TelegramApiError)) return { action: 'permanent', reason: 'unexpected_error' };
   const { status, description } = error;
-  if (status === 429) return { action: 'retry_after', seconds: Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1)), reason: 'rate_limited' };
+  if (status === 429)
+    return { action: 'retry_after', seconds: Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1)), reason: 'rate_limited' };
   if (status >= 500) return { action: 'backoff', reason: `server_error_${status}` };
   if (status === 401) return { action: 'configuration', reason: 'telegram_token_rejected' };
   if (status === 404) return { action: 'configuration', reason: 'telegram_token_or_api_base_wrong' };

@@ -1,4 +1,4 @@
-import { sleep as realSleep, type Deadline } from '../core/deadline';
+import { type Deadline, sleep as realSleep } from '../core/deadline';
 import { DeliveryFailure } from '../core/failure';
 import { classifyTelegramError, deliveryFailureOf, TelegramNetworkError } from './errors';
 
@@ -16,7 +16,13 @@ export interface RetryPolicy {
   onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
 }
 
-export const DEFAULT_TELEGRAM_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2000, reserveMs: 1500, minAttemptMs: 250 };
+export const DEFAULT_TELEGRAM_RETRY: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 2000,
+  reserveMs: 1500,
+  minAttemptMs: 250,
+};
 
 /** The time one attempt may take: the per-call timeout, cut to what the deadline leaves. */
 export const attemptBudgetMs = (timeoutMs: number, deadline: Deadline, policy: RetryPolicy): number =>

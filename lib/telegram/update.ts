@@ -7,7 +7,11 @@ import { fileOfMessage, type TelegramFile } from './files';
  * pass through (Telegram adds fields regularly).
  */
 /** Telegram ids fit in 52 bits; anything outside would fail in the database on every redelivery. */
-const telegramId = z.number().int().min(-(2 ** 52)).max(2 ** 52);
+const telegramId = z
+  .number()
+  .int()
+  .min(-(2 ** 52))
+  .max(2 ** 52);
 const chatSchema = z.looseObject({ id: telegramId, type: z.string() });
 const messageSchema = z.looseObject({
   message_id: z.number().int(),
@@ -19,12 +23,14 @@ const messageSchema = z.looseObject({
   edit_date: z.number().int().optional(),
 });
 export const updateSchema = z.looseObject({
-  update_id: z.number().int().nonnegative().max(2 ** 52),
+  update_id: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 52),
   message: messageSchema.optional(),
   edited_message: messageSchema.optional(),
-  my_chat_member: z
-    .looseObject({ chat: chatSchema, new_chat_member: z.looseObject({ status: z.string() }) })
-    .optional(),
+  my_chat_member: z.looseObject({ chat: chatSchema, new_chat_member: z.looseObject({ status: z.string() }) }).optional(),
   callback_query: z
     .looseObject({
       id: z.string().min(1).max(256),
@@ -115,11 +121,21 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
   const press = update.callback_query;
   if (press) {
     const chat = press.message?.chat;
-    if (!chat || chat.type !== 'private' || !press.data) return { kind: 'ignore', reason: 'button_press_without_message_or_data', chatId: chat?.id };
+    if (chat?.type !== 'private' || !press.data)
+      return { kind: 'ignore', reason: 'button_press_without_message_or_data', chatId: chat?.id };
     const keyboard = press.message && 'reply_markup' in press.message ? (press.message.reply_markup?.inline_keyboard ?? []) : [];
     const button = keyboard.flat().find((b) => 'callback_data' in b && b.callback_data === press.data);
     const keyboardText = press.message && 'text' in press.message ? press.message.text : undefined;
-    return { kind: 'button_press', chatId: chat.id, callbackQueryId: press.id, data: press.data, keyboardMessageId: press.message?.message_id, keyboardText, buttonText: button?.text, sender: senderOf(press.from) };
+    return {
+      kind: 'button_press',
+      chatId: chat.id,
+      callbackQueryId: press.id,
+      data: press.data,
+      keyboardMessageId: press.message?.message_id,
+      keyboardText,
+      buttonText: button?.text,
+      sender: senderOf(press.from),
+    };
   }
 
   const message = update.message ?? update.edited_message;
@@ -127,13 +143,16 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
   const chatId = message.chat.id;
   // The admin chat is the team's own: its messages are never relayed; /status is answered there.
   if (options.adminChatId !== undefined && chatId === options.adminChatId) {
-    return update.message && isCommand(message.text, STATUS) ? { kind: 'admin_status', chatId } : { kind: 'ignore', reason: 'admin_chat', chatId };
+    return update.message && isCommand(message.text, STATUS)
+      ? { kind: 'admin_status', chatId }
+      : { kind: 'ignore', reason: 'admin_chat', chatId };
   }
   if (message.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId };
   const edited = !update.message;
   const sender = senderOf(message.from);
 
-  if (!edited && isCommand(message.text, START)) return { kind: 'start', chatId, messageId: message.message_id, sender, payload: startPayloadOf(message.text) };
+  if (!edited && isCommand(message.text, START))
+    return { kind: 'start', chatId, messageId: message.message_id, sender, payload: startPayloadOf(message.text) };
 
   const file = fileOfMessage(message);
   if (file) {

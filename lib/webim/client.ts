@@ -1,14 +1,14 @@
-import { getJson, HttpTransportError, postJson, type JsonResponse } from '../http/json-client';
+import { getJson, HttpTransportError, type JsonResponse, postJson } from '../http/json-client';
 import { WebimApiError, WebimNetworkError } from './errors';
 import {
   buildKeyboardResponse,
   buildOperatorNote,
   buildVisitorFile,
   buildVisitorMessage,
-  webimErrorBodySchema,
   type KeyboardButton,
   type VisitorFileInput,
   type VisitorMessageInput,
+  webimErrorBodySchema,
 } from './wire';
 
 export interface WebimClientOptions {
@@ -42,12 +42,18 @@ export class WebimClient {
   }
 
   /** The user pressed an operator's button (kind `keyboard_response`). */
-  sendKeyboardResponse(input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton }, timeoutMs = this.options.timeoutMs): Promise<void> {
+  sendKeyboardResponse(
+    input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton },
+    timeoutMs = this.options.timeoutMs,
+  ): Promise<void> {
     return this.post(buildKeyboardResponse(input), timeoutMs);
   }
 
   private async post(body: unknown, timeoutMs: number): Promise<void> {
-    const response = await this.exchange((options) => postJson(this.options.apiUrl, body, options), Math.min(timeoutMs, this.options.timeoutMs));
+    const response = await this.exchange(
+      (options) => postJson(this.options.apiUrl, body, options),
+      Math.min(timeoutMs, this.options.timeoutMs),
+    );
     if (response.status >= 200 && response.status < 300) return;
     const parsed = webimErrorBodySchema.safeParse(response.json);
     throw new WebimApiError(response.status, parsed.success ? parsed.data.error : undefined, parsed.success ? parsed.data.desc : undefined);
@@ -62,7 +68,10 @@ export class WebimClient {
   }
 
   /** One authenticated exchange with the endpoint; no answer at all becomes WebimNetworkError. */
-  private async exchange(send: (options: { headers: Record<string, string>; timeoutMs: number }) => Promise<JsonResponse>, timeoutMs: number): Promise<JsonResponse> {
+  private async exchange(
+    send: (options: { headers: Record<string, string>; timeoutMs: number }) => Promise<JsonResponse>,
+    timeoutMs: number,
+  ): Promise<JsonResponse> {
     try {
       return await send({ headers: { authorization: `Token ${this.options.accessToken}` }, timeoutMs });
     } catch (error) {

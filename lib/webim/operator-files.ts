@@ -20,7 +20,9 @@ const MAX_REDIRECTS = 3;
 
 /** The hosts operator files may come from: WEBIM_FILE_HOSTS, else the host of WEBIM_API_URL. */
 export function allowedFileHosts(settings: { WEBIM_FILE_HOSTS?: string; WEBIM_API_URL: string }): string[] {
-  const listed = settings.WEBIM_FILE_HOSTS?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const listed = settings.WEBIM_FILE_HOSTS?.split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   return listed?.length ? listed : [new URL(settings.WEBIM_API_URL).hostname.toLowerCase()];
 }
 
@@ -32,7 +34,8 @@ function checkedUrl(raw: string, base: URL | undefined, hosts: string[]): URL {
     throw new OperatorFileError('permanent', 'file_url_invalid');
   }
   const host = url.hostname.toLowerCase();
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(host))) throw new OperatorFileError('permanent', 'file_url_not_https');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(host)))
+    throw new OperatorFileError('permanent', 'file_url_not_https');
   if (!hosts.includes(host) && !hosts.includes(url.host.toLowerCase())) throw new OperatorFileError('permanent', 'file_host_not_allowed');
   return url;
 }

@@ -85,7 +85,11 @@ export interface OutboundOperatorNote {
 }
 
 export function buildOperatorNote(input: { visitorId: string; noteId: string; text: string }): OutboundOperatorNote {
-  return { event: 'new_message', visitor: { id: input.visitorId, fields: {} }, message: { id: input.noteId, kind: 'for_operator', text: input.text } };
+  return {
+    event: 'new_message',
+    visitor: { id: input.visitorId, fields: {} },
+    message: { id: input.noteId, kind: 'for_operator', text: input.text },
+  };
 }
 
 /** A button the operator offered (Webim Bot API 2.0's `keyboard` kind). */
@@ -101,11 +105,18 @@ export interface OutboundKeyboardResponse {
   message: { id: string; kind: 'keyboard_response'; text: string; data: { button: KeyboardButton } };
 }
 
-export function buildKeyboardResponse(input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton }): OutboundKeyboardResponse {
+export function buildKeyboardResponse(
+  input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton },
+): OutboundKeyboardResponse {
   return {
     event: 'new_message',
     visitor: { id: input.visitorId, fields: fieldsOf(input) },
-    message: { id: input.messageId, kind: 'keyboard_response', text: input.button.text, data: { button: { id: input.button.id, text: input.button.text } } },
+    message: {
+      id: input.messageId,
+      kind: 'keyboard_response',
+      text: input.button.text,
+      data: { button: { id: input.button.id, text: input.button.text } },
+    },
   };
 }
 
@@ -139,14 +150,16 @@ const fileSchema = z.looseObject({
  * integer, as a string. Anything else (control characters such as NUL, absurd lengths) is
  * refused at the edge with 400 instead of failing in the database on every redelivery.
  */
-const webimId = z.union([
-  z
-    .string()
-    .min(1)
-    .max(256)
-    .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters'),
-  z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-]).transform(String);
+const webimId = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters'),
+    z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  ])
+  .transform(String);
 
 const messageObjectSchema = z.looseObject({
   id: webimId.optional(),
@@ -218,7 +231,12 @@ export function operatorFileOf(message: NonNullable<WebimCallback['message']>): 
   } catch {
     // keep "file"
   }
-  return { url, name: (nonEmpty(file?.name) ?? fallbackName).slice(0, 200), mediaType: nonEmpty(file?.media_type) ?? nonEmpty(file?.content_type), size };
+  return {
+    url,
+    name: (nonEmpty(file?.name) ?? fallbackName).slice(0, 200),
+    mediaType: nonEmpty(file?.media_type) ?? nonEmpty(file?.content_type),
+    size,
+  };
 }
 
 const buttonSchema = z.looseObject({ id: z.union([z.string(), z.number()]).transform(String), text: z.string().min(1) });

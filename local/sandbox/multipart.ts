@@ -13,7 +13,8 @@ export function parseMultipart(raw: Buffer, boundary: string) {
     const body = part.subarray(split + 4);
     const name = /name="([^"]+)"/.exec(head)?.[1] ?? '';
     const filename = /filename="([^"]*)"/.exec(head)?.[1];
-    if (filename !== undefined) file = { field: name, name: filename, contentType: /Content-Type: (.+)/i.exec(head)?.[1]?.trim() ?? '', bytes: Buffer.from(body) };
+    if (filename !== undefined)
+      file = { field: name, name: filename, contentType: /Content-Type: (.+)/i.exec(head)?.[1]?.trim() ?? '', bytes: Buffer.from(body) };
     else fields[name] = body.toString('utf8');
     start = next;
   }
@@ -21,4 +22,5 @@ export function parseMultipart(raw: Buffer, boundary: string) {
 }
 
 /** The boundary of a multipart/form-data Content-Type, if it is one. */
-export const multipartBoundary = (contentType: string | undefined): string | undefined => /^multipart\/form-data; boundary=(.+)$/.exec(contentType ?? '')?.[1];
+export const multipartBoundary = (contentType: string | undefined): string | undefined =>
+  /^multipart\/form-data; boundary=(.+)$/.exec(contentType ?? '')?.[1];

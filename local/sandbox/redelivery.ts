@@ -20,7 +20,10 @@ export class OrderedRedelivery {
   enqueue(key: string, attempt: (n: number) => Promise<DeliveryAttempt>): Promise<void> {
     const previous = this.queues.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.run(attempt));
-    this.queues.set(key, next.catch(() => {}));
+    this.queues.set(
+      key,
+      next.catch(() => {}),
+    );
     return next;
   }
 
@@ -43,7 +46,12 @@ export class OrderedRedelivery {
 /** One webhook/callback request to the bridge; any failure to get an answer is status 0. */
 export async function postToBridge(url: string, payload: string, headers: Record<string, string>): Promise<DeliveryAttempt> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+      signal: AbortSignal.timeout(30_000),
+    });
     await res.body?.cancel();
     const retryAfter = Number(res.headers.get('retry-after'));
     return { status: res.status, retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined };

@@ -16,15 +16,35 @@ const STATIC: Record<string, [file: string, type: string]> = {
 };
 
 const text = z.object({ text: z.string().trim().min(1).max(20_000) });
-const newUser = z.object({ firstName: z.string().trim().min(1).max(64), lastName: z.string().trim().max(64).optional(), username: z.string().regex(/^\w{0,32}$/).optional() });
+const newUser = z.object({
+  firstName: z.string().trim().min(1).max(64),
+  lastName: z.string().trim().max(64).optional(),
+  username: z
+    .string()
+    .regex(/^\w{0,32}$/)
+    .optional(),
+});
 const press = z.object({ lineId: z.string().min(1).max(64), data: z.string().min(1).max(64) });
-const keyboard = z.object({ text: z.string().max(4096).default(''), buttons: z.array(z.array(z.object({ id: z.string().min(1).max(256), text: z.string().min(1).max(64) })).min(1)).min(1).optional() });
+const keyboard = z.object({
+  text: z.string().max(4096).default(''),
+  buttons: z
+    .array(z.array(z.object({ id: z.string().min(1).max(256), text: z.string().min(1).max(64) })).min(1))
+    .min(1)
+    .optional(),
+});
 /** The desk's sample question: two short ids and one longer than Telegram's 64-byte callback_data. */
 const SAMPLE_BUTTONS = [
-  [{ id: 'answer-yes', text: 'Yes, solved' }, { id: 'answer-no', text: 'No' }],
+  [
+    { id: 'answer-yes', text: 'Yes, solved' },
+    { id: 'answer-no', text: 'No' },
+  ],
   [{ id: `escalate-to-second-line-support-with-the-full-conversation-history-${'x'.repeat(40)}`, text: 'Call me back' }],
 ];
-const faults = z.object({ webimDown: z.boolean().optional(), telegramRateLimit: z.boolean().optional(), telegramDown: z.boolean().optional() });
+const faults = z.object({
+  webimDown: z.boolean().optional(),
+  telegramRateLimit: z.boolean().optional(),
+  telegramDown: z.boolean().optional(),
+});
 const blocked = z.object({ blocked: z.boolean() });
 const duplicate = z.object({ target: z.enum(['update', 'callback']) });
 const fileSample = z.object({ sample: z.enum(SAMPLES), text: z.string().trim().max(4000).optional() });
@@ -59,8 +79,15 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
     if (telegramFile) {
       // A file as the user's Telegram app has it (sent by the user, or by the bot).
       const file = telegram.received.get(telegramFile);
-      if (!file) return send(res, 404, { error: 'not_found' }), true;
-      res.writeHead(200, { 'content-type': file.mediaType, 'content-length': file.bytes.length, 'content-disposition': `inline; filename="${file.name.replace(/"/g, '')}"` });
+      if (!file) {
+        send(res, 404, { error: 'not_found' });
+        return true;
+      }
+      res.writeHead(200, {
+        'content-type': file.mediaType,
+        'content-length': file.bytes.length,
+        'content-disposition': `inline; filename="${file.name.replace(/"/g, '')}"`,
+      });
       res.end(file.bytes);
       return true;
     }
@@ -119,7 +146,11 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
         if (f.webimDown !== undefined) webim.faults.down = f.webimDown;
         if (f.telegramRateLimit !== undefined) telegram.faults.rateLimit = f.telegramRateLimit;
         if (f.telegramDown !== undefined) telegram.faults.down = f.telegramDown;
-        bus.emit('sandbox', 'faults_changed', { webim_down: webim.faults.down, telegram_rate_limit: telegram.faults.rateLimit, telegram_down: telegram.faults.down });
+        bus.emit('sandbox', 'faults_changed', {
+          webim_down: webim.faults.down,
+          telegram_rate_limit: telegram.faults.rateLimit,
+          telegram_down: telegram.faults.down,
+        });
         send(res, 200, { webimDown: webim.faults.down, telegramRateLimit: telegram.faults.rateLimit, telegramDown: telegram.faults.down });
       } else if (pathname === '/sandbox/api/duplicate') {
         const { target } = duplicate.parse(body);
@@ -131,7 +162,11 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
       }
       bus.stateChanged();
     } catch (error) {
-      send(res, 400, { error: 'bad_request', desc: error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message });
+      send(res, 400, {
+        error: 'bad_request',
+        desc:
+          error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message,
+      });
     }
     return true;
   };

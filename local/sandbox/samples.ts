@@ -1,5 +1,4 @@
-import { deflateSync } from 'node:zlib';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 /** The sample files a sandbox user or operator can send: made here, so the sandbox needs no assets. */
 export const SAMPLES = ['photo', 'pdf', 'voice', 'sticker'] as const;
@@ -37,7 +36,12 @@ function gradientPng(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type: RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A one-page PDF with a line of text. */
@@ -67,12 +71,20 @@ export function sampleFile(kind: SampleKind, who: 'user' | 'operator'): SampleFi
     case 'photo':
       return { name: `${who}-photo.png`, mediaType: 'image/png', bytes: gradientPng(160, 100) };
     case 'pdf':
-      return { name: who === 'operator' ? 'invoice-5512.pdf' : 'receipt.pdf', mediaType: 'application/pdf', bytes: simplePdf(who === 'operator' ? 'Invoice 5512 - sandbox' : 'Receipt - sandbox') };
+      return {
+        name: who === 'operator' ? 'invoice-5512.pdf' : 'receipt.pdf',
+        mediaType: 'application/pdf',
+        bytes: simplePdf(who === 'operator' ? 'Invoice 5512 - sandbox' : 'Receipt - sandbox'),
+      };
     case 'voice':
       // Not real Opus audio: the sandbox shows the relay, not a player.
       return { name: `${who}-voice.ogg`, mediaType: 'audio/ogg', bytes: Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4000, 7)]) };
     case 'sticker':
       // A 1×1 lossless WebP (Telegram's static sticker format); the emoji travels as the caption.
-      return { name: 'sticker.webp', mediaType: 'image/webp', bytes: Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64') };
+      return {
+        name: 'sticker.webp',
+        mediaType: 'image/webp',
+        bytes: Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64'),
+      };
   }
 }

@@ -1,15 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { statsReport } from '../../lib/admin/stats';
 import { flushStats } from '../../lib/db/delivery-stats';
-import { prepareLocalEnvironment, type LocalEnvironment } from '../bootstrap';
-import { startLocalServer, type LocalServer } from '../server';
+import { type LocalEnvironment, prepareLocalEnvironment } from '../bootstrap';
+import { type LocalServer, startLocalServer } from '../server';
 import { SandboxEventBus } from './events';
 import { sandboxRoutes } from './routes';
 import { TelegramSimulator } from './telegram-simulator';
 import { WebimSimulator } from './webim-simulator';
 
 /** The settings that decide sandbox mode: with none of them set, `npm start` runs the sandbox. */
-export const UPSTREAM_SETTINGS = ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET', 'WEBIM_API_URL', 'WEBIM_ACCESS_TOKEN', 'WEBIM_CALLBACK_SECRET'] as const;
+export const UPSTREAM_SETTINGS = [
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'WEBIM_API_URL',
+  'WEBIM_ACCESS_TOKEN',
+  'WEBIM_CALLBACK_SECRET',
+] as const;
 
 export const wantsSandbox = (env: NodeJS.ProcessEnv): boolean => !env.SSM_PREFIX && UPSTREAM_SETTINGS.every((k) => !env[k]);
 
@@ -43,7 +49,11 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
   const snapshot = () => ({
     users: telegram?.users ?? [],
     visitors: webim?.visitors ?? [],
-    faults: { webimDown: webim?.faults.down ?? false, telegramRateLimit: telegram?.faults.rateLimit ?? false, telegramDown: telegram?.faults.down ?? false },
+    faults: {
+      webimDown: webim?.faults.down ?? false,
+      telegramRateLimit: telegram?.faults.rateLimit ?? false,
+      telegramDown: telegram?.faults.down ?? false,
+    },
   });
   telegram = new TelegramSimulator(bus, token);
   webim = new WebimSimulator(bus, accessToken, callbackSecret);

@@ -1,11 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
-import { OrderedRedelivery, postToBridge } from './redelivery';
-import { randomBytes } from 'node:crypto';
 import { multipartBoundary, parseMultipart } from './multipart';
-import { sampleFile, type SampleKind } from './samples';
-import { fileUpdate, membershipUpdate, textUpdate, type SimUserIdentity } from './wire';
+import { OrderedRedelivery, postToBridge } from './redelivery';
+import { type SampleKind, sampleFile } from './samples';
+import { fileUpdate, membershipUpdate, type SimUserIdentity, textUpdate } from './wire';
 
 export interface ChatLine {
   id: string;
@@ -106,7 +106,14 @@ export class TelegramSimulator {
       update_id: this.nextUpdateId++,
       callback_query: {
         id: `${Date.now()}${randomBytes(3).readUIntBE(0, 3)}`,
-        from: { id: user.chatId, is_bot: false, first_name: user.firstName, ...(user.lastName ? { last_name: user.lastName } : {}), ...(user.username ? { username: user.username } : {}), language_code: 'en' },
+        from: {
+          id: user.chatId,
+          is_bot: false,
+          first_name: user.firstName,
+          ...(user.lastName ? { last_name: user.lastName } : {}),
+          ...(user.username ? { username: user.username } : {}),
+          language_code: 'en',
+        },
         chat_instance: String(-user.chatId),
         data,
         message: {
@@ -129,13 +136,34 @@ export class TelegramSimulator {
     this.nextMessageId.set(chatId, messageId);
     const sample = sampleFile(kind, 'user');
     const fileId = `SBX${kind.toUpperCase()}${randomBytes(9).toString('base64url')}`;
-    this.files.set(fileId, { path: `${kind === 'photo' ? 'photos' : kind === 'voice' ? 'voice' : 'documents'}/file_${this.nextFile++}${sample.name.slice(sample.name.lastIndexOf('.'))}`, bytes: sample.bytes, mediaType: sample.mediaType });
-    const line: ChatLine = { id: `u-${messageId}`, from: 'user', text: caption ?? '', time: new Date().toISOString(), status: 'sending', file: { name: sample.name, mediaType: sample.mediaType, url: `/sandbox/api/telegram-files/${fileId}` } };
+    this.files.set(fileId, {
+      path: `${kind === 'photo' ? 'photos' : kind === 'voice' ? 'voice' : 'documents'}/file_${this.nextFile++}${sample.name.slice(sample.name.lastIndexOf('.'))}`,
+      bytes: sample.bytes,
+      mediaType: sample.mediaType,
+    });
+    const line: ChatLine = {
+      id: `u-${messageId}`,
+      from: 'user',
+      text: caption ?? '',
+      time: new Date().toISOString(),
+      status: 'sending',
+      file: { name: sample.name, mediaType: sample.mediaType, url: `/sandbox/api/telegram-files/${fileId}` },
+    };
     this.received.set(fileId, { name: sample.name, mediaType: sample.mediaType, bytes: sample.bytes });
     user.lines.push(line);
     const telegramKind = kind === 'pdf' ? 'document' : kind;
     if (kind === 'sticker') user.lines.at(-1)!.text = '👍';
-    this.deliver(chatId, fileUpdate(user, this.nextUpdateId++, messageId, { kind: telegramKind, fileId, name: sample.name, mediaType: sample.mediaType, size: sample.bytes.length }, caption), line);
+    this.deliver(
+      chatId,
+      fileUpdate(
+        user,
+        this.nextUpdateId++,
+        messageId,
+        { kind: telegramKind, fileId, name: sample.name, mediaType: sample.mediaType, size: sample.bytes.length },
+        caption,
+      ),
+      line,
+    );
   }
 
   /** The user blocks or unblocks the bot: Telegram tells the bot with my_chat_member. */
@@ -166,7 +194,15 @@ export class TelegramSimulator {
       const { status } = await postToBridge(this.webhook.url, payload, { 'x-telegram-bot-api-secret-token': this.webhook.secret });
       const ok = status >= 200 && status < 300;
       if (line) line.status = ok ? 'delivered' : 'retrying';
-      this.bus.emit('telegram', 'update_delivered', { update_id: body.update_id, chat_id: chatId, attempt, status, duplicate, ms: Date.now() - started, will_retry: !ok });
+      this.bus.emit('telegram', 'update_delivered', {
+        update_id: body.update_id,
+        chat_id: chatId,
+        attempt,
+        status,
+        duplicate,
+        ms: Date.now() - started,
+        will_retry: !ok,
+      });
       return { status };
     });
   }
@@ -209,7 +245,10 @@ export class TelegramSimulator {
       case 'getFile': {
         const file = this.files.get(String(params.file_id));
         if (!file) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
-        return reply(200, { ok: true, result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path } });
+        return reply(200, {
+          ok: true,
+          result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path },
+        });
       }
       case 'answerCallbackQuery':
         this.bus.emit('telegram', 'button_answered', { status: 200 });
@@ -221,10 +260,21 @@ export class TelegramSimulator {
         line.text = String(params.text ?? '');
         delete line.buttons; // no reply_markup given: the keyboard goes
         this.bus.emit('telegram', 'message_edited', { chat_id: user?.chatId, status: 200 });
-        return reply(200, { ok: true, result: { message_id: Number(params.message_id), chat: { id: user?.chatId, type: 'private' }, date: Math.floor(Date.now() / 1000), text: line.text } });
+        return reply(200, {
+          ok: true,
+          result: {
+            message_id: Number(params.message_id),
+            chat: { id: user?.chatId, type: 'private' },
+            date: Math.floor(Date.now() / 1000),
+            text: line.text,
+          },
+        });
       }
       case 'getMe':
-        return reply(200, { ok: true, result: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username } });
+        return reply(200, {
+          ok: true,
+          result: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username },
+        });
       case 'setWebhook':
         this.webhook = { ...this.webhook, url: String(params.url ?? ''), secret: String(params.secret_token ?? '') };
         return reply(200, { ok: true, result: true, description: 'Webhook was set' });
@@ -232,14 +282,27 @@ export class TelegramSimulator {
         this.webhook.url = '';
         return reply(200, { ok: true, result: true, description: 'Webhook was deleted' });
       case 'getWebhookInfo':
-        return reply(200, { ok: true, result: { url: this.webhook.url, has_custom_certificate: false, pending_update_count: 0, max_connections: this.webhook.maxConnections } });
+        return reply(200, {
+          ok: true,
+          result: {
+            url: this.webhook.url,
+            has_custom_certificate: false,
+            pending_update_count: 0,
+            max_connections: this.webhook.maxConnections,
+          },
+        });
       default:
         return reply(404, { ok: false, error_code: 404, description: 'Not Found: method not simulated' });
     }
   }
 
   /** sendPhoto / sendDocument / sendVoice / sendVideo: the bot sends the user a file (multipart upload). */
-  private sendFile(method: string, params: Record<string, unknown>, file: { name: string; contentType: string; bytes: Buffer } | undefined, reply: (status: number, body: unknown) => void): void {
+  private sendFile(
+    method: string,
+    params: Record<string, unknown>,
+    file: { name: string; contentType: string; bytes: Buffer } | undefined,
+    reply: (status: number, body: unknown) => void,
+  ): void {
     const chatId = Number(params.chat_id);
     const user = this.users.find((u) => u.chatId === chatId);
     const answer = (status: number, body: unknown, reason?: string) => {
@@ -247,16 +310,32 @@ export class TelegramSimulator {
       reply(status, body);
     };
     if (!user) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' }, 'chat_not_found');
-    if (user.blockedBot) return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
+    if (user.blockedBot)
+      return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
     if (this.faults.down) return answer(502, { ok: false, error_code: 502, description: 'Bad Gateway' }, 'telegram_down');
-    if (!file || !file.bytes.length) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: there is no file in the request' }, 'no_file');
+    if (!file?.bytes.length)
+      return answer(400, { ok: false, error_code: 400, description: 'Bad Request: there is no file in the request' }, 'no_file');
     const key = `sent-${this.nextFile++}`;
     this.received.set(key, { name: file.name, mediaType: file.contentType, bytes: file.bytes });
     const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
     this.nextMessageId.set(chatId, messageId);
     const caption = typeof params.caption === 'string' ? params.caption : '';
-    user.lines.push({ id: `b-${messageId}`, from: 'bot', text: caption, time: new Date().toISOString(), file: { name: file.name, mediaType: file.contentType, url: `/sandbox/api/telegram-files/${key}` } });
-    answer(200, { ok: true, result: { message_id: messageId, chat: { id: chatId, type: 'private', first_name: user.firstName }, date: Math.floor(Date.now() / 1000), ...(caption ? { caption } : {}) } });
+    user.lines.push({
+      id: `b-${messageId}`,
+      from: 'bot',
+      text: caption,
+      time: new Date().toISOString(),
+      file: { name: file.name, mediaType: file.contentType, url: `/sandbox/api/telegram-files/${key}` },
+    });
+    answer(200, {
+      ok: true,
+      result: {
+        message_id: messageId,
+        chat: { id: chatId, type: 'private', first_name: user.firstName },
+        date: Math.floor(Date.now() / 1000),
+        ...(caption ? { caption } : {}),
+      },
+    });
   }
 
   private sendMessage(params: Record<string, unknown>, reply: (status: number, body: unknown) => void): void {
@@ -268,17 +347,37 @@ export class TelegramSimulator {
       reply(status, body);
     };
     if (!user) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' }, 'chat_not_found');
-    if (user.blockedBot) return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
-    if (text.length === 0 || text.length > 4096) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty or too long' }, 'bad_text');
+    if (user.blockedBot)
+      return answer(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'blocked');
+    if (text.length === 0 || text.length > 4096)
+      return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty or too long' }, 'bad_text');
     if (this.faults.down) return answer(502, { ok: false, error_code: 502, description: 'Bad Gateway' }, 'telegram_down');
     if (this.faults.rateLimit && this.sendCount++ % 2 === 0) {
-      return answer(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${RATE_LIMIT_RETRY_AFTER_S}`, parameters: { retry_after: RATE_LIMIT_RETRY_AFTER_S } }, 'rate_limited');
+      return answer(
+        429,
+        {
+          ok: false,
+          error_code: 429,
+          description: `Too Many Requests: retry after ${RATE_LIMIT_RETRY_AFTER_S}`,
+          parameters: { retry_after: RATE_LIMIT_RETRY_AFTER_S },
+        },
+        'rate_limited',
+      );
     }
     const messageId = (this.nextMessageId.get(chatId) ?? 0) + 1;
     this.nextMessageId.set(chatId, messageId);
     const markup = params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined;
     const buttons = markup?.inline_keyboard?.map((row) => row.map((b) => ({ text: b.text, data: b.callback_data ?? '' })));
     user.lines.push({ id: `b-${messageId}`, from: 'bot', text, time: new Date().toISOString(), ...(buttons ? { buttons } : {}) });
-    answer(200, { ok: true, result: { message_id: messageId, from: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username }, chat: { id: chatId, type: 'private', first_name: user.firstName }, date: Math.floor(Date.now() / 1000), text } });
+    answer(200, {
+      ok: true,
+      result: {
+        message_id: messageId,
+        from: { id: this.bot.id, is_bot: true, first_name: 'Sandbox Support', username: this.bot.username },
+        chat: { id: chatId, type: 'private', first_name: user.firstName },
+        date: Math.floor(Date.now() / 1000),
+        text,
+      },
+    });
   }
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SandboxEventBus } from './events';
 import { OrderedRedelivery, postToBridge } from './redelivery';
-import { sampleFile, type SampleKind } from './samples';
+import { type SampleKind, sampleFile } from './samples';
 import { chatClosedCallback, operatorCallback, operatorFileCallback, operatorKeyboardCallback } from './wire';
 
 export interface DeskLine {
@@ -68,7 +68,8 @@ export class WebimSimulator {
       const line = this.visitors.flatMap((v) => v.lines).find((l) => l.id === event.webim_message_id);
       if (!line) return;
       if (event.kind === 'reply_queued') line.status = 'queued';
-      else if (event.kind === 'queued_reply_done' || event.kind === 'relayed_to_telegram' || event.kind === 'chat_closed_sent') line.status = 'delivered';
+      else if (event.kind === 'queued_reply_done' || event.kind === 'relayed_to_telegram' || event.kind === 'chat_closed_sent')
+        line.status = 'delivered';
       else if (event.kind === 'message_not_delivered') line.status = 'not_delivered';
     });
   }
@@ -100,7 +101,16 @@ export class WebimSimulator {
     const visitor = this.visitors.find((v) => v.visitorId === visitorId);
     if (!visitor) throw new Error('unknown visitor');
     const id = `op-${Date.now().toString(36)}-${this.nextReply++}`;
-    const line: DeskLine = { id, from: 'operator', text: `${text} [${buttons.flat().map((b) => b.text).join(' | ')}]`, time: new Date().toISOString(), status: 'sending' };
+    const line: DeskLine = {
+      id,
+      from: 'operator',
+      text: `${text} [${buttons
+        .flat()
+        .map((b) => b.text)
+        .join(' | ')}]`,
+      time: new Date().toISOString(),
+      status: 'sending',
+    };
     visitor.lines.push(line);
     this.callBack(visitor.visitorId, operatorKeyboardCallback(visitor.visitorId, visitor.webimChatId, id, text, buttons), line);
   }
@@ -152,7 +162,17 @@ export class WebimSimulator {
       const ok = status >= 200 && status < 300;
       // A 200 the bridge already accounted for (queued, delivered, not delivered) stays as it says.
       if (line && (!ok || line.status === 'sending')) line.status = ok ? 'delivered' : 'refused';
-      this.bus.emit('webim', 'callback_delivered', { visitor_id: visitorId, webim_message_id: body.message?.id, webim_event: body.event, attempt, status, duplicate, retry_after_s: retryAfter, ms: Date.now() - started, will_retry: !ok });
+      this.bus.emit('webim', 'callback_delivered', {
+        visitor_id: visitorId,
+        webim_message_id: body.message?.id,
+        webim_event: body.event,
+        attempt,
+        status,
+        duplicate,
+        retry_after_s: retryAfter,
+        ms: Date.now() - started,
+        will_retry: !ok,
+      });
       return { status, retryAfter };
     });
   }
@@ -173,11 +193,17 @@ export class WebimSimulator {
       return void res.end(hosted.bytes);
     }
     if (req.method !== 'POST') return reply(405, { error: 'method_not_allowed', desc: 'POST only' });
-    if (req.headers.authorization !== `Token ${this.accessToken}`) return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
+    if (req.headers.authorization !== `Token ${this.accessToken}`)
+      return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
     let body: {
       event?: string;
       visitor?: { id?: string; fields?: { name?: string; login?: string; language?: string; start_param?: string } };
-      message?: { id?: string; kind?: string; text?: string; data?: { url?: string; name?: string; media_type?: string; size?: number; button?: { id?: string; text?: string } } };
+      message?: {
+        id?: string;
+        kind?: string;
+        text?: string;
+        data?: { url?: string; name?: string; media_type?: string; size?: number; button?: { id?: string; text?: string } };
+      };
     };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
@@ -191,7 +217,10 @@ export class WebimSimulator {
     const isNote = message?.kind === 'for_operator' && typeof message.text === 'string';
     const isPress = message?.kind === 'keyboard_response' && typeof message.data?.button?.id === 'string';
     if (body.event !== 'new_message' || !visitorId || !message?.id || (!isText && !isFile && !isNote && !isPress)) {
-      return reply(400, { error: 'bad_request', desc: 'expected a new_message: a visitor text or file, a keyboard_response, or a for_operator note' });
+      return reply(400, {
+        error: 'bad_request',
+        desc: 'expected a new_message: a visitor text or file, a keyboard_response, or a for_operator note',
+      });
     }
     const ids = { visitor_id: visitorId, webim_message_id: message.id };
     if (this.faults.down) return reply(503, { error: 'unavailable', desc: 'service temporarily unavailable' }, ids);
@@ -217,7 +246,16 @@ export class WebimSimulator {
       from: isNote ? 'note' : 'visitor',
       text: isText || isNote ? (message.text as string) : isPress ? `▸ pressed “${data?.button?.text ?? data?.button?.id}”` : '',
       time: new Date().toISOString(),
-      ...(isFile && data ? { file: { name: String(data.name), mediaType: String(data.media_type ?? 'application/octet-stream'), url: String(data.url), size: data.size } } : {}),
+      ...(isFile && data
+        ? {
+            file: {
+              name: String(data.name),
+              mediaType: String(data.media_type ?? 'application/octet-stream'),
+              url: String(data.url),
+              size: data.size,
+            },
+          }
+        : {}),
     });
     reply(200, { result: 'ok' }, ids);
   }

@@ -55,17 +55,52 @@ export function fileUpdate(
   const unique = `u${file.fileId.slice(-10)}`;
   const media =
     file.kind === 'photo'
-      ? { photo: [{ file_id: `${file.fileId}-thumb`, file_unique_id: `${unique}t`, file_size: Math.round(file.size / 8), width: 90, height: 56 }, { file_id: file.fileId, file_unique_id: unique, file_size: file.size, width: 160, height: 100 }] }
+      ? {
+          photo: [
+            { file_id: `${file.fileId}-thumb`, file_unique_id: `${unique}t`, file_size: Math.round(file.size / 8), width: 90, height: 56 },
+            { file_id: file.fileId, file_unique_id: unique, file_size: file.size, width: 160, height: 100 },
+          ],
+        }
       : file.kind === 'voice'
         ? { voice: { file_id: file.fileId, file_unique_id: unique, duration: 3, mime_type: file.mediaType, file_size: file.size } }
         : file.kind === 'sticker'
-          ? { sticker: { file_id: file.fileId, file_unique_id: unique, type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '👍', set_name: 'SandboxSet', file_size: file.size } }
-        : { document: { file_id: file.fileId, file_unique_id: unique, file_name: file.name, mime_type: file.mediaType, file_size: file.size } };
-  return { update_id: updateId, message: { message_id: messageId, from: userObject(u), chat: privateChat(u), date, ...media, ...(caption ? { caption } : {}) } };
+          ? {
+              sticker: {
+                file_id: file.fileId,
+                file_unique_id: unique,
+                type: 'regular',
+                width: 512,
+                height: 512,
+                is_animated: false,
+                is_video: false,
+                emoji: '👍',
+                set_name: 'SandboxSet',
+                file_size: file.size,
+              },
+            }
+          : {
+              document: {
+                file_id: file.fileId,
+                file_unique_id: unique,
+                file_name: file.name,
+                mime_type: file.mediaType,
+                file_size: file.size,
+              },
+            };
+  return {
+    update_id: updateId,
+    message: { message_id: messageId, from: userObject(u), chat: privateChat(u), date, ...media, ...(caption ? { caption } : {}) },
+  };
 }
 
 /** A Webim operator message with buttons (Webim Bot API 2.0's `keyboard` kind). */
-export function operatorKeyboardCallback(visitorId: string, webimChatId: number, messageId: string, text: string, buttons: { id: string; text: string }[][]) {
+export function operatorKeyboardCallback(
+  visitorId: string,
+  webimChatId: number,
+  messageId: string,
+  text: string,
+  buttons: { id: string; text: string }[][],
+) {
   return { event: 'new_message', visitor_id: visitorId, chat_id: webimChatId, message: { id: messageId, kind: 'keyboard', text, buttons } };
 }
 
@@ -78,19 +113,35 @@ export function membershipUpdate(u: SimUserIdentity, updateId: number, bot: { id
       chat: privateChat(u),
       from: userObject(u),
       date: Math.floor(Date.now() / 1000),
-      old_chat_member: { user: botUser, status: status === 'kicked' ? 'member' : 'kicked', ...(status === 'member' ? { until_date: 0 } : {}) },
+      old_chat_member: {
+        user: botUser,
+        status: status === 'kicked' ? 'member' : 'kicked',
+        ...(status === 'member' ? { until_date: 0 } : {}),
+      },
       new_chat_member: { user: botUser, status, ...(status === 'kicked' ? { until_date: 0 } : {}) },
     },
   };
 }
 
 /** Webim's callback for an operator's file (`file_operator`, data with url, name, media type, size). */
-export function operatorFileCallback(visitorId: string, webimChatId: number, messageId: string, file: { url: string; name: string; mediaType: string; size: number }, text?: string) {
+export function operatorFileCallback(
+  visitorId: string,
+  webimChatId: number,
+  messageId: string,
+  file: { url: string; name: string; mediaType: string; size: number },
+  text?: string,
+) {
   return {
     event: 'new_message',
     visitor_id: visitorId,
     chat_id: webimChatId,
-    message: { id: messageId, kind: 'file_operator', ...(text ? { text } : {}), data: { url: file.url, name: file.name, media_type: file.mediaType, size: file.size }, created_at: Math.floor(Date.now() / 1000) },
+    message: {
+      id: messageId,
+      kind: 'file_operator',
+      ...(text ? { text } : {}),
+      data: { url: file.url, name: file.name, media_type: file.mediaType, size: file.size },
+      created_at: Math.floor(Date.now() / 1000),
+    },
   };
 }
 

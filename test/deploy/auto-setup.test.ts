@@ -1,14 +1,18 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeTelegram } from '../../fakes/telegram';
+import type { FakeWebim } from '../../fakes/webim';
 import { createAdminHandler } from '../../functions/admin';
 import { Runtime } from '../../lib/app/runtime';
 import { SECRETS, startUpstreams, upstreamEnv } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
-import type { FakeTelegram } from '../../fakes/telegram';
-import type { FakeWebim } from '../../fakes/webim';
 
 const require = createRequire(import.meta.url);
-const AutoSetupPlugin = require('../../deploy/auto-setup-plugin.cjs') as new (serverless: unknown, options: unknown, utils: unknown) => { hooks: Record<string, () => Promise<void>> };
+const AutoSetupPlugin = require('../../deploy/auto-setup-plugin.cjs') as new (
+  serverless: unknown,
+  options: unknown,
+  utils: unknown,
+) => { hooks: Record<string, () => Promise<void>> };
 
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 
@@ -18,7 +22,11 @@ async function invokeLocally(handler: (event: unknown) => Promise<unknown>, payl
     return { StatusCode: 200, Payload: Buffer.from(JSON.stringify(await handler(JSON.parse(payload)))) };
   } catch (error) {
     const e = error as Error;
-    return { StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: e.name, errorMessage: e.message })) };
+    return {
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: Buffer.from(JSON.stringify({ errorType: e.name, errorMessage: e.message })),
+    };
   }
 }
 
@@ -40,7 +48,10 @@ describe('auto-setup after deploy', () => {
   afterAll(() => upstreams.close());
 
   const deploy = async (env: Record<string, string>, params: string[] = []) => {
-    const runtime = new Runtime({ env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, ...env }, logSink: () => {} });
+    const runtime = new Runtime({
+      env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, ...env },
+      logSink: () => {},
+    });
     const handler = createAdminHandler(runtime);
     const printed: string[] = [];
     const invoked: unknown[] = [];
@@ -55,9 +66,16 @@ describe('auto-setup after deploy', () => {
         },
       }),
     };
-    const plugin = new AutoSetupPlugin(serverless, { stage: 'dev', param: params }, { log: { notice: (l: string) => printed.push(l), error: () => {} } });
+    const plugin = new AutoSetupPlugin(
+      serverless,
+      { stage: 'dev', param: params },
+      { log: { notice: (l: string) => printed.push(l), error: () => {} } },
+    );
     try {
-      const error = await plugin.hooks['after:deploy:deploy']!().then(() => undefined, (e: unknown) => e as Error);
+      const error = await plugin.hooks['after:deploy:deploy']!().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       return { printed, invoked, error };
     } finally {
       await runtime.close();
@@ -67,7 +85,9 @@ describe('auto-setup after deploy', () => {
   it('migrates, registers the webhook at the stage URL and prints the doctor report', async () => {
     const { printed, invoked, error } = await deploy({});
     expect(error).toBeUndefined();
-    expect(invoked).toEqual([{ service: 'Lambda', method: 'invoke', FunctionName: 'telegram-webim-bridge-dev-admin', payload: { action: 'setup' } }]);
+    expect(invoked).toEqual([
+      { service: 'Lambda', method: 'invoke', FunctionName: 'telegram-webim-bridge-dev-admin', payload: { action: 'setup' } },
+    ]);
     expect(telegram.webhook.url).toBe(`${API}/telegram-webhook`);
     const text = printed.join('\n');
     expect(text).toMatch(/✓ migrate\s+applied 001_initial/);

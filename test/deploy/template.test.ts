@@ -6,8 +6,14 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const { split } = require('../../deploy/budget.cjs') as { split: (budget: number) => { webhook: number; callback: number; files: number; replies: number } };
-const queueSettings = require('../../deploy/queue-settings.cjs') as { CONSUMER_TIMEOUT_SECONDS: number; QUEUE_MAX_ATTEMPTS: number; BATCH_SIZE: number };
+const { split } = require('../../deploy/budget.cjs') as {
+  split: (budget: number) => { webhook: number; callback: number; files: number; replies: number };
+};
+const queueSettings = require('../../deploy/queue-settings.cjs') as {
+  CONSUMER_TIMEOUT_SECONDS: number;
+  QUEUE_MAX_ATTEMPTS: number;
+  BATCH_SIZE: number;
+};
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
 interface Template {
@@ -28,7 +34,11 @@ describe('packaged template (serverless package, offline)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'bridge-package-'));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), 'home-')) };
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[key];
-    execFileSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--stage', 'ci', '--package', dir], { env, stdio: 'pipe', timeout: 170_000 });
+    execFileSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--stage', 'ci', '--package', dir], {
+      env,
+      stdio: 'pipe',
+      timeout: 170_000,
+    });
     template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   }, 180_000);
 
@@ -44,7 +54,15 @@ describe('packaged template (serverless package, offline)', () => {
 
   it('runs every function on Node.js 24', () => {
     const functions = byType('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(['AdminLambdaFunction', 'FilesLambdaFunction', 'HousekeepingLambdaFunction', 'MigrateLambdaFunction', 'ReplyQueueLambdaFunction', 'TelegramWebhookLambdaFunction', 'WebimCallbackLambdaFunction']);
+    expect(functions.map(([id]) => id).sort()).toEqual([
+      'AdminLambdaFunction',
+      'FilesLambdaFunction',
+      'HousekeepingLambdaFunction',
+      'MigrateLambdaFunction',
+      'ReplyQueueLambdaFunction',
+      'TelegramWebhookLambdaFunction',
+      'WebimCallbackLambdaFunction',
+    ]);
     for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
@@ -73,7 +91,15 @@ describe('packaged template (serverless package, offline)', () => {
   it('alarms on undelivered messages, configuration errors, HTTP 5xx, function errors and throttles, to an SNS topic', () => {
     const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const metrics = alarms.map((a) => `${a.Namespace as string}/${a.MetricName as string}`);
-    expect(metrics).toEqual(expect.arrayContaining(['TelegramWebimBridge/Failed', 'TelegramWebimBridge/ConfigurationErrors', 'AWS/ApiGateway/5xx', 'AWS/Lambda/Errors', 'AWS/Lambda/Throttles']));
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'TelegramWebimBridge/Failed',
+        'TelegramWebimBridge/ConfigurationErrors',
+        'AWS/ApiGateway/5xx',
+        'AWS/Lambda/Errors',
+        'AWS/Lambda/Throttles',
+      ]),
+    );
     expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(7);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     expect(byType('AWS::SNS::Topic')).toHaveLength(1);
@@ -85,7 +111,8 @@ describe('packaged template (serverless package, offline)', () => {
     const url = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Url');
     expect(url?.Properties.InvokeMode).toBe('RESPONSE_STREAM');
     expect(url?.Properties.AuthType).toBe('NONE'); // links are sealed and expire: the token is the authorisation
-    const env = (template.Resources.TelegramWebhookLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (template.Resources.TelegramWebhookLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
     expect(env.FILE_LINK_BASE_URL).toEqual({ 'Fn::GetAtt': ['FilesLambdaFunctionUrl', 'FunctionUrl'] });
   });
 
@@ -96,7 +123,10 @@ describe('packaged template (serverless package, offline)', () => {
   });
 
   it('throttles the HTTP API stage and writes access logs', () => {
-    const stage = template.Resources.HttpApiStage?.Properties as { DefaultRouteSettings: Record<string, number>; AccessLogSettings?: unknown };
+    const stage = template.Resources.HttpApiStage?.Properties as {
+      DefaultRouteSettings: Record<string, number>;
+      AccessLogSettings?: unknown;
+    };
     expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
     expect(stage.AccessLogSettings).toBeDefined();
@@ -107,14 +137,23 @@ describe('packaged template (serverless package, offline)', () => {
 
     it('is FIFO with SSE, deduplicated per message group, and redrives to an encrypted FIFO dead-letter queue', () => {
       const queue = props('ReplyQueue');
-      expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true, DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' });
-      expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] }, maxReceiveCount: queueSettings.QUEUE_MAX_ATTEMPTS + 1 });
+      expect(queue).toMatchObject({
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+        SqsManagedSseEnabled: true,
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      });
+      expect(queue.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: queueSettings.QUEUE_MAX_ATTEMPTS + 1,
+      });
       expect(props('ReplyDeadLetterQueue')).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
       expect(String(queue.QueueName)).toMatch(/\.fifo$/);
       expect(Number(props('ReplyDeadLetterQueue').MessageRetentionPeriod)).toBe(14 * 86_400);
     });
 
-    it('has a visibility timeout of at least six times the consumer\'s timeout', () => {
+    it("has a visibility timeout of at least six times the consumer's timeout", () => {
       const consumer = props('ReplyQueueLambdaFunction');
       expect(consumer.Timeout).toBe(queueSettings.CONSUMER_TIMEOUT_SECONDS);
       expect(Number(props('ReplyQueue').VisibilityTimeout)).toBeGreaterThanOrEqual(6 * Number(consumer.Timeout));
@@ -131,8 +170,10 @@ describe('packaged template (serverless package, offline)', () => {
       expect(props('ReplyQueueLambdaFunction').ReservedConcurrentExecutions).toBe(split(40).replies);
     });
 
-    it('lets the functions send to the stage\'s own queues only, and tells them where they are', () => {
-      const role = template.Resources.IamRoleLambdaExecution?.Properties as { Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] };
+    it("lets the functions send to the stage's own queues only, and tells them where they are", () => {
+      const role = template.Resources.IamRoleLambdaExecution?.Properties as {
+        Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[];
+      };
       const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
       const send = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
       expect(send).toHaveLength(1);
@@ -144,9 +185,15 @@ describe('packaged template (serverless package, offline)', () => {
     });
 
     it('alarms on a dead-lettered reply and on the age of the oldest waiting one; the dashboard shows both', () => {
-      const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as { MetricName: string; Namespace: string; Dimensions: { Value: unknown }[] });
-      expect(alarms.find((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible')?.Dimensions[0]?.Value).toEqual({ 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'QueueName'] });
-      expect(alarms.find((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateAgeOfOldestMessage')?.Dimensions[0]?.Value).toEqual({ 'Fn::GetAtt': ['ReplyQueue', 'QueueName'] });
+      const alarms = byType('AWS::CloudWatch::Alarm').map(
+        ([, a]) => a.Properties as { MetricName: string; Namespace: string; Dimensions: { Value: unknown }[] },
+      );
+      expect(
+        alarms.find((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible')?.Dimensions[0]?.Value,
+      ).toEqual({ 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'QueueName'] });
+      expect(
+        alarms.find((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateAgeOfOldestMessage')?.Dimensions[0]?.Value,
+      ).toEqual({ 'Fn::GetAtt': ['ReplyQueue', 'QueueName'] });
       const dashboard = JSON.stringify(template.Resources.Dashboard?.Properties.DashboardBody);
       expect(dashboard).toContain('ApproximateAgeOfOldestMessage');
       expect(dashboard).toContain('replies-dead.fifo');
@@ -154,7 +201,9 @@ describe('packaged template (serverless package, offline)', () => {
   });
 
   it('keeps IAM least-privilege: no wildcard actions, SSM limited to the stage prefix', () => {
-    const role = template.Resources.IamRoleLambdaExecution?.Properties as { Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[] };
+    const role = template.Resources.IamRoleLambdaExecution?.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[];
+    };
     const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
     for (const s of statements) for (const a of [s.Action].flat()) expect(a === '*' || a.endsWith(':*')).toBe(false);
     const ssm = statements.find((s) => [s.Action].flat().includes('ssm:GetParametersByPath'));
@@ -171,4 +220,3 @@ describe('packaged template (serverless package, offline)', () => {
     expect(listing('migrate.zip')).toContain('migrations/002_claim_scope_and_chat_order.sql');
   });
 });
-

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeTelegram, startFakeTelegram, telegramError } from '../../fakes/telegram';
+import { type FakeWebim, startFakeWebim } from '../../fakes/webim';
 import { createAdminHandler } from '../../functions/admin';
 import { createHousekeepingHandler } from '../../functions/housekeeping';
 import { createMigrateHandler } from '../../functions/migrate';
 import type { AdminResult } from '../../lib/admin/actions';
-import { readMigrations } from '../../lib/db/migrate';
 import { Runtime } from '../../lib/app/runtime';
+import { readMigrations } from '../../lib/db/migrate';
 import { SECRETS } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
-import { startFakeTelegram, telegramError, type FakeTelegram } from '../../fakes/telegram';
-import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
 
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 
@@ -58,7 +58,7 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
     expect(await migrateHandler()).toEqual({ applied: [], known });
   });
 
-  it('set registers the webhook at the API\'s own URL with the secret, capped to the reserved concurrency', async () => {
+  it("set registers the webhook at the API's own URL with the secret, capped to the reserved concurrency", async () => {
     const result = (await admin()({ action: 'set' })) as AdminResult;
     const set = telegram.calls.find((c) => c.method === 'setWebhook');
     expect(set?.params).toEqual({
@@ -68,7 +68,11 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
       max_connections: 19,
       drop_pending_updates: false,
     });
-    expect(result).toMatchObject({ action: 'set', ok: true, webhook: { url: `${API}/telegram-webhook`, pending_update_count: 0, max_connections: 19 } });
+    expect(result).toMatchObject({
+      action: 'set',
+      ok: true,
+      webhook: { url: `${API}/telegram-webhook`, pending_update_count: 0, max_connections: 19 },
+    });
     expect(logs.join('\n')).not.toContain(SECRETS.webhookSecret);
     expect(logs.join('\n')).not.toContain(SECRETS.botToken);
   });
@@ -76,7 +80,16 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
   it('info fails the invocation (non-zero exit) when Telegram reports a delivery error; delete removes the webhook', async () => {
     telegram.script('getWebhookInfo', {
       status: 200,
-      body: { ok: true, result: { url: `${API}/telegram-webhook`, has_custom_certificate: false, pending_update_count: 17, last_error_date: 1795338000, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
+      body: {
+        ok: true,
+        result: {
+          url: `${API}/telegram-webhook`,
+          has_custom_certificate: false,
+          pending_update_count: 17,
+          last_error_date: 1795338000,
+          last_error_message: 'Wrong response from the webhook: 401 Unauthorized',
+        },
+      },
     });
     const error = (await admin()({ action: 'info' }).catch((e: unknown) => e)) as Error;
     expect(error.name).toBe('AdminActionFailed');

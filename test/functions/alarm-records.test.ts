@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, textUpdate, type TestBridge } from '../support/bridge';
+import { type FakeSsm, startFakeSsm } from '../../fakes/ssm';
+import { startTestBridge, type TestBridge, textUpdate } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 import { alarmMetricNames, emfRecords } from '../support/metrics';
 
 const [engine] = databaseEngines();
@@ -27,8 +27,9 @@ describe('alarms see every deferral; SSM outages on a warm container', () => {
   afterAll(() => ssm.close());
 
   /** The alarmed metrics a fault's records carry with a positive count. */
-  const alarmedIn = (logs: string[]) =>
-    [...new Set(emfRecords(logs).flatMap((r) => watched.filter((name) => typeof r[name] === 'number' && (r[name] as number) > 0)))];
+  const alarmedIn = (logs: string[]) => [
+    ...new Set(emfRecords(logs).flatMap((r) => watched.filter((name) => typeof r[name] === 'number' && (r[name] as number) > 0))),
+  ];
 
   it('a missing setting: 503, and a ConfigurationErrors record', async () => {
     bridge = await startTestBridge(engine!, { STAGE: 'ci', WEBIM_API_URL: '' });

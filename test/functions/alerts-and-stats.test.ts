@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telegramError } from '../../fakes/telegram';
 import { statsReport } from '../../lib/admin/stats';
 import { flushStats } from '../../lib/db/delivery-stats';
-import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
+import { operatorCallback, SECRETS, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { telegramError } from '../../fakes/telegram';
 
 const ADMIN = -1001234567890;
 
@@ -18,11 +18,22 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
   };
   const adminUpdate = (text: string) => ({
     update_id: ++next,
-    message: { message_id: next, date: 1795338901, text, chat: { id: ADMIN, type: 'supergroup', title: 'Support team' }, from: { id: 77, is_bot: false, first_name: 'Admin' } },
+    message: {
+      message_id: next,
+      date: 1795338901,
+      text,
+      chat: { id: ADMIN, type: 'supergroup', title: 'Support team' },
+      from: { id: 77, is_bot: false, first_name: 'Admin' },
+    },
   });
 
   beforeAll(async () => {
-    bridge = await startTestBridge(engine, { ADMIN_CHAT_ID: String(ADMIN), ALERT_AFTER_SECONDS: '10', ALERT_INTERVAL_SECONDS: '60', WEBIM_TIMEOUT_MS: '1000' });
+    bridge = await startTestBridge(engine, {
+      ADMIN_CHAT_ID: String(ADMIN),
+      ALERT_AFTER_SECONDS: '10',
+      ALERT_INTERVAL_SECONDS: '60',
+      WEBIM_TIMEOUT_MS: '1000',
+    });
   });
   afterAll(() => bridge.close());
 
@@ -47,7 +58,8 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
       await bridge.postUpdate(textUpdate(++next, chatId, 'a'));
       await bridge.postUpdate(textUpdate(++next, chatId, 'b'));
       expect(alerts().length).toBe(before); // both within ALERT_INTERVAL_SECONDS of the previous one
-      await bridge.db.sql`UPDATE alert_state SET last_sent_at = now() - interval '61 seconds' WHERE reason = 'undelivered:webim_400_invalid_message'`;
+      await bridge.db
+        .sql`UPDATE alert_state SET last_sent_at = now() - interval '61 seconds' WHERE reason = 'undelivered:webim_400_invalid_message'`;
       bridge.webim.script({ status: 400, body: { error: 'invalid_message' } });
       await bridge.postUpdate(textUpdate(++next, chatId, 'c'));
       expect(alerts().slice(before)).toEqual([expect.stringContaining('(2 similar alerts held back)')]);
@@ -77,7 +89,7 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
       expect((await bridge.postUpdate(update)).statusCode).toBe(200);
     });
 
-    it('an alert that cannot be sent changes nothing in the relay\'s answer', async () => {
+    it("an alert that cannot be sent changes nothing in the relay's answer", async () => {
       const { chatId } = await newUser();
       await bridge.db.sql`DELETE FROM alert_state`;
       bridge.webim.script({ status: 422, body: { error: 'too_long' } });
@@ -86,7 +98,7 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
       expect(bridge.parsedLogs().some((l) => l.event === 'alert_failed')).toBe(true);
     });
 
-    it('the admin chat\'s own messages are never relayed', async () => {
+    it("the admin chat's own messages are never relayed", async () => {
       const before = bridge.webim.received.length;
       expect((await bridge.postUpdate(adminUpdate('team chatter, not for Webim'))).statusCode).toBe(200);
       expect(bridge.webim.received.length).toBe(before);
@@ -94,7 +106,7 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
   });
 
   describe('/status', () => {
-    it('in the admin chat: the doctor\'s summary and the last 24 hours', async () => {
+    it("in the admin chat: the doctor's summary and the last 24 hours", async () => {
       const before = alerts().length;
       expect((await bridge.postUpdate(adminUpdate('/status'))).statusCode).toBe(200);
       const [answer] = alerts().slice(before);
@@ -146,16 +158,22 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
       const users = await Promise.all(Array.from({ length: 5 }, () => newUser()));
       await flushStats(bridge.db);
       await bridge.db.sql`DELETE FROM delivery_stats`;
-      await Promise.all(Array.from({ length: 50 }, (_, i) => bridge.postCallback(operatorCallback(users[i % 5]!.visitorId, `par-${i}`, 'p'))));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => bridge.postCallback(operatorCallback(users[i % 5]!.visitorId, `par-${i}`, 'p'))),
+      );
       // retried like Webim: the ones held back for order (503) go through afterwards
       for (let round = 0; round < 20; round++) {
-        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => bridge.postCallback(operatorCallback(users[i % 5]!.visitorId, `par-${i}`, 'p'))));
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => bridge.postCallback(operatorCallback(users[i % 5]!.visitorId, `par-${i}`, 'p'))),
+        );
         if (results.every((r) => r.statusCode === 200)) break;
       }
       await flushStats(bridge.db);
       const day = (await statsReport(bridge.db)).windows[0]!.counts.webim_to_telegram;
       expect(day.relayed).toBe(50);
-      const [{ n }] = (await bridge.db.sql`SELECT sum(count)::int AS n FROM delivery_stats WHERE outcome = 'relayed'`) as unknown as [{ n: number }];
+      const [{ n }] = (await bridge.db.sql`SELECT sum(count)::int AS n FROM delivery_stats WHERE outcome = 'relayed'`) as unknown as [
+        { n: number },
+      ];
       expect(n).toBe(50);
     });
   });
@@ -164,7 +182,11 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
 describe('alert: database unreachable for longer than ALERT_AFTER_SECONDS', () => {
   it('is reported once from memory (the database cannot record its own outage)', { timeout: 60_000 }, async () => {
     const [engine] = databaseEngines();
-    const bridge = await startTestBridge(engine!, { ADMIN_CHAT_ID: String(ADMIN), ALERT_AFTER_SECONDS: '10', ALERT_INTERVAL_SECONDS: '600', DATABASE_STATEMENT_TIMEOUT_MS: '1500' }, { proxy: true });
+    const bridge = await startTestBridge(
+      engine!,
+      { ADMIN_CHAT_ID: String(ADMIN), ALERT_AFTER_SECONDS: '10', ALERT_INTERVAL_SECONDS: '600', DATABASE_STATEMENT_TIMEOUT_MS: '1500' },
+      { proxy: true },
+    );
     try {
       expect((await bridge.postUpdate(textUpdate(1, 4242, '/start'))).statusCode).toBe(200);
       bridge.proxy!.blackhole();
@@ -172,7 +194,13 @@ describe('alert: database unreachable for longer than ALERT_AFTER_SECONDS', () =
       const statuses: number[] = [];
       for (let i = 2; Date.now() - started < 12_500; i++) {
         const end = Date.now() + 5_000;
-        statuses.push((await bridge.postUpdate(textUpdate(i, 4242, 'db down'), { context: { getRemainingTimeInMillis: () => end - Date.now() } as never })).statusCode ?? 0);
+        statuses.push(
+          (
+            await bridge.postUpdate(textUpdate(i, 4242, 'db down'), {
+              context: { getRemainingTimeInMillis: () => end - Date.now() } as never,
+            })
+          ).statusCode ?? 0,
+        );
       }
       bridge.proxy!.restore();
       expect(new Set(statuses)).toEqual(new Set([503]));
@@ -191,7 +219,9 @@ describe('alert: settings missing or invalid', () => {
     const bridge = await startTestBridge(engine!, { ADMIN_CHAT_ID: String(ADMIN), WEBIM_API_URL: '', WEBIM_CALLBACK_SECRET: 'short' });
     try {
       for (let i = 1; i <= 3; i++) expect((await bridge.postUpdate(textUpdate(i, 4343, 'x'))).statusCode).toBe(503);
-      expect(bridge.telegram.deliveredTo(ADMIN)).toEqual(['🛠 Configuration error: missing WEBIM_API_URL, invalid WEBIM_CALLBACK_SECRET. Every message is held (503) until it is fixed; run the doctor.']);
+      expect(bridge.telegram.deliveredTo(ADMIN)).toEqual([
+        '🛠 Configuration error: missing WEBIM_API_URL, invalid WEBIM_CALLBACK_SECRET. Every message is held (503) until it is fixed; run the doctor.',
+      ]);
     } finally {
       await bridge.close();
     }

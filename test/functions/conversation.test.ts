@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
+import { telegramError } from '../../fakes/telegram';
+import { startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
-import { telegramError } from '../../fakes/telegram';
 import { allTextInDatabase } from '../support/privacy';
 
-type Received = { message: { id: string; kind: string; text?: string; data?: unknown }; visitor: { id: string; fields: Record<string, string> } };
+type Received = {
+  message: { id: string; kind: string; text?: string; data?: unknown };
+  visitor: { id: string; fields: Record<string, string> };
+};
 
 /**
  * Both sides see what happened on the other, end to end through the HTTP routes: the operator
@@ -43,7 +46,7 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
   afterAll(() => bridge.close());
 
   describe('the operator is told', () => {
-    it('a reply to a user who blocked the bot: one for_operator note per failed reply, never twice, never as the user\'s words', async () => {
+    it("a reply to a user who blocked the bot: one for_operator note per failed reply, never twice, never as the user's words", async () => {
       const { chatId, visitorId } = await newUser();
       bridge.telegram.script('sendMessage', telegramError(403, 'Forbidden: bot was blocked by the user'));
       const reply = { event: 'new_message', visitor_id: visitorId, message: { id: 'blocked-1', kind: 'operator', text: 'Are you there?' } };
@@ -51,7 +54,11 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       expect((await bridge.postCallback(reply)).statusCode).toBe(200); // Webim's redelivery: a duplicate
       const notes = notesFor(visitorId);
       expect(notes).toHaveLength(1);
-      expect(notes[0]?.message).toMatchObject({ id: 'note-blocked-1', kind: 'for_operator', text: expect.stringMatching(/^⚠ Not delivered to the user: the user blocked the bot/) });
+      expect(notes[0]?.message).toMatchObject({
+        id: 'note-blocked-1',
+        kind: 'for_operator',
+        text: expect.stringMatching(/^⚠ Not delivered to the user: the user blocked the bot/),
+      });
       // A second reply while blocked (known from the database now: no Telegram call) gets its own note.
       expect((await bridge.postCallback({ ...reply, message: { ...reply.message, id: 'blocked-2' } })).statusCode).toBe(200);
       expect(notesFor(visitorId).map((n) => n.message.id)).toEqual(['note-blocked-1', 'note-blocked-2']);
@@ -73,7 +80,11 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
     it('a chat that no longer exists: the note names it', async () => {
       const { visitorId } = await newUser();
       bridge.telegram.script('sendMessage', telegramError(400, 'Bad Request: chat not found'));
-      await bridge.postCallback({ event: 'new_message', visitor_id: visitorId, message: { id: 'gone-1', kind: 'operator', text: 'Hello?' } });
+      await bridge.postCallback({
+        event: 'new_message',
+        visitor_id: visitorId,
+        message: { id: 'gone-1', kind: 'operator', text: 'Hello?' },
+      });
       expect(notesFor(visitorId)[0]?.message.text).toBe('⚠ Not delivered to the user: the Telegram chat no longer exists.');
     });
   });
@@ -83,7 +94,9 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       const { chatId } = await newUser();
       bridge.webim.script({ status: 400, body: { error: 'bad_message', desc: 'rejected' } });
       expect((await bridge.postUpdate(textUpdate(++next, chatId, 'something Webim refuses'))).statusCode).toBe(200);
-      expect(bridge.telegram.deliveredTo(chatId)).toEqual(['Sorry, this message could not be passed on to our operators. Please try again, perhaps in other words.']);
+      expect(bridge.telegram.deliveredTo(chatId)).toEqual([
+        'Sorry, this message could not be passed on to our operators. Please try again, perhaps in other words.',
+      ]);
     });
 
     it('Webim unreachable for longer than the threshold: one notice per outage per chat, also under concurrent messages', async () => {
@@ -93,9 +106,13 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       expect(bridge.telegram.deliveredTo(chatId)).toEqual([]); // not yet: the outage is young
       // The outage began long enough ago (as if Telegram had been redelivering for minutes).
       await bridge.db.sql`UPDATE chat_delay_notices SET failing_since = now() - interval '10 minutes' WHERE chat_id = ${chatId}`;
-      const statuses = await Promise.all(Array.from({ length: 6 }, () => bridge.postUpdate(textUpdate(++next, chatId, 'still down')).then((r) => r.statusCode)));
+      const statuses = await Promise.all(
+        Array.from({ length: 6 }, () => bridge.postUpdate(textUpdate(++next, chatId, 'still down')).then((r) => r.statusCode)),
+      );
       expect(statuses.every((s) => s === 503)).toBe(true);
-      expect(bridge.telegram.deliveredTo(chatId)).toEqual(['Our operators cannot receive messages right now. Yours are kept and will reach them as soon as possible.']);
+      expect(bridge.telegram.deliveredTo(chatId)).toEqual([
+        'Our operators cannot receive messages right now. Yours are kept and will reach them as soon as possible.',
+      ]);
       // Back up: the next message goes through and tells nobody anything.
       expect((await bridge.postUpdate(textUpdate(++next, chatId, 'back again'))).statusCode).toBe(200);
       expect(bridge.telegram.deliveredTo(chatId)).toHaveLength(1);
@@ -105,7 +122,13 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
   describe('buttons both ways', () => {
     it('an operator keyboard becomes an inline keyboard, rows kept; a press goes back as keyboard_response once, is answered and shown on the message', async () => {
       const { chatId, visitorId } = await newUser();
-      const rows = [[{ id: 'rate-good', text: '👍 Good' }, { id: 'rate-bad', text: '👎 Bad' }], [{ id: 'x'.repeat(200), text: 'Something else' }]];
+      const rows = [
+        [
+          { id: 'rate-good', text: '👍 Good' },
+          { id: 'rate-bad', text: '👎 Bad' },
+        ],
+        [{ id: 'x'.repeat(200), text: 'Something else' }],
+      ];
       expect((await bridge.postCallback(keyboardCallback(visitorId, 'kb-1', 'How would you rate our help?', rows))).statusCode).toBe(200);
       const sent = bridge.telegram.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).at(-1);
       const markup = sent?.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
@@ -119,7 +142,13 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
           from: { id: chatId, is_bot: false, first_name: 'Test', language_code: 'ru' },
           chat_instance: '-1',
           data: button.callback_data,
-          message: { message_id: 77, date: 1795339980, chat: { id: chatId, type: 'private', first_name: 'Test' }, text: 'How would you rate our help?', reply_markup: markup },
+          message: {
+            message_id: 77,
+            date: 1795339980,
+            chat: { id: chatId, type: 'private', first_name: 'Test' },
+            text: 'How would you rate our help?',
+            reply_markup: markup,
+          },
         },
       });
       const good = press(++next, markup.inline_keyboard[0]![0]!);
@@ -129,9 +158,14 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       expect((await bridge.postUpdate(long)).statusCode).toBe(200);
 
       const responses = received().filter((m) => m.visitor.id === visitorId && m.message.kind === 'keyboard_response');
-      expect(responses.map((r) => r.message.data)).toEqual([{ button: { id: 'rate-good', text: '👍 Good' } }, { button: { id: 'x'.repeat(200), text: 'Something else' } }]);
+      expect(responses.map((r) => r.message.data)).toEqual([
+        { button: { id: 'rate-good', text: '👍 Good' } },
+        { button: { id: 'x'.repeat(200), text: 'Something else' } },
+      ]);
       expect(responses[0]?.visitor.fields.language).toBe('ru');
-      expect(bridge.telegram.calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.callback_query_id)).toEqual(expect.arrayContaining([`cq-${good.update_id}`, `cq-${long.update_id}`]));
+      expect(bridge.telegram.calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.callback_query_id)).toEqual(
+        expect.arrayContaining([`cq-${good.update_id}`, `cq-${long.update_id}`]),
+      );
       const edit = bridge.telegram.calls.find((c) => c.method === 'editMessageText' && c.params.chat_id === chatId);
       expect(edit?.params).toMatchObject({ message_id: 77, text: 'How would you rate our help?\n\n✓ 👍 Good' });
     });
@@ -140,7 +174,10 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       const chatId = 287164003;
       await bridge.postUpdate(textUpdate(++next, chatId, '/start'));
       expect((await bridge.postUpdate(fixture('telegram/callback_query_button.json'))).statusCode).toBe(200);
-      expect(received().at(-1)?.message).toMatchObject({ kind: 'keyboard_response', data: { button: { id: 'rate-good', text: '👍 Good' } } });
+      expect(received().at(-1)?.message).toMatchObject({
+        kind: 'keyboard_response',
+        data: { button: { id: 'rate-good', text: '👍 Good' } },
+      });
     });
   });
 
@@ -153,7 +190,10 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       expect((await bridge.postUpdate(start)).statusCode).toBe(200);
       const mine = received().filter((m) => m.message.id === `tg-${chatId}-${start.update_id}`);
       expect(mine).toHaveLength(1);
-      expect(mine[0]).toMatchObject({ visitor: { fields: { start_param: 'spring-sale-7', language: 'de' } }, message: { kind: 'visitor', text: '🔗 Started the bot from a link: spring-sale-7' } });
+      expect(mine[0]).toMatchObject({
+        visitor: { fields: { start_param: 'spring-sale-7', language: 'de' } },
+        message: { kind: 'visitor', text: '🔗 Started the bot from a link: spring-sale-7' },
+      });
     });
 
     it('a sticker reaches the operator with its emoji; an animated one as its static thumbnail', async () => {
@@ -162,16 +202,32 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       const sticker = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
       sticker.update_id = ++next;
       (sticker.message.chat as { id: number }).id = chatId;
-      sticker.message.sticker = { file_id: 'CAACAnimated1', file_unique_id: 'A1', type: 'regular', width: 512, height: 512, is_animated: true, is_video: false, emoji: '🎉', thumbnail: { file_id: 'AAMCThumb1', file_unique_id: 'T1', width: 128, height: 128, file_size: 4100 } };
+      sticker.message.sticker = {
+        file_id: 'CAACAnimated1',
+        file_unique_id: 'A1',
+        type: 'regular',
+        width: 512,
+        height: 512,
+        is_animated: true,
+        is_video: false,
+        emoji: '🎉',
+        thumbnail: { file_id: 'AAMCThumb1', file_unique_id: 'T1', width: 128, height: 128, file_size: 4100 },
+      };
       expect((await bridge.postUpdate(sticker)).statusCode).toBe(200);
-      const texts = received().filter((m) => m.message.id.startsWith(`tg-${chatId}-414`)).map((m) => m.message.text);
+      const texts = received()
+        .filter((m) => m.message.id.startsWith(`tg-${chatId}-414`))
+        .map((m) => m.message.text);
       expect(texts).toEqual(['[sticker: sticker-414.webp] 🎉']);
     });
   });
 
-  it('the operator\'s name, when the setting is on, is the reply\'s first line, bold by an entity', async () => {
+  it("the operator's name, when the setting is on, is the reply's first line, bold by an entity", async () => {
     const { chatId, visitorId } = await newUser();
-    await bridge.postCallback({ event: 'new_message', visitor_id: visitorId, message: { id: 'named-1', kind: 'operator', text: 'Hi, how can I help?', name: 'Anna *K*' } });
+    await bridge.postCallback({
+      event: 'new_message',
+      visitor_id: visitorId,
+      message: { id: 'named-1', kind: 'operator', text: 'Hi, how can I help?', name: 'Anna *K*' },
+    });
     const sent = bridge.telegram.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).at(-1);
     expect(sent?.params).toMatchObject({ text: 'Anna *K*\nHi, how can I help?', entities: [{ type: 'bold', offset: 0, length: 8 }] });
     expect(sent?.params.parse_mode).toBeUndefined();
@@ -179,7 +235,15 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
 
   it('no text of any message in any table or log line', async () => {
     const scan = `${await allTextInDatabase(bridge)}\n${bridge.logs.join('\n')}`;
-    for (const text of ['Are you there?', 'something Webim refuses', 'still down', 'How would you rate our help?', '👍 Good', 'Hi, how can I help?', 'Something else']) {
+    for (const text of [
+      'Are you there?',
+      'something Webim refuses',
+      'still down',
+      'How would you rate our help?',
+      '👍 Good',
+      'Hi, how can I help?',
+      'Something else',
+    ]) {
       expect(scan).not.toContain(text);
     }
   });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, readMigrations, REQUIRED_MIGRATIONS } from '../../lib/db/migrate';
+import { type FakeSsm, startFakeSsm } from '../../fakes/ssm';
 import { Database } from '../../lib/db/database';
-import { operatorCallback, startTestBridge, textUpdate, type TestBridge } from '../support/bridge';
+import { migrate, REQUIRED_MIGRATIONS, readMigrations } from '../../lib/db/migrate';
+import { operatorCallback, startTestBridge, type TestBridge, textUpdate } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 import { alarmMetricNames, emfRecords } from '../support/metrics';
 
 /**
@@ -53,7 +53,10 @@ describe.each(databaseEngines())('upgrades on $name', (engine) => {
     await bridge.db.sql`DROP FUNCTION claim_telegram_update(text, bigint, integer, jsonb)`;
     const res = await bridge.postUpdate(textUpdate(8_800_012, 8_800_111, 'held by the schema'));
     expect(res.statusCode).toBe(503);
-    expect(bridge.parsedLogs().find((l) => l.event === 'configuration_error')).toMatchObject({ upstream: 'database', reason: 'database_schema_behind_42883' });
+    expect(bridge.parsedLogs().find((l) => l.event === 'configuration_error')).toMatchObject({
+      upstream: 'database',
+      reason: 'database_schema_behind_42883',
+    });
     expect(bridge.webim.received.map((m) => m.message.text)).toEqual(['first']);
   });
 
@@ -99,13 +102,17 @@ describe.skipIf(!serverUrl || !server)('rotations and failovers on PostgreSQL se
     await migrate(dbaDb, await readMigrations());
     await dba.unsafe(`CREATE ROLE ${role} LOGIN PASSWORD 'first-password'`);
     await dba.unsafe(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`);
-    bridge = await startTestBridge(server!, { SETTINGS_TTL_SECONDS: '0', STAGE: 'ci' }, {
-      ssm,
-      database,
-      migrations: [],
-      databaseUrl: (url) => withPassword(url, 'first-password'),
-      databaseUrlInSsm: true,
-    });
+    bridge = await startTestBridge(
+      server!,
+      { SETTINGS_TTL_SECONDS: '0', STAGE: 'ci' },
+      {
+        ssm,
+        database,
+        migrations: [],
+        databaseUrl: (url) => withPassword(url, 'first-password'),
+        databaseUrlInSsm: true,
+      },
+    );
   });
   afterAll(async () => {
     await bridge.close();
@@ -129,7 +136,12 @@ describe.skipIf(!serverUrl || !server)('rotations and failovers on PostgreSQL se
     expect(held.statusCode).toBe(503);
     expect(held.headers?.['retry-after']).toBe('60');
     expect(await claimed(update.update_id as number)).toBe(0);
-    expect(bridge.parsedLogs().filter((l) => l.event === 'configuration_error').at(-1)).toMatchObject({ reason: 'database_authentication_28p01' });
+    expect(
+      bridge
+        .parsedLogs()
+        .filter((l) => l.event === 'configuration_error')
+        .at(-1),
+    ).toMatchObject({ reason: 'database_authentication_28p01' });
     expect(emfRecords(bridge.logs).at(-1)).toMatchObject({ ConfigurationErrors: 1 });
 
     ssm.parameters.set('/bridge/test/DATABASE_URL', withPassword(databaseUrl, 'second-password'));
@@ -146,7 +158,12 @@ describe.skipIf(!serverUrl || !server)('rotations and failovers on PostgreSQL se
     const held = await bridge.postUpdate(update);
     expect(held.statusCode).toBe(503);
     expect(await claimed(update.update_id as number)).toBe(0);
-    expect(bridge.parsedLogs().filter((l) => l.event === 'configuration_error').at(-1)).toMatchObject({ reason: 'database_read_only_25006' });
+    expect(
+      bridge
+        .parsedLogs()
+        .filter((l) => l.event === 'configuration_error')
+        .at(-1),
+    ).toMatchObject({ reason: 'database_read_only_25006' });
     // No session is terminated this time: the bridge must have dropped the read-only one itself.
     await dba.unsafe(`ALTER DATABASE ${dbName} SET default_transaction_read_only = off`);
     expect((await bridge.postUpdate(update)).statusCode).toBe(200);
@@ -162,7 +179,12 @@ describe.skipIf(!serverUrl || !server)('rotations and failovers on PostgreSQL se
     expect((await bridge.postUpdate(update)).statusCode).toBe(503);
     const reply = operatorCallback(row!.visitor_id, 'm-privileges', 'reply without privileges');
     expect((await bridge.postCallback(reply)).statusCode).toBe(503);
-    expect(bridge.parsedLogs().filter((l) => l.event === 'configuration_error').at(-1)).toMatchObject({ reason: 'database_privileges_42501' });
+    expect(
+      bridge
+        .parsedLogs()
+        .filter((l) => l.event === 'configuration_error')
+        .at(-1),
+    ).toMatchObject({ reason: 'database_privileges_42501' });
     await dba.unsafe(`GRANT INSERT, UPDATE ON delivery_claims TO ${role}`);
     expect((await bridge.postUpdate(update)).statusCode).toBe(200);
     expect((await bridge.postCallback(reply)).statusCode).toBe(200);

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
-import { databaseEngines } from '../support/databases';
 import { telegramError } from '../../fakes/telegram';
+import { operatorCallback, SECRETS, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
+import { databaseEngines } from '../support/databases';
 
 /** A Lambda context with this much time left, as the runtime hands it to a handler. */
 const lambdaContext = (ms: number): Context => {
@@ -47,7 +47,9 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
       const { chatId } = await newUser();
       const updateId = ++next;
       bridge.webim.script({ status: 200, pass: true, after: () => proxy().blackhole() });
-      const { value: res, ms } = await timed(() => bridge.postUpdate(textUpdate(updateId, chatId, 'accepted once'), { context: lambdaContext(10_000) }));
+      const { value: res, ms } = await timed(() =>
+        bridge.postUpdate(textUpdate(updateId, chatId, 'accepted once'), { context: lambdaContext(10_000) }),
+      );
       expect(res.statusCode).toBe(200);
       expect(ms).toBeLessThan(9_000);
       expect(bridge.parsedLogs().some((l) => l.event === 'claim_completion_deferred' && l.update_id === updateId)).toBe(true);
@@ -88,7 +90,9 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
       const { chatId } = await newUser();
       const updateId = ++next;
       proxy().blackhole();
-      const { value: res, ms } = await timed(() => bridge.postUpdate(textUpdate(updateId, chatId, 'held by a dead route'), { context: lambdaContext(5_000) }));
+      const { value: res, ms } = await timed(() =>
+        bridge.postUpdate(textUpdate(updateId, chatId, 'held by a dead route'), { context: lambdaContext(5_000) }),
+      );
       proxy().restore();
       expect(res.statusCode).toBe(503);
       expect(Number(res.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -101,7 +105,9 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
     it('a hanging Webim is cut off by the budget: 503 in time', async () => {
       const { chatId } = await newUser();
       bridge.webim.script({ status: 200, hang: true });
-      const { value: res, ms } = await timed(() => bridge.postUpdate(textUpdate(++next, chatId, 'webim hangs'), { context: lambdaContext(3_000) }));
+      const { value: res, ms } = await timed(() =>
+        bridge.postUpdate(textUpdate(++next, chatId, 'webim hangs'), { context: lambdaContext(3_000) }),
+      );
       expect(res.statusCode).toBe(503);
       expect(ms).toBeLessThan(3_000);
     });
@@ -139,7 +145,6 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
       // At least once: the user may see it twice, never not at all.
       expect(bridge.telegram.deliveredTo(chatId)).toEqual(['maybe delivered', 'maybe delivered']);
     });
-
   });
 
   describe('configuration faults keep the message until fixed', () => {
@@ -156,7 +161,9 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
         expect(res.statusCode).toBe(503);
         expect(res.headers?.['retry-after']).toBe('60');
       }
-      expect(bridge.parsedLogs().some((l) => l.event === 'configuration_error' && l.reason === reason && l.update_id === updateId)).toBe(true);
+      expect(bridge.parsedLogs().some((l) => l.event === 'configuration_error' && l.reason === reason && l.update_id === updateId)).toBe(
+        true,
+      );
       expect((await bridge.postUpdate(textUpdate(updateId, chatId, 'kept until fixed'))).statusCode).toBe(200);
       expect((await bridge.postUpdate(textUpdate(updateId, chatId, 'kept until fixed'))).statusCode).toBe(200);
       expect(bridge.webim.received.filter((m) => m.message.id === `tg-${chatId}-${updateId}`)).toHaveLength(1);
@@ -186,8 +193,24 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
       const a = await newUser();
       const b = await newUser();
       const c = await newUser();
-      expect((await bridge.postCallback({ event: 'new_message', visitor_id: a.visitorId, message: { id: 424242, kind: 'operator', text: 'to a' } })).statusCode).toBe(200);
-      expect((await bridge.postCallback({ event: 'new_message', visitor_id: b.visitorId, message: { id: '424242', kind: 'operator', text: 'to b' } })).statusCode).toBe(200);
+      expect(
+        (
+          await bridge.postCallback({
+            event: 'new_message',
+            visitor_id: a.visitorId,
+            message: { id: 424242, kind: 'operator', text: 'to a' },
+          })
+        ).statusCode,
+      ).toBe(200);
+      expect(
+        (
+          await bridge.postCallback({
+            event: 'new_message',
+            visitor_id: b.visitorId,
+            message: { id: '424242', kind: 'operator', text: 'to b' },
+          })
+        ).statusCode,
+      ).toBe(200);
       expect((await bridge.postCallback(operatorCallback(c.visitorId, '424242', 'to c'))).statusCode).toBe(200);
       expect(bridge.telegram.deliveredTo(a.chatId)).toEqual(['to a']);
       expect(bridge.telegram.deliveredTo(b.chatId)).toEqual(['to b']);
@@ -197,11 +220,17 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
 
   describe('poison input is answered once, never retried forever', () => {
     it.each([
-      ['a NUL in visitor_id', (v: string) => ({ event: 'new_message', visitor_id: `${v}\u0000`, message: { id: 'p1', kind: 'operator', text: 'x' } })],
+      [
+        'a NUL in visitor_id',
+        (v: string) => ({ event: 'new_message', visitor_id: `${v}\u0000`, message: { id: 'p1', kind: 'operator', text: 'x' } }),
+      ],
       ['a NUL in message.id', (v: string) => operatorCallback(v, 'p\u00002', 'x')],
       ['a 20 000-character message id', (v: string) => operatorCallback(v, 'i'.repeat(20_000), 'x')],
       ['a 20 000-character visitor id', () => operatorCallback('v'.repeat(20_000), 'p3', 'x')],
-      ['an object as message id', (v: string) => ({ event: 'new_message', visitor_id: v, message: { id: { x: 1 }, kind: 'operator', text: 'x' } })],
+      [
+        'an object as message id',
+        (v: string) => ({ event: 'new_message', visitor_id: v, message: { id: { x: 1 }, kind: 'operator', text: 'x' } }),
+      ],
     ])('a callback with %s → 400, nothing claimed', async (_label, body) => {
       const { visitorId } = await newUser();
       const claims = (await bridge.db.sql`SELECT count(*)::int AS n FROM delivery_claims`)[0]?.n;
@@ -225,7 +254,10 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
     });
 
     it('an update with an id beyond 52 bits → 400, not a database error on every redelivery', async () => {
-      const res = await bridge.postUpdate({ ...textUpdate(1, 1, 'x'), message: { ...(textUpdate(1, 1, 'x').message as object), chat: { id: 1e20, type: 'private' } } });
+      const res = await bridge.postUpdate({
+        ...textUpdate(1, 1, 'x'),
+        message: { ...(textUpdate(1, 1, 'x').message as object), chat: { id: 1e20, type: 'private' } },
+      });
       expect(res.statusCode).toBe(400);
     });
   });
@@ -238,7 +270,10 @@ describe.each(databaseEngines())('delivery under faults on $name', (engine) => {
 
     it('a non-numeric retry_after never makes Retry-After NaN', async () => {
       const { chatId, visitorId } = await newUser();
-      const limited = { status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests', parameters: { retry_after: 'soon' } } };
+      const limited = {
+        status: 429,
+        body: { ok: false, error_code: 429, description: 'Too Many Requests', parameters: { retry_after: 'soon' } },
+      };
       bridge.telegram.script('sendMessage', limited, limited, limited, limited);
       const res = await bridge.postCallback(operatorCallback(visitorId, `ra-${chatId}`, 'x'), { context: lambdaContext(4_000) });
       expect(res.statusCode).toBe(503);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
-import { databaseEngines } from '../support/databases';
 import { telegramError } from '../../fakes/telegram';
+import { startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
+import { databaseEngines } from '../support/databases';
 
 describe.each(databaseEngines())('operator files to the Telegram user on $name', (engine) => {
   let bridge: TestBridge;
@@ -27,13 +27,23 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
     const { chatId, visitorId } = await newUser();
     const bytes = randomBytes(300_000);
     const url = bridge.webim.addFile('invoice-5512.pdf', bytes, 'application/pdf');
-    const res = await bridge.postCallback(fileCallback(visitorId, 'f-1', { url, name: 'invoice-5512.pdf', media_type: 'application/pdf', size: bytes.length }, 'Your invoice'));
+    const res = await bridge.postCallback(
+      fileCallback(visitorId, 'f-1', { url, name: 'invoice-5512.pdf', media_type: 'application/pdf', size: bytes.length }, 'Your invoice'),
+    );
     expect(res.statusCode).toBe(200);
     const [upload] = bridge.telegram.uploads.filter((u) => u.chatId === chatId);
-    expect(upload).toMatchObject({ method: 'sendDocument', field: 'document', name: 'invoice-5512.pdf', contentType: 'application/pdf', caption: 'Your invoice' });
+    expect(upload).toMatchObject({
+      method: 'sendDocument',
+      field: 'document',
+      name: 'invoice-5512.pdf',
+      contentType: 'application/pdf',
+      caption: 'Your invoice',
+    });
     expect(upload?.bytes.equals(bytes)).toBe(true);
     // a redelivery changes nothing
-    expect((await bridge.postCallback(fileCallback(visitorId, 'f-1', { url, name: 'invoice-5512.pdf' }, 'Your invoice'))).statusCode).toBe(200);
+    expect((await bridge.postCallback(fileCallback(visitorId, 'f-1', { url, name: 'invoice-5512.pdf' }, 'Your invoice'))).statusCode).toBe(
+      200,
+    );
     expect(bridge.telegram.uploads.filter((u) => u.chatId === chatId)).toHaveLength(1);
   });
 
@@ -46,8 +56,12 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
   ])('%s (%s) → %s', async (type, name, size, method, field) => {
     const { chatId, visitorId } = await newUser();
     const url = bridge.webim.addFile(name, randomBytes(size), type);
-    expect((await bridge.postCallback(fileCallback(visitorId, `t-${name}`, { url, name, media_type: type }, undefined, true))).statusCode).toBe(200);
-    expect(bridge.telegram.uploads.filter((u) => u.chatId === chatId).map((u) => [u.method, u.field, u.name])).toEqual([[method, field, name]]);
+    expect(
+      (await bridge.postCallback(fileCallback(visitorId, `t-${name}`, { url, name, media_type: type }, undefined, true))).statusCode,
+    ).toBe(200);
+    expect(bridge.telegram.uploads.filter((u) => u.chatId === chatId).map((u) => [u.method, u.field, u.name])).toEqual([
+      [method, field, name],
+    ]);
   });
 
   it.each([
@@ -59,13 +73,17 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
     const bytes = randomBytes(4_000);
     const url = bridge.webim.addFile(name, bytes, type);
     bridge.telegram.script(method, telegramError(400, description));
-    const res = await bridge.postCallback(fileCallback(visitorId, `refused-${name}`, { url, name, media_type: type, size: bytes.length }, 'Listen to this'));
+    const res = await bridge.postCallback(
+      fileCallback(visitorId, `refused-${name}`, { url, name, media_type: type, size: bytes.length }, 'Listen to this'),
+    );
     expect(res.statusCode).toBe(200);
     const uploads = bridge.telegram.uploads.filter((u) => u.chatId === chatId);
     expect(uploads.map((u) => u.method)).toEqual([method, 'sendDocument']);
     expect(uploads[1]?.bytes.equals(bytes)).toBe(true);
     expect(bridge.telegram.deliveredTo(chatId)).toEqual([`[sendDocument ${name} | Listen to this]`]);
-    expect(bridge.parsedLogs().find((l) => l.event === 'file_upload_refused' && l.method === method)).toMatchObject({ fallback: 'sendDocument' });
+    expect(bridge.parsedLogs().find((l) => l.event === 'file_upload_refused' && l.method === method)).toMatchObject({
+      fallback: 'sendDocument',
+    });
   });
 
   it('refused as a voice note and as a document: the user still gets the name and the text', async () => {
@@ -73,7 +91,9 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
     const url = bridge.webim.addFile('memo.ogg', randomBytes(2_000), 'audio/ogg');
     bridge.telegram.script('sendVoice', telegramError(400, 'Bad Request: VOICE_MESSAGES_FORBIDDEN'));
     bridge.telegram.script('sendDocument', telegramError(400, 'Bad Request: file is too big'));
-    const res = await bridge.postCallback(fileCallback(visitorId, 'refused-twice', { url, name: 'memo.ogg', media_type: 'audio/ogg' }, 'Call me back'));
+    const res = await bridge.postCallback(
+      fileCallback(visitorId, 'refused-twice', { url, name: 'memo.ogg', media_type: 'audio/ogg' }, 'Call me back'),
+    );
     expect(res.statusCode).toBe(200);
     const [note] = bridge.telegram.deliveredTo(chatId);
     expect(note).toContain('memo.ogg');
@@ -84,21 +104,30 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
     const { chatId, visitorId } = await newUser();
     const url = bridge.webim.addFile('manual.pdf', randomBytes(1000), 'application/pdf');
     const long = 'Step. '.repeat(300).trim();
-    expect((await bridge.postCallback(fileCallback(visitorId, 'long-1', { url, name: 'manual.pdf', media_type: 'application/pdf' }, long))).statusCode).toBe(200);
+    expect(
+      (await bridge.postCallback(fileCallback(visitorId, 'long-1', { url, name: 'manual.pdf', media_type: 'application/pdf' }, long)))
+        .statusCode,
+    ).toBe(200);
     expect(bridge.telegram.deliveredTo(chatId).slice(-2)).toEqual(['[sendDocument manual.pdf]', long]);
   });
 
   it.each([
     ['404 from the file host', (name: string) => bridge.webim.scriptFile(name, { status: 404 }), 'file_gone_404'],
     ['410 from the file host', (name: string) => bridge.webim.scriptFile(name, { status: 410 }), 'file_gone_410'],
-    ['a redirect to a host that is not allowed', (name: string) => bridge.webim.scriptFile(name, { status: 302, headers: { location: 'https://evil.example.com/x.pdf' } }), 'file_host_not_allowed'],
+    [
+      'a redirect to a host that is not allowed',
+      (name: string) => bridge.webim.scriptFile(name, { status: 302, headers: { location: 'https://evil.example.com/x.pdf' } }),
+      'file_host_not_allowed',
+    ],
   ])('%s → the user gets the name and a note; logged; acknowledged', async (_label, script, reason) => {
     const { chatId, visitorId } = await newUser();
     const name = `doc-${next}.pdf`;
     const url = bridge.webim.addFile(name, randomBytes(100), 'application/pdf');
     script(name);
     expect((await bridge.postCallback(fileCallback(visitorId, `p-${next}`, { url, name }))).statusCode).toBe(200);
-    expect(bridge.telegram.deliveredTo(chatId).at(-1)).toMatch(new RegExp(`^📎 ${name.replace('.', '\\.')} — the operator sent a file that could not be delivered here\\.`));
+    expect(bridge.telegram.deliveredTo(chatId).at(-1)).toMatch(
+      new RegExp(`^📎 ${name.replace('.', '\\.')} — the operator sent a file that could not be delivered here\\.`),
+    );
     expect(bridge.parsedLogs().some((l) => l.event === 'file_not_delivered' && l.reason === reason)).toBe(true);
   });
 
@@ -115,7 +144,9 @@ describe.each(databaseEngines())('operator files to the Telegram user on $name',
   it('a file over 50 MB (by its stated size) is refused without downloading it', async () => {
     const { chatId, visitorId } = await newUser();
     const url = bridge.webim.addFile('huge.iso', Buffer.alloc(10), 'application/octet-stream');
-    expect((await bridge.postCallback(fileCallback(visitorId, 'huge-1', { url, name: 'huge.iso', size: 60 * 1024 * 1024 }))).statusCode).toBe(200);
+    expect(
+      (await bridge.postCallback(fileCallback(visitorId, 'huge-1', { url, name: 'huge.iso', size: 60 * 1024 * 1024 }))).statusCode,
+    ).toBe(200);
     expect(bridge.telegram.deliveredTo(chatId).at(-1)).toContain('huge.iso');
     expect(bridge.parsedLogs().some((l) => l.event === 'file_not_delivered' && l.reason === 'file_too_large')).toBe(true);
   });

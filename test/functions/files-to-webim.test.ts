@@ -16,7 +16,12 @@ function streamingShim() {
   const sink = new PassThrough();
   const chunks: Buffer[] = [];
   sink.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<void>((resolve) => sink.on('end', () => ((seen.body = Buffer.concat(chunks)), resolve())));
+  const done = new Promise<void>((resolve) =>
+    sink.on('end', () => {
+      seen.body = Buffer.concat(chunks);
+      resolve();
+    }),
+  );
   return {
     seen,
     done,
@@ -57,7 +62,11 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
     bridge.telegram.addFile('AgACAgIAAxkBAAIBZ2dAoQABc3', bytes, { path: 'photos/file_7.jpg' });
     expect((await bridge.postUpdate(fixture('telegram/photo_with_caption.json'))).statusCode).toBe(200);
     const [file, caption] = sent(413);
-    expect(file?.message).toMatchObject({ id: 'tg-287164003-413', kind: 'file_visitor', data: { name: 'photo-413.jpg', media_type: 'image/jpeg', size: 88_211 } });
+    expect(file?.message).toMatchObject({
+      id: 'tg-287164003-413',
+      kind: 'file_visitor',
+      data: { name: 'photo-413.jpg', media_type: 'image/jpeg', size: 88_211 },
+    });
     expect(caption?.message).toEqual({ id: 'tg-287164003-413-caption', kind: 'visitor', text: 'Box arrived damaged' });
     const url = (file?.message as unknown as { data: { url: string } }).data.url;
     expect(url.startsWith(`${FILE_BASE}/files/`)).toBe(true);
@@ -72,7 +81,12 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
   });
 
   it.each([
-    ['telegram/document_pdf.json', 420, { name: 'invoice-5512.pdf', media_type: 'application/pdf', size: 48_213 }, 'The invoice you asked for'],
+    [
+      'telegram/document_pdf.json',
+      420,
+      { name: 'invoice-5512.pdf', media_type: 'application/pdf', size: 48_213 },
+      'The invoice you asked for',
+    ],
     ['telegram/voice.json', 421, { name: 'voice-421.ogg', media_type: 'audio/ogg', size: 9216 }, undefined],
     ['telegram/audio.json', 422, { name: 'recording.m4a', media_type: 'audio/mp4' }, undefined],
     ['telegram/video.json', 423, { name: 'unboxing.mp4', media_type: 'video/mp4' }, 'See the dent'],
@@ -84,12 +98,16 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
     expect((await bridge.postUpdate(fixture(name))).statusCode).toBe(200);
     const messages = sent(messageId as number);
     expect(messages[0]?.message).toMatchObject({ kind: 'file_visitor', data });
-    expect(messages.slice(1).map((m) => m.message)).toEqual(caption ? [{ id: `tg-287164003-${messageId}-caption`, kind: 'visitor', text: caption }] : []);
+    expect(messages.slice(1).map((m) => m.message)).toEqual(
+      caption ? [{ id: `tg-287164003-${messageId}-caption`, kind: 'visitor', text: caption }] : [],
+    );
   });
 
   it('a file over the 20 MB bot download limit reaches the operator as a text with its name and size', async () => {
     expect((await bridge.postUpdate(fixture('telegram/document_too_big.json'))).statusCode).toBe(200);
-    expect(sent(426).map((m) => m.message)).toEqual([{ id: 'tg-287164003-426', kind: 'visitor', text: expect.stringContaining('file too large to relay: backup.zip (25.0 MB)') }]);
+    expect(sent(426).map((m) => m.message)).toEqual([
+      { id: 'tg-287164003-426', kind: 'visitor', text: expect.stringContaining('file too large to relay: backup.zip (25.0 MB)') },
+    ]);
   });
 
   it('a caption that fails after its file: the retry posts only the caption', async () => {
@@ -104,15 +122,25 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
 
   it('a reply shows the operator the quoted start of the replied message', async () => {
     await bridge.postUpdate(fixture('telegram/reply_to_text.json'));
-    expect(sent(427)[0]?.message.text).toBe('↩ «Could you confirm the order number you see on the delivery note, the one that st…»\nYes, exactly that one');
+    expect(sent(427)[0]?.message.text).toBe(
+      '↩ «Could you confirm the order number you see on the delivery note, the one that st…»\nYes, exactly that one',
+    );
   });
 
   describe('file links', () => {
-    const tokenFor = (secret: string, expiresAt: number) => sealFileLink(secret, { fileId: 'AgACAgIAAxkBAAIBZ2dAoQABc3', name: 'x.jpg', mediaType: 'image/jpeg', expiresAt });
+    const tokenFor = (secret: string, expiresAt: number) =>
+      sealFileLink(secret, { fileId: 'AgACAgIAAxkBAAIBZ2dAoQABc3', name: 'x.jpg', mediaType: 'image/jpeg', expiresAt });
     const future = () => Math.floor(Date.now() / 1000) + 3600;
 
     it.each([
-      ['tampered', () => { const t = tokenFor(FILE_SECRET, future()); return `${t.slice(0, 30)}${t[30] === 'A' ? 'B' : 'A'}${t.slice(31)}`; }, 403],
+      [
+        'tampered',
+        () => {
+          const t = tokenFor(FILE_SECRET, future());
+          return `${t.slice(0, 30)}${t[30] === 'A' ? 'B' : 'A'}${t.slice(31)}`;
+        },
+        403,
+      ],
       ['sealed with another secret', () => tokenFor('another-secret-0123456789abcdef', future()), 403],
       ['expired', () => tokenFor(FILE_SECRET, Math.floor(Date.now() / 1000) - 1), 404],
       ['not a token at all', () => 'hello', 403],
@@ -135,11 +163,19 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
       ['audio/ogg', 'voice.ogg', 'inline'],
       ['video/mp4', 'clip.mp4', 'inline'],
     ])('a document of type %s (%s) is served %s, sandboxed and never sniffed', async (mediaType, name, disposition) => {
-      const update = fixture<{ update_id: number; message: { message_id: number; document: Record<string, unknown>; caption?: string } }>('telegram/document_pdf.json');
+      const update = fixture<{ update_id: number; message: { message_id: number; document: Record<string, unknown>; caption?: string } }>(
+        'telegram/document_pdf.json',
+      );
       const messageId = ++activeId;
       update.update_id = 815_300_000 + messageId;
       update.message.message_id = messageId;
-      update.message.document = { file_name: name, mime_type: mediaType, file_id: `BQACAgIAAxkBActive${messageId}`, file_unique_id: `u${messageId}`, file_size: 40 };
+      update.message.document = {
+        file_name: name,
+        mime_type: mediaType,
+        file_id: `BQACAgIAAxkBActive${messageId}`,
+        file_unique_id: `u${messageId}`,
+        file_size: 40,
+      };
       delete update.message.caption;
       const bytes = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>');
       bridge.telegram.addFile(`BQACAgIAAxkBActive${messageId}`, bytes, { path: `documents/${name}` });
@@ -160,7 +196,8 @@ describe.each(databaseEngines())('files from Telegram users to the operator on $
       const lines = bridge.logs.filter((l) => l.includes('file_served') || l.includes('relayed_to_webim'));
       expect(lines.length).toBeGreaterThan(0);
       const text = bridge.logs.join('\n');
-      for (const secret of ['photo-413.jpg', 'invoice-5512.pdf', 'backup.zip', 'Box arrived damaged', FILE_SECRET, SECRETS.botToken]) expect(text).not.toContain(secret);
+      for (const secret of ['photo-413.jpg', 'invoice-5512.pdf', 'backup.zip', 'Box arrived damaged', FILE_SECRET, SECRETS.botToken])
+        expect(text).not.toContain(secret);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorCallback, SECRETS, startTestBridge, type TestBridge } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
-import { SECRETS, operatorCallback, startTestBridge, type TestBridge } from '../support/bridge';
 
 /** Every value of every text-like column of every user table, for privacy scans. */
 async function allTextInDatabase(bridge: TestBridge): Promise<string> {
@@ -57,12 +57,25 @@ describe.each(databaseEngines())('full cycle on $name', (engine) => {
     for (const secretText of [userText, operatorText, 'Hello from support', 'parcel', 'courier']) expect(stored).not.toContain(secretText);
     const logs = bridge.logs.join('\n');
     expect(bridge.logs.length).toBeGreaterThan(5);
-    for (const secretText of [userText, operatorText, 'parcel', 'courier', ...Object.values(SECRETS)]) expect(logs).not.toContain(secretText);
+    for (const secretText of [userText, operatorText, 'parcel', 'courier', ...Object.values(SECRETS)])
+      expect(logs).not.toContain(secretText);
     // …while the logs do carry the ids needed to trace the message.
     expect(bridge.parsedLogs()).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ event: 'relayed_to_webim', update_id: 815203347, chat_id: 287164003, visitor_id: visitorId, webim_message_id: 'tg-287164003-412' }),
-        expect.objectContaining({ event: 'relayed_to_telegram', visitor_id: visitorId, webim_message_id: 'op-msg-1', chat_id: 287164003, parts: 1 }),
+        expect.objectContaining({
+          event: 'relayed_to_webim',
+          update_id: 815203347,
+          chat_id: 287164003,
+          visitor_id: visitorId,
+          webim_message_id: 'tg-287164003-412',
+        }),
+        expect.objectContaining({
+          event: 'relayed_to_telegram',
+          visitor_id: visitorId,
+          webim_message_id: 'op-msg-1',
+          chat_id: 287164003,
+          parts: 1,
+        }),
         expect.objectContaining({ event: 'request_done', route: 'webim-callback', status: 200, outcome: 'relayed' }),
       ]),
     );

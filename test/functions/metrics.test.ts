@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
+import * as z from 'zod';
+import { operatorCallback, SECRETS, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 
 /** The Embedded Metric Format specification, as a schema: what CloudWatch needs to extract metrics. */
@@ -13,7 +13,10 @@ const emfSchema = z
           z.strictObject({
             Namespace: z.string().min(1).max(255),
             Dimensions: z.array(z.array(z.string().min(1)).min(1).max(30)),
-            Metrics: z.array(z.strictObject({ Name: z.string().min(1).max(255), Unit: z.enum(['Count', 'Milliseconds']) })).min(1).max(100),
+            Metrics: z
+              .array(z.strictObject({ Name: z.string().min(1).max(255), Unit: z.enum(['Count', 'Milliseconds']) }))
+              .min(1)
+              .max(100),
           }),
         )
         .length(1),
@@ -22,8 +25,10 @@ const emfSchema = z
   .superRefine((record, ctx) => {
     const directive = record._aws.CloudWatchMetrics[0]!;
     // Every dimension and every metric named in the directive must be a top-level member of the right type.
-    for (const name of directive.Dimensions.flat()) if (typeof record[name] !== 'string') ctx.addIssue({ code: 'custom', message: `dimension ${name} missing` });
-    for (const m of directive.Metrics) if (typeof record[m.Name] !== 'number') ctx.addIssue({ code: 'custom', message: `metric ${m.Name} missing` });
+    for (const name of directive.Dimensions.flat())
+      if (typeof record[name] !== 'string') ctx.addIssue({ code: 'custom', message: `dimension ${name} missing` });
+    for (const m of directive.Metrics)
+      if (typeof record[m.Name] !== 'number') ctx.addIssue({ code: 'custom', message: `metric ${m.Name} missing` });
   });
 
 describe.each(databaseEngines())('delivery metrics (EMF) on $name', (engine) => {
@@ -48,7 +53,13 @@ describe.each(databaseEngines())('delivery metrics (EMF) on $name', (engine) => 
     const all = records();
     expect(all).toHaveLength(4); // the unauthenticated request relays nothing and counts nothing
     for (const r of all) expect(emfSchema.safeParse(r).success).toBe(true);
-    const pick = (r: Record<string, unknown>) => ({ Direction: r.Direction, Relayed: r.Relayed, Deferred: r.Deferred, Failed: r.Failed, ConfigurationErrors: r.ConfigurationErrors });
+    const pick = (r: Record<string, unknown>) => ({
+      Direction: r.Direction,
+      Relayed: r.Relayed,
+      Deferred: r.Deferred,
+      Failed: r.Failed,
+      ConfigurationErrors: r.ConfigurationErrors,
+    });
     expect(all.map(pick)).toEqual([
       { Direction: 'telegram_to_webim', Relayed: 1, Deferred: 0, Failed: 0, ConfigurationErrors: 0 },
       { Direction: 'telegram_to_webim', Relayed: 0, Deferred: 1, Failed: 0, ConfigurationErrors: 1 },
@@ -58,6 +69,7 @@ describe.each(databaseEngines())('delivery metrics (EMF) on $name', (engine) => 
     expect(all.every((r) => r.Stage === 'test')).toBe(true);
     expect(typeof all[0]?.UpstreamLatency).toBe('number');
     const text = JSON.stringify(all);
-    for (const s of ['secret plans', 'second message', 'operator answer', visitorId, String(chatId), ...Object.values(SECRETS)]) expect(text).not.toContain(s);
+    for (const s of ['secret plans', 'second message', 'operator answer', visitorId, String(chatId), ...Object.values(SECRETS)])
+      expect(text).not.toContain(s);
   });
 });

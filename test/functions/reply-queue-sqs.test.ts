@@ -1,14 +1,14 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_AWS_ENV } from '../../fakes/sigv4';
+import { type FakeSqs, type FakeSqsMessage, startFakeSqs } from '../../fakes/sqs';
+import { telegramError } from '../../fakes/telegram';
 import { createReplyQueueHandler } from '../../functions/reply-queue';
 import { runAdminAction } from '../../lib/admin/actions';
 import { claimOperatorMessage } from '../../lib/db/delivery-claims';
 import { readMigrations } from '../../lib/db/migrate';
-import { operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
+import { operatorCallback, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSqs, type FakeSqs, type FakeSqsMessage } from '../../fakes/sqs';
-import { telegramError } from '../../fakes/telegram';
-import { FAKE_AWS_ENV } from '../../fakes/sigv4';
 
 const [engine] = databaseEngines();
 const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies.fifo';

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
-import { databaseEngines } from '../support/databases';
 import { telegramError } from '../../fakes/telegram';
+import { operatorCallback, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
+import { databaseEngines } from '../support/databases';
 import { allTextInDatabase } from '../support/privacy';
 
 const lambdaContext = (ms: number): Context => {
@@ -38,7 +38,11 @@ describe.each(databaseEngines())('replies wait in the reply queue on $name', (en
   };
 
   beforeAll(async () => {
-    bridge = await startTestBridge(engine, { QUEUE_MAX_BACKOFF_SECONDS: '1', ADMIN_CHAT_ID: String(ADMIN_CHAT), ALERT_INTERVAL_SECONDS: '10' }, { replyQueue: true });
+    bridge = await startTestBridge(
+      engine,
+      { QUEUE_MAX_BACKOFF_SECONDS: '1', ADMIN_CHAT_ID: String(ADMIN_CHAT), ALERT_INTERVAL_SECONDS: '10' },
+      { replyQueue: true },
+    );
   });
   afterAll(() => bridge.close());
 
@@ -47,7 +51,8 @@ describe.each(databaseEngines())('replies wait in the reply queue on $name', (en
     // The next 12 sendMessage calls fail: each callback's own attempts and the queue's first ones.
     bridge.telegram.script('sendMessage', ...Array.from({ length: 12 }, () => telegramError(502, 'Bad Gateway')));
     const statuses = [];
-    for (const [i, text] of ['first', 'second', 'third'].entries()) statuses.push(await postOnce(visitorId, `outage-${chatId}-${i}`, text, lambdaContext(2_000)));
+    for (const [i, text] of ['first', 'second', 'third'].entries())
+      statuses.push(await postOnce(visitorId, `outage-${chatId}-${i}`, text, lambdaContext(2_000)));
     expect(statuses).toEqual([200, 200, 200]);
     await until(() => bridge.telegram.deliveredTo(chatId).length >= 3, 30_000);
     await bridge.queue!.drained(30_000);
@@ -81,7 +86,8 @@ describe.each(databaseEngines())('replies wait in the reply queue on $name', (en
     const { chatId, visitorId } = await newUser();
     bridge.telegram.script('sendMessage', telegramError(429, 'Too Many Requests: retry after 2', 2));
     const secrets = ['my card ends 4417, PIN hint below', 'the parcel code is QX-55-ZETA'];
-    for (const [i, text] of secrets.entries()) expect(await postOnce(visitorId, `private-${chatId}-${i}`, text, lambdaContext(1_500))).toBe(200);
+    for (const [i, text] of secrets.entries())
+      expect(await postOnce(visitorId, `private-${chatId}-${i}`, text, lambdaContext(1_500))).toBe(200);
     expect(bridge.queue!.size).toBeGreaterThan(0); // they are waiting now
     const whileWaiting = `${await allTextInDatabase(bridge)}\n${bridge.logs.join('\n')}`;
     for (const text of secrets) expect(whileWaiting).not.toContain(text);
@@ -106,7 +112,11 @@ describe.each(databaseEngines())('the end of the road on $name', (engine) => {
   let bridge: TestBridge;
   const ADMIN_CHAT = -100_778;
   beforeAll(async () => {
-    bridge = await startTestBridge(engine, { QUEUE_MAX_BACKOFF_SECONDS: '1', QUEUE_MAX_ATTEMPTS: '2', ADMIN_CHAT_ID: String(ADMIN_CHAT), ALERT_INTERVAL_SECONDS: '10' }, { replyQueue: true });
+    bridge = await startTestBridge(
+      engine,
+      { QUEUE_MAX_BACKOFF_SECONDS: '1', QUEUE_MAX_ATTEMPTS: '2', ADMIN_CHAT_ID: String(ADMIN_CHAT), ALERT_INTERVAL_SECONDS: '10' },
+      { replyQueue: true },
+    );
   });
   afterAll(() => bridge.close());
 
@@ -125,7 +135,9 @@ describe.each(databaseEngines())('the end of the road on $name', (engine) => {
     expect(alerts[0]).toMatch(/Not delivered.*visitor .*message doomed-1.*dead_lettered/);
     expect(alerts[0]).not.toContain('private words');
     expect(bridge.telegram.deliveredTo(chatId)).toEqual([]);
-    expect(bridge.parsedLogs().find((l) => l.event === 'message_not_delivered' && l.reason === 'dead_lettered')).toMatchObject({ dead_letter_reason: 'attempts_exhausted' });
+    expect(bridge.parsedLogs().find((l) => l.event === 'message_not_delivered' && l.reason === 'dead_lettered')).toMatchObject({
+      dead_letter_reason: 'attempts_exhausted',
+    });
     // The chat is free for the next reply at once (its hold was given up with the dead letter).
     expect((await bridge.postCallback(operatorCallback(visitorId, 'after-1', 'next reply'))).statusCode).toBe(200);
     expect(bridge.telegram.deliveredTo(chatId)).toEqual(['next reply']);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
+import { operatorCallback, SECRETS, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 
 const OLD_WEBHOOK = 'old-webhook-secret_42';
@@ -10,7 +10,10 @@ describe('secret rotation without downtime', () => {
   let bridge: TestBridge;
 
   beforeAll(async () => {
-    bridge = await startTestBridge(engine!, { TELEGRAM_WEBHOOK_SECRET_PREVIOUS: OLD_WEBHOOK, WEBIM_CALLBACK_SECRET_PREVIOUS: OLD_CALLBACK });
+    bridge = await startTestBridge(engine!, {
+      TELEGRAM_WEBHOOK_SECRET_PREVIOUS: OLD_WEBHOOK,
+      WEBIM_CALLBACK_SECRET_PREVIOUS: OLD_CALLBACK,
+    });
   });
   afterAll(() => bridge.close());
 
@@ -22,10 +25,16 @@ describe('secret rotation without downtime', () => {
 
   it('accepts the current and the previous callback secret, in the header or the path', async () => {
     const visitorId = await visitorOf(bridge.db, 501);
-    expect((await bridge.postCallback(operatorCallback(visitorId, 'r-1', 'a'), { authorization: `Token ${OLD_CALLBACK}` })).statusCode).toBe(200);
-    expect((await bridge.postCallback(operatorCallback(visitorId, 'r-2', 'b'), { authorization: null, pathSecret: OLD_CALLBACK })).statusCode).toBe(200);
+    expect(
+      (await bridge.postCallback(operatorCallback(visitorId, 'r-1', 'a'), { authorization: `Token ${OLD_CALLBACK}` })).statusCode,
+    ).toBe(200);
+    expect(
+      (await bridge.postCallback(operatorCallback(visitorId, 'r-2', 'b'), { authorization: null, pathSecret: OLD_CALLBACK })).statusCode,
+    ).toBe(200);
     expect((await bridge.postCallback(operatorCallback(visitorId, 'r-3', 'c'))).statusCode).toBe(200);
-    expect((await bridge.postCallback(operatorCallback(visitorId, 'r-4', 'd'), { authorization: 'Token nope-nope-nope' })).statusCode).toBe(401);
+    expect((await bridge.postCallback(operatorCallback(visitorId, 'r-4', 'd'), { authorization: 'Token nope-nope-nope' })).statusCode).toBe(
+      401,
+    );
   });
 
   it('never logs either secret', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, textUpdate, type TestBridge } from '../support/bridge';
+import { type FakeSsm, startFakeSsm } from '../../fakes/ssm';
+import { startTestBridge, type TestBridge, textUpdate } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
-import { startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 
 const [engine] = databaseEngines();
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { telegramError } from '../../fakes/telegram';
+import { SECRETS, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
-import { telegramError } from '../../fakes/telegram';
-import { SECRETS, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 
 const countRows = async (bridge: TestBridge, table: string) =>
   Number((await bridge.db.sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0]?.n);
@@ -110,7 +110,9 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
   });
 
   it('records "kicked" and "member" from my_chat_member as the blocked state', async () => {
-    const kicked = fixture<{ update_id: number; my_chat_member: { new_chat_member: { status: string } } }>('telegram/my_chat_member_kicked.json');
+    const kicked = fixture<{ update_id: number; my_chat_member: { new_chat_member: { status: string } } }>(
+      'telegram/my_chat_member_kicked.json',
+    );
     expect((await bridge.postUpdate(kicked)).statusCode).toBe(200);
     const [row] = await bridge.db.sql`SELECT blocked FROM chat_mapping WHERE chat_id = 287164003`;
     expect(row?.blocked).toBe(true);
@@ -160,7 +162,13 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
     const [claim] = await bridge.db.sql`SELECT state FROM delivery_claims WHERE source = 'telegram_update' AND key = '30002'`;
     expect(claim?.state).toBe('done');
     const failure = bridge.parsedLogs().find((l) => l.event === 'message_not_delivered' && l.update_id === 30_002);
-    expect(failure).toMatchObject({ level: 'error', upstream: 'webim', error_class: 'permanent', reason: 'webim_400_bad_request', chat_id: 603 });
+    expect(failure).toMatchObject({
+      level: 'error',
+      upstream: 'webim',
+      error_class: 'permanent',
+      reason: 'webim_400_bad_request',
+      chat_id: 603,
+    });
     expect(bridge.logs.join('\n')).not.toContain('poison for webim');
     // Telegram's retry of the same update changes nothing.
     await bridge.postUpdate(update);
@@ -183,7 +191,8 @@ describe.each(databaseEngines())('POST /telegram-webhook on $name', (engine) => 
   });
 
   it('takes over a claim whose lease expired (a crashed invocation)', async () => {
-    await bridge.db.sql`INSERT INTO delivery_claims (source, key, claimed_at) VALUES ('telegram_update', '30005', now() - interval '10 minutes')`;
+    await bridge.db
+      .sql`INSERT INTO delivery_claims (source, key, claimed_at) VALUES ('telegram_update', '30005', now() - interval '10 minutes')`;
     const res = await bridge.postUpdate(textUpdate(30_005, 606, 'resumed'));
     expect(res.statusCode).toBe(200);
     expect(bridge.webim.received.map((m) => m.message.text)).toEqual(['resumed']);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { telegramError } from '../../fakes/telegram';
+import { operatorCallback, SECRETS, startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
-import { telegramError } from '../../fakes/telegram';
-import { SECRETS, operatorCallback, startTestBridge, textUpdate, visitorOf, type TestBridge } from '../support/bridge';
 
 describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
   let bridge: TestBridge;
@@ -47,7 +47,10 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
 
     it('understands visitor and chat as objects, without event (the shape Custom Channel integrators document)', async () => {
       const { chatId, visitorId } = await newUser();
-      const body = JSON.parse(JSON.stringify(fixture('webim/object_ids_message.json')).replace('VISITOR_ID', visitorId)) as Record<string, unknown>;
+      const body = JSON.parse(JSON.stringify(fixture('webim/object_ids_message.json')).replace('VISITOR_ID', visitorId)) as Record<
+        string,
+        unknown
+      >;
       expect((await bridge.postCallback(body)).statusCode).toBe(200);
       expect((await bridge.postCallback(body)).statusCode).toBe(200); // a redelivery: once
       expect(bridge.telegram.sentTo(chatId)).toEqual(['Hello from the desk, as integrators document it']);
@@ -84,7 +87,9 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
   it('an operator file from a host that is not allowed reaches the user as its name and a note', async () => {
     const { chatId, visitorId } = await newUser();
     await bridge.postCallback(withVisitor('webim/file_operator.json', visitorId));
-    expect(bridge.telegram.sentTo(chatId)).toEqual([expect.stringMatching(/^📎 invoice-5512\.pdf — the operator sent a file that could not be delivered here\./)]);
+    expect(bridge.telegram.sentTo(chatId)).toEqual([
+      expect.stringMatching(/^📎 invoice-5512\.pdf — the operator sent a file that could not be delivered here\./),
+    ]);
     expect(bridge.parsedLogs().some((l) => l.event === 'file_not_delivered' && l.reason === 'file_host_not_allowed')).toBe(true);
   });
 
@@ -98,7 +103,11 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
 
   it('skips info messages unless FORWARD_INFO_MESSAGES is on', async () => {
     const { visitorId } = await newUser();
-    const info = { event: 'new_message', visitor_id: visitorId, message: { id: `info-${visitorId}`, kind: 'info', text: 'Operator joined' } };
+    const info = {
+      event: 'new_message',
+      visitor_id: visitorId,
+      message: { id: `info-${visitorId}`, kind: 'info', text: 'Operator joined' },
+    };
     expect((await bridge.postCallback(info)).statusCode).toBe(200);
     expect(bridge.telegram.calls).toHaveLength(0);
   });
@@ -139,7 +148,11 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
   it('after a transient failure on the second part, the retry sends only the rest', async () => {
     const { chatId, visitorId } = await newUser();
     const text = `${'a'.repeat(4000)}\n${'b'.repeat(1000)}`;
-    bridge.telegram.script('sendMessage', { status: 200, body: { ok: true, result: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' } } } }, telegramError(429, 'Too Many Requests: retry after 60', 60));
+    bridge.telegram.script(
+      'sendMessage',
+      { status: 200, body: { ok: true, result: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' } } } },
+      telegramError(429, 'Too Many Requests: retry after 60', 60),
+    );
     const first = await bridge.postCallback(operatorCallback(visitorId, `resume-${chatId}`, text));
     expect(first.statusCode).toBe(503);
     expect(first.headers?.['retry-after']).toBe('60');

@@ -16,7 +16,11 @@ describe('logger', () => {
     const lines: string[] = [];
     const secret = '7012345678:AAHk3-secret';
     const log = createLogger({ sink: (l) => lines.push(l), secrets: () => [secret] });
-    log.error('boom', { url: `https://api.telegram.org/bot${secret}/sendMessage`, nested: { list: [secret] }, error: new Error(`failed ${secret}`) });
+    log.error('boom', {
+      url: `https://api.telegram.org/bot${secret}/sendMessage`,
+      nested: { list: [secret] },
+      error: new Error(`failed ${secret}`),
+    });
     expect(lines[0]).not.toContain(secret);
     expect(lines[0]).toContain('[redacted]');
   });

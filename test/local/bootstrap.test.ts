@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_AWS_ENV, type FakeSsm, startFakeSsm } from '../../fakes/ssm';
 import { prepareLocalEnvironment } from '../../local/bootstrap';
 import { upstreamEnv } from '../support/bridge';
-import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../../fakes/ssm';
 
 describe('a local run with SSM_PREFIX', () => {
   let ssm: FakeSsm;
@@ -14,7 +14,8 @@ describe('a local run with SSM_PREFIX', () => {
   afterAll(() => ssm.close());
 
   it("reads the stage's parameters, signed with the AWS keys in the environment", async () => {
-    for (const [name, value] of Object.entries(upstreamEnv('http://127.0.0.1:9', 'http://127.0.0.1:9/api'))) ssm.parameters.set(`/telegram-webim-bridge/dev/${name}`, value);
+    for (const [name, value] of Object.entries(upstreamEnv('http://127.0.0.1:9', 'http://127.0.0.1:9/api')))
+      ssm.parameters.set(`/telegram-webim-bridge/dev/${name}`, value);
     const local = await prepareLocalEnvironment({
       env: { ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SSM: ssm.url, SSM_PREFIX: '/telegram-webim-bridge/dev' },
       dataDir: null,
@@ -33,7 +34,10 @@ describe('a local run with SSM_PREFIX', () => {
   it('without keys in the environment, takes them from a named profile of the shared credentials file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bridge-aws-'));
     const file = path.join(dir, 'credentials');
-    writeFileSync(file, `[bridge-test]\naws_access_key_id = ${FAKE_AWS_ENV.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY}\naws_session_token = ${FAKE_AWS_ENV.AWS_SESSION_TOKEN}\n`);
+    writeFileSync(
+      file,
+      `[bridge-test]\naws_access_key_id = ${FAKE_AWS_ENV.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY}\naws_session_token = ${FAKE_AWS_ENV.AWS_SESSION_TOKEN}\n`,
+    );
     const saved = { ...process.env };
     // The SDK's chain reads the process environment, as it would in a developer's shell.
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[key];

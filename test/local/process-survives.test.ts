@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../local/embedded-db';
+import { startTcpProxy, type TcpProxy, throughProxy } from '../../fakes/tcp-proxy';
+import { type FakeTelegram, startFakeTelegram } from '../../fakes/telegram';
+import { type FakeWebim, startFakeWebim } from '../../fakes/webim';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from '../../local/embedded-db';
 import { SECRETS, textUpdate, upstreamEnv } from '../support/bridge';
-import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
-import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
-import { startTcpProxy, throughProxy, type TcpProxy } from '../../fakes/tcp-proxy';
 
 /**
  * `npm start` as its own process, its database behind a proxy that resets every connection on
@@ -35,7 +35,14 @@ describe('the local server outlives reset database sockets', () => {
       });
     });
     server = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-      env: { PATH: process.env.PATH, ...upstreamEnv(telegram.url, webim.url), DATABASE_URL: throughProxy(database.url, proxy), DATABASE_POOL_MAX: '1', PORT: String(port), LOG_LEVEL: 'error' },
+      env: {
+        PATH: process.env.PATH,
+        ...upstreamEnv(telegram.url, webim.url),
+        DATABASE_URL: throughProxy(database.url, proxy),
+        DATABASE_POOL_MAX: '1',
+        PORT: String(port),
+        LOG_LEVEL: 'error',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     url = await new Promise<string>((resolve, reject) => {

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox';
+import { type Sandbox, startSandbox } from '../../local/sandbox/sandbox';
 
 /** The README's "One full cycle, by hand" block, run as a reader would paste it, against the sandbox. */
 describe('README: one full cycle, by hand', () => {

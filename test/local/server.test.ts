@@ -1,12 +1,12 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeTelegram, startFakeTelegram } from '../../fakes/telegram';
+import { type FakeWebim, startFakeWebim } from '../../fakes/webim';
 import { readMigrations } from '../../lib/db/migrate';
-import { prepareLocalEnvironment, type LocalEnvironment } from '../../local/bootstrap';
-import { startLocalServer, type LocalServer } from '../../local/server';
+import { type LocalEnvironment, prepareLocalEnvironment } from '../../local/bootstrap';
+import { type LocalServer, startLocalServer } from '../../local/server';
 import { SECRETS, upstreamEnv, visitorOf } from '../support/bridge';
 import { fixture } from '../support/events';
-import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
-import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
 
 /** `npm start`'s pieces over real HTTP: embedded database, migrations, the local API Gateway. */
 describe('local server (npm start)', () => {
@@ -40,11 +40,17 @@ describe('local server (npm start)', () => {
   });
 
   it('relays both ways over real HTTP, with the secret header in any case', async () => {
-    const res = await post('/telegram-webhook', JSON.stringify(fixture('telegram/text_message.json')), { 'X-Telegram-Bot-Api-Secret-Token': SECRETS.webhookSecret });
+    const res = await post('/telegram-webhook', JSON.stringify(fixture('telegram/text_message.json')), {
+      'X-Telegram-Bot-Api-Secret-Token': SECRETS.webhookSecret,
+    });
     expect(res.status).toBe(200);
     expect(webim.received).toHaveLength(1);
     const visitorId = await visitorOf(await local.runtime.databaseOnly(), 287164003);
-    const back = await post(`/webim-callback/${SECRETS.callbackSecret}`, JSON.stringify({ ...fixture('webim/operator_message.json'), visitor_id: visitorId }), {});
+    const back = await post(
+      `/webim-callback/${SECRETS.callbackSecret}`,
+      JSON.stringify({ ...fixture('webim/operator_message.json'), visitor_id: visitorId }),
+      {},
+    );
     expect(back.status).toBe(200);
     expect(await back.json()).toEqual({ result: 'ok' });
     expect(telegram.sentTo(287164003)).toEqual(['Hi! How can I help?']);
@@ -67,10 +73,14 @@ describe('local server (npm start)', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (body: Buffer) =>
       new Promise<number>((resolve, reject) => {
-        const req = http.request(`${server.url}/telegram-webhook`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          `${server.url}/telegram-webhook`,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -91,7 +101,11 @@ describe('local server (npm start)', () => {
         missing: ['TELEGRAM_WEBHOOK_SECRET', 'WEBIM_API_URL', 'WEBIM_ACCESS_TOKEN', 'WEBIM_CALLBACK_SECRET'],
         invalid: ['TELEGRAM_BOT_TOKEN'],
       });
-      const update = await fetch(`${other.url}/telegram-webhook`, { method: 'POST', body: '{}', headers: { 'x-telegram-bot-api-secret-token': 'x' } });
+      const update = await fetch(`${other.url}/telegram-webhook`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'x-telegram-bot-api-secret-token': 'x' },
+      });
       expect(update.status).toBe(503);
     } finally {
       await other.close();

@@ -15,7 +15,9 @@ describe('npm start: start-up errors name the setting and what to do', () => {
   it('DATABASE_URL, without its password', () => {
     const env = { DATABASE_URL: 'postgres://bridge:s3cret-pass@127.0.0.1:5433/bridge' };
     const refused = explainStartupError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5433'), { code: 'ECONNREFUSED' }), env);
-    expect(refused).toBe('DATABASE_URL (127.0.0.1:5433): it cannot be reached (ECONNREFUSED). Check that PostgreSQL runs there and the URL is right, or unset DATABASE_URL to use the embedded database.');
+    expect(refused).toBe(
+      'DATABASE_URL (127.0.0.1:5433): it cannot be reached (ECONNREFUSED). Check that PostgreSQL runs there and the URL is right, or unset DATABASE_URL to use the embedded database.',
+    );
     const denied = explainStartupError(Object.assign(new Error('password authentication failed'), { code: '28P01' }), env);
     expect(denied).toContain('the user or password was refused');
     for (const line of [refused, denied]) expect(line).not.toContain('s3cret-pass');

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../local/sandbox/sandbox';
+import { type Sandbox, startSandbox } from '../../local/sandbox/sandbox';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -25,7 +25,15 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     sandbox = await startSandbox({ port: 0, dataDir: null, quiet: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(15_000);
@@ -53,8 +61,14 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
   });
 
   it('shows the delivery statistics, updated after a message, with an inline chart', async () => {
-    const relayed = () => page.locator('[data-testid="stats-table"] tr[data-direction="telegram_to_webim"] td[data-outcome="relayed"]').innerText();
-    const fromApi = async () => ((await (await fetch(`${sandbox.bridge.url}/sandbox/api/stats`)).json()) as { windows: { counts: Record<string, Record<string, number>> }[] }).windows[0]!.counts.telegram_to_webim!.relayed!;
+    const relayed = () =>
+      page.locator('[data-testid="stats-table"] tr[data-direction="telegram_to_webim"] td[data-outcome="relayed"]').innerText();
+    const fromApi = async () =>
+      (
+        (await (await fetch(`${sandbox.bridge.url}/sandbox/api/stats`)).json()) as {
+          windows: { counts: Record<string, Record<string, number>> }[];
+        }
+      ).windows[0]!.counts.telegram_to_webim!.relayed!;
     const before = await fromApi();
     await expect.poll(async () => Number(await relayed())).toBe(before); // the panel shows what the bridge counted
     await page.getByTestId('tg-input').fill('Counted, never stored');
@@ -71,16 +85,35 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     const image = page.getByTestId('desk-chat-image').last();
     await expect.poll(() => image.count()).toBeGreaterThan(0);
     // The desk loads it through the bridge's own /files route, and it is a real image.
-    await expect.poll(() => image.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(160);
+    await expect
+      .poll(() =>
+        image.evaluate(
+          (img) =>
+            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth,
+        ),
+      )
+      .toBe(160);
     const src = await image.getAttribute('src');
     expect(src).toMatch(/\/files\/[A-Za-z0-9_-]{40,}$/);
     await expect.poll(() => deskChat().innerText()).toContain('Here is the damage');
 
     await page.getByTestId('desk-input').fill('Your invoice');
     await page.getByTestId('desk-file').selectOption('pdf');
-    await expect.poll(() => page.getByTestId('tg-chat-file').last().innerText().catch(() => '')).toContain('invoice-5512.pdf');
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('tg-chat-file')
+          .last()
+          .innerText()
+          .catch(() => ''),
+      )
+      .toContain('invoice-5512.pdf');
     await expect.poll(() => tgChat().innerText()).toContain('Your invoice');
-    const pdf = await page.evaluate(async (href) => new Uint8Array(await (await fetch(href)).arrayBuffer()).slice(0, 5).join(','), (await page.getByTestId('tg-chat-file').last().getAttribute('href')) as string);
+    const pdf = await page.evaluate(
+      async (href) => new Uint8Array(await (await fetch(href)).arrayBuffer()).slice(0, 5).join(','),
+      (await page.getByTestId('tg-chat-file').last().getAttribute('href')) as string,
+    );
     expect(pdf).toBe('37,80,68,70,45'); // "%PDF-"
 
     const tampered = `${src!.slice(0, -6)}${src!.slice(-6, -5) === 'A' ? 'B' : 'A'}${src!.slice(-5)}`;
@@ -170,7 +203,9 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(await tgChat().innerText()).not.toContain('Are you still there?');
     // The desk says so: the reply is marked, and the bridge's note (only operators see it) explains.
     await expect.poll(() => deskChat().innerText()).toContain('⚠ not delivered');
-    await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain('Not delivered to the user: the user blocked the bot');
+    await expect
+      .poll(() => deskChat().locator('[data-from="note"]').last().innerText())
+      .toContain('Not delivered to the user: the user blocked the bot');
     expect(await deskChat().innerText()).not.toContain('✓ acknowledged');
     await page.getByTestId('fault-blocked').uncheck();
     await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain('The user unblocked the bot');

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, wantsSandbox, type Sandbox } from '../../local/sandbox/sandbox';
-import { membershipUpdate, operatorCallback, textUpdate } from '../../local/sandbox/wire';
 import { TelegramClient } from '../../lib/telegram/client';
 import { classifyTelegramError } from '../../lib/telegram/errors';
 import { parseUpdate } from '../../lib/telegram/update';
 import { WebimClient } from '../../lib/webim/client';
 import { WebimApiError } from '../../lib/webim/errors';
 import { webimCallbackSchema } from '../../lib/webim/wire';
+import { type Sandbox, startSandbox, wantsSandbox } from '../../local/sandbox/sandbox';
+import { membershipUpdate, operatorCallback, textUpdate } from '../../local/sandbox/wire';
 import { fixture } from '../support/events';
 
 /** The shape of a JSON value: every key path with its value's type, so two payloads can be compared. */
@@ -35,7 +35,12 @@ describe('sandbox wire formats are the ones the bridge is tested with', () => {
   });
 
   it('my_chat_member updates match the fixture', () => {
-    const kicked = membershipUpdate({ chatId: 287164003, firstName: 'Ivan' }, 815203353, { id: 7012345678, username: 'shop_support_bot' }, 'kicked');
+    const kicked = membershipUpdate(
+      { chatId: 287164003, firstName: 'Ivan' },
+      815203353,
+      { id: 7012345678, username: 'shop_support_bot' },
+      'kicked',
+    );
     const f = fixture<{ my_chat_member: { from: Record<string, unknown> } }>('telegram/my_chat_member_kicked.json');
     expect(shape({ ...kicked, my_chat_member: { ...kicked.my_chat_member, from: f.my_chat_member.from } }).sort()).toEqual(shape(f).sort());
   });
@@ -123,7 +128,13 @@ describe('sandbox', () => {
     await waitFor(() => visitor.lines.some((l) => l.file?.name.startsWith('sticker-')));
     await waitFor(() => visitor.lines.some((l) => l.text === '👍'));
 
-    sandbox.webim.sendButtons(visitor.visitorId, 'Did this solve your problem?', [[{ id: 'yes', text: 'Yes' }, { id: 'no', text: 'No' }], [{ id: 'z'.repeat(120), text: 'Call me back' }]]);
+    sandbox.webim.sendButtons(visitor.visitorId, 'Did this solve your problem?', [
+      [
+        { id: 'yes', text: 'Yes' },
+        { id: 'no', text: 'No' },
+      ],
+      [{ id: 'z'.repeat(120), text: 'Call me back' }],
+    ]);
     await waitFor(() => user.lines.some((l) => l.buttons));
     const question = user.lines.find((l) => l.buttons)!;
     sandbox.telegram.pressButton(user.chatId, question.id, question.buttons![1]![0]!.data);

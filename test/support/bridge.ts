@@ -1,19 +1,19 @@
 import type { Context } from 'aws-lambda';
+import { FAKE_AWS_ENV, type FakeSsm } from '../../fakes/ssm';
+import { startTcpProxy, type TcpProxy, throughProxy } from '../../fakes/tcp-proxy';
+import { type FakeTelegram, startFakeTelegram } from '../../fakes/telegram';
+import { type FakeWebim, startFakeWebim } from '../../fakes/webim';
+import { createReplyQueueHandler } from '../../functions/reply-queue';
 import { createTelegramWebhookHandler } from '../../functions/telegram-webhook';
 import { createWebimCallbackHandler } from '../../functions/webim-callback';
-import type { Database } from '../../lib/db/database';
-import { migrate, readMigrations, type Migration } from '../../lib/db/migrate';
-import type { HttpResult } from '../../lib/http/api-gateway';
 import { Runtime } from '../../lib/app/runtime';
+import type { Database } from '../../lib/db/database';
+import { type Migration, migrate, readMigrations } from '../../lib/db/migrate';
+import type { HttpResult } from '../../lib/http/api-gateway';
 import { MemoryReplyQueue } from '../../lib/queue/memory';
-import { createReplyQueueHandler } from '../../functions/reply-queue';
 import { ssmReaderFromEnv } from '../../lib/settings/ssm';
 import type { DatabaseEngine, TestDatabase } from './databases';
 import { httpApiEvent } from './events';
-import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
-import { startFakeWebim, type FakeWebim } from '../../fakes/webim';
-import { FAKE_AWS_ENV, type FakeSsm } from '../../fakes/ssm';
-import { startTcpProxy, throughProxy, type TcpProxy } from '../../fakes/tcp-proxy';
 
 export const SECRETS = {
   botToken: '7012345678:AAHk3-test_token_Zx9QpLmN0vBcD2eFgH',
@@ -48,9 +48,15 @@ export interface TestBridge {
   /** Database round trips made so far (bridge and assertions share the pool). */
   queries(): number;
   /** POST /telegram-webhook with an Update (the right secret unless overridden). */
-  postUpdate(update: unknown, options?: { secret?: string | null; rawBody?: string; base64?: boolean; context?: Context }): Promise<HttpResult>;
+  postUpdate(
+    update: unknown,
+    options?: { secret?: string | null; rawBody?: string; base64?: boolean; context?: Context },
+  ): Promise<HttpResult>;
   /** POST /webim-callback with a callback body (header auth unless overridden). */
-  postCallback(body: unknown, options?: { authorization?: string | null; pathSecret?: string; rawBody?: string; context?: Context }): Promise<HttpResult>;
+  postCallback(
+    body: unknown,
+    options?: { authorization?: string | null; pathSecret?: string; rawBody?: string; context?: Context },
+  ): Promise<HttpResult>;
   parsedLogs(): Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -100,7 +106,13 @@ export async function startTestBridge(
   const logs: string[] = [];
   let queries = 0;
   const queue = options.replyQueue ? new MemoryReplyQueue({ maxReceives: Number(env.QUEUE_MAX_ATTEMPTS ?? 20) + 1 }) : undefined;
-  const runtime = new Runtime({ env, logSink: (line) => logs.push(line), onQuery: () => queries++, ssm: () => ssmReaderFromEnv(env), replyQueue: queue });
+  const runtime = new Runtime({
+    env,
+    logSink: (line) => logs.push(line),
+    onQuery: () => queries++,
+    ssm: () => ssmReaderFromEnv(env),
+    replyQueue: queue,
+  });
   queue?.start(createReplyQueueHandler(runtime));
   // Assertions share the bridge's own pool (the embedded database takes one connection).
   const db = await runtime.databaseOnly();

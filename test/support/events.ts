@@ -35,7 +35,12 @@ export function httpApiEvent(options: {
   event.rawPath = options.path;
   event.headers = headers;
   event.pathParameters = options.pathParameters;
-  event.requestContext = { ...event.requestContext, routeKey: options.routeKey, requestId: `req-${Math.random().toString(36).slice(2)}`, http: { ...event.requestContext.http, path: options.path } };
+  event.requestContext = {
+    ...event.requestContext,
+    routeKey: options.routeKey,
+    requestId: `req-${Math.random().toString(36).slice(2)}`,
+    http: { ...event.requestContext.http, path: options.path },
+  };
   event.body = options.base64 ? Buffer.from(text).toString('base64') : text;
   event.isBase64Encoded = !!options.base64;
   return event;

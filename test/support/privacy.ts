@@ -9,8 +9,8 @@ export async function allTextInDatabase(bridge: TestBridge): Promise<string> {
       AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea')`;
   const values: string[] = [];
   for (const { table_name, column_name } of columns) {
-    for (const r of await bridge.db.sql.unsafe(`SELECT "${column_name}"::text AS v FROM "${table_name}"`)) if (r.v !== null) values.push(String(r.v));
+    for (const r of await bridge.db.sql.unsafe(`SELECT "${column_name}"::text AS v FROM "${table_name}"`))
+      if (r.v !== null) values.push(String(r.v));
   }
   return values.join('\n');
 }
-

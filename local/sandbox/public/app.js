@@ -1,6 +1,5 @@
 // The sandbox page: renders the simulators' state pushed over Server-Sent Events and drives them
 // through the small JSON API under /sandbox/api.
-'use strict';
 
 const $ = (id) => document.getElementById(id);
 let state = { users: [], visitors: [], faults: {} };
@@ -32,7 +31,14 @@ function el(tag, attrs = {}, ...children) {
 }
 
 // Where the simulated service stands with delivering this line to the bridge (not to the other person).
-const STATUS_MARK = { sending: '⏳ sending', retrying: '↻ retrying', queued: '⏸ queued', delivered: '✓ delivered', refused: '✗ refused (503)', not_delivered: '⚠ not delivered' };
+const STATUS_MARK = {
+  sending: '⏳ sending',
+  retrying: '↻ retrying',
+  queued: '⏸ queued',
+  delivered: '✓ delivered',
+  refused: '✗ refused (503)',
+  not_delivered: '⚠ not delivered',
+};
 const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const shortId = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
 
@@ -44,12 +50,40 @@ function fillChat(container, lines, sideOf, emptyText) {
     const meta = [clock(line.time)];
     if (line.status) meta.push(STATUS_MARK[line.status]);
     const buttons = line.buttons
-      ? [el('div', { class: 'buttons-row' }, ...line.buttons.map((row) => el('div', { class: 'kb-row' }, ...row.map((b) =>
-          el('button', { type: 'button', class: 'kb', 'data-testid': 'tg-button', onclick: () => api(`users/${selectedUser}/press`, { lineId: line.id, data: b.data }) }, b.text)))))]
+      ? [
+          el(
+            'div',
+            { class: 'buttons-row' },
+            ...line.buttons.map((row) =>
+              el(
+                'div',
+                { class: 'kb-row' },
+                ...row.map((b) =>
+                  el(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'kb',
+                      'data-testid': 'tg-button',
+                      onclick: () => api(`users/${selectedUser}/press`, { lineId: line.id, data: b.data }),
+                    },
+                    b.text,
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ]
       : [];
     container.append(
-      el('div', { class: `msg ${sideOf(line)}`, 'data-testid': `${container.id}-line`, 'data-from': line.from, 'data-status': line.status },
-        ...(line.file ? [fileView(container.id, line.file)] : []), line.text, ...buttons, el('small', { class: line.status || '' }, meta.join(' · '))),
+      el(
+        'div',
+        { class: `msg ${sideOf(line)}`, 'data-testid': `${container.id}-line`, 'data-from': line.from, 'data-status': line.status },
+        ...(line.file ? [fileView(container.id, line.file)] : []),
+        line.text,
+        ...buttons,
+        el('small', { class: line.status || '' }, meta.join(' · ')),
+      ),
     );
   }
   if (atBottom) container.scrollTop = container.scrollHeight;
@@ -58,7 +92,11 @@ function fillChat(container, lines, sideOf, emptyText) {
 /** A file in a chat line: images inline, anything else as a link that downloads it. */
 function fileView(where, file) {
   if (file.mediaType.startsWith('image/')) {
-    return el('a', { href: file.url, target: '_blank', class: 'file' }, el('img', { src: file.url, alt: file.name, 'data-testid': `${where}-image`, loading: 'lazy' }));
+    return el(
+      'a',
+      { href: file.url, target: '_blank', class: 'file' },
+      el('img', { src: file.url, alt: file.name, 'data-testid': `${where}-image`, loading: 'lazy' }),
+    );
   }
   return el('a', { href: file.url, download: file.name, class: 'file', 'data-testid': `${where}-file` }, `📎 ${file.name}`);
 }
@@ -66,18 +104,49 @@ function fileView(where, file) {
 function render() {
   if (selectedUser === null && state.users.length) selectedUser = state.users[0].chatId;
   const tabs = $('user-tabs');
-  tabs.replaceChildren(...state.users.map((u) =>
-    el('button', { type: 'button', 'aria-pressed': String(u.chatId === selectedUser), 'data-testid': `user-tab-${u.chatId}`, onclick: () => { selectedUser = u.chatId; render(); } },
-      `${u.firstName}${u.blockedBot ? ' 🚫' : ''}`)));
+  tabs.replaceChildren(
+    ...state.users.map((u) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          'aria-pressed': String(u.chatId === selectedUser),
+          'data-testid': `user-tab-${u.chatId}`,
+          onclick: () => {
+            selectedUser = u.chatId;
+            render();
+          },
+        },
+        `${u.firstName}${u.blockedBot ? ' 🚫' : ''}`,
+      ),
+    ),
+  );
   const user = state.users.find((u) => u.chatId === selectedUser);
   fillChat($('tg-chat'), user ? user.lines : [], (l) => l.from, 'Say /start or write something.');
   $('fault-blocked').checked = !!user?.blockedBot;
 
   const visitors = state.visitors;
-  if (!visitors.some((v) => v.visitorId === selectedVisitor)) selectedVisitor = visitors.length ? visitors[visitors.length - 1].visitorId : null;
-  $('visitor-list').replaceChildren(...visitors.map((v) =>
-    el('button', { type: 'button', 'aria-pressed': String(v.visitorId === selectedVisitor), 'data-testid': 'visitor', 'data-visitor-id': v.visitorId, title: v.visitorId, onclick: () => { selectedVisitor = v.visitorId; render(); } },
-      `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`)));
+  if (!visitors.some((v) => v.visitorId === selectedVisitor))
+    selectedVisitor = visitors.length ? visitors[visitors.length - 1].visitorId : null;
+  $('visitor-list').replaceChildren(
+    ...visitors.map((v) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          'aria-pressed': String(v.visitorId === selectedVisitor),
+          'data-testid': 'visitor',
+          'data-visitor-id': v.visitorId,
+          title: v.visitorId,
+          onclick: () => {
+            selectedVisitor = v.visitorId;
+            render();
+          },
+        },
+        `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`,
+      ),
+    ),
+  );
   const visitor = visitors.find((v) => v.visitorId === selectedVisitor);
   fillChat($('desk-chat'), visitor ? visitor.lines : [], (l) => l.from, 'No visitors yet. Write something as a Telegram user.');
   $('desk-input').disabled = !visitor;
@@ -91,17 +160,41 @@ function render() {
   $('fault-telegram-down').checked = !!state.faults.telegramDown;
 }
 
-const LOG_FIELDS = ['route', 'status', 'outcome', 'method', 'media_type', 'size', 'update_id', 'chat_id', 'visitor_id', 'webim_message_id', 'attempt', 'created', 'reason', 'error_class', 'retry_after_s', 'waitMs', 'duplicate', 'parts', 'will_retry'];
+const LOG_FIELDS = [
+  'route',
+  'status',
+  'outcome',
+  'method',
+  'media_type',
+  'size',
+  'update_id',
+  'chat_id',
+  'visitor_id',
+  'webim_message_id',
+  'attempt',
+  'created',
+  'reason',
+  'error_class',
+  'retry_after_s',
+  'waitMs',
+  'duplicate',
+  'parts',
+  'will_retry',
+];
 
 function appendLog(event) {
   if (event.level === 'debug') return;
   const details = LOG_FIELDS.filter((f) => event[f] !== undefined && event[f] !== false)
-    .map((f) => `${f}=${f === 'visitor_id' ? shortId(event[f]) : event[f]}`).join(' ');
+    .map((f) => `${f}=${f === 'visitor_id' ? shortId(event[f]) : event[f]}`)
+    .join(' ');
   const statusClass = event.status !== undefined ? `s${String(event.status)[0]}` : '';
-  const row = el('li', { 'data-source': event.source, 'data-kind': event.kind, 'data-status': event.status, 'data-outcome': event.outcome },
+  const row = el(
+    'li',
+    { 'data-source': event.source, 'data-kind': event.kind, 'data-status': event.status, 'data-outcome': event.outcome },
     el('span', { class: 'time' }, clock(event.time)),
     el('span', { class: `src ${event.source}` }, event.source),
-    el('span', { class: statusClass }, `${event.kind} ${details}`));
+    el('span', { class: statusClass }, `${event.kind} ${details}`),
+  );
   const log = $('event-log');
   log.prepend(row);
   while (log.children.length > 400) log.lastChild.remove();
@@ -109,9 +202,15 @@ function appendLog(event) {
 
 function connect() {
   const events = new EventSource('/sandbox/events');
-  events.addEventListener('state', (e) => { state = JSON.parse(e.data); render(); scheduleStats(); });
+  events.addEventListener('state', (e) => {
+    state = JSON.parse(e.data);
+    render();
+    scheduleStats();
+  });
   events.addEventListener('log', (e) => appendLog(JSON.parse(e.data)));
-  events.onerror = () => { /* EventSource reconnects by itself */ };
+  events.onerror = () => {
+    /* EventSource reconnects by itself */
+  };
 }
 
 $('tg-form').addEventListener('submit', async (e) => {
@@ -147,7 +246,10 @@ $('desk-file').addEventListener('change', async (e) => {
   $('desk-input').value = '';
   await api(`visitors/${encodeURIComponent(selectedVisitor)}/files`, { sample, ...(text ? { text } : {}) });
 });
-$('tg-start-link').addEventListener('click', () => selectedUser !== null && api(`users/${selectedUser}/messages`, { text: '/start spring-sale-7' }));
+$('tg-start-link').addEventListener(
+  'click',
+  () => selectedUser !== null && api(`users/${selectedUser}/messages`, { text: '/start spring-sale-7' }),
+);
 $('desk-buttons').addEventListener('click', () => {
   if (!selectedVisitor) return;
   const text = $('desk-input').value.trim() || 'Did this solve your problem?';
@@ -161,7 +263,10 @@ $('add-user').addEventListener('click', async () => {
   const res = await api('users', { firstName: name, username: name.toLowerCase().replace(/\W/g, '').slice(0, 32) });
   if (res.ok) selectedUser = (await res.json()).chatId;
 });
-$('fault-blocked').addEventListener('change', (e) => selectedUser !== null && api(`users/${selectedUser}/blocked`, { blocked: e.target.checked }));
+$('fault-blocked').addEventListener(
+  'change',
+  (e) => selectedUser !== null && api(`users/${selectedUser}/blocked`, { blocked: e.target.checked }),
+);
 $('fault-webim-down').addEventListener('change', (e) => api('faults', { webimDown: e.target.checked }));
 $('fault-rate-limit').addEventListener('change', (e) => api('faults', { telegramRateLimit: e.target.checked }));
 $('fault-telegram-down').addEventListener('change', (e) => api('faults', { telegramDown: e.target.checked }));
@@ -172,21 +277,41 @@ connect();
 
 // ---------- delivery statistics panel ----------
 const OUTCOMES = ['relayed', 'duplicate', 'deferred', 'failed', 'blocked', 'ignored', 'configuration_error'];
-const DIRS = [['telegram_to_webim', 'Telegram → Webim', '#2aabee'], ['webim_to_telegram', 'Webim → Telegram', '#ff7a1a']];
+const DIRS = [
+  ['telegram_to_webim', 'Telegram → Webim', '#2aabee'],
+  ['webim_to_telegram', 'Webim → Telegram', '#ff7a1a'],
+];
 let statsTimer = null;
 
 function renderStats(report) {
   const day = report.windows[0];
-  const SHORT = { relayed: 'ok', duplicate: 'dup', deferred: '503', failed: 'lost', blocked: 'blk', ignored: 'ign', configuration_error: 'cfg' };
+  const SHORT = {
+    relayed: 'ok',
+    duplicate: 'dup',
+    deferred: '503',
+    failed: 'lost',
+    blocked: 'blk',
+    ignored: 'ign',
+    configuration_error: 'cfg',
+  };
   const head = el('tr', {}, el('th', {}, ''), ...OUTCOMES.map((o) => el('th', { scope: 'col', title: o }, SHORT[o])));
   const rows = DIRS.map(([d, label]) =>
-    el('tr', { 'data-direction': d }, el('th', { scope: 'row' }, label), ...OUTCOMES.map((o) => el('td', { 'data-outcome': o, title: o }, String(day.counts[d][o])))));
+    el(
+      'tr',
+      { 'data-direction': d },
+      el('th', { scope: 'row' }, label),
+      ...OUTCOMES.map((o) => el('td', { 'data-outcome': o, title: o }, String(day.counts[d][o]))),
+    ),
+  );
   $('stats-table').replaceChildren(head, ...rows);
   // Inline SVG: one stacked bar per hour, no chart library.
   const max = Math.max(1, ...report.hourly.map((h) => h.telegram_to_webim + h.webim_to_telegram));
-  const w = 240, h = 48, bw = w / 24;
+  const w = 240,
+    h = 48,
+    bw = w / 24;
   const bars = report.hourly.flatMap((hr, i) => {
-    const a = (hr.telegram_to_webim / max) * h, b = (hr.webim_to_telegram / max) * h;
+    const a = (hr.telegram_to_webim / max) * h,
+      b = (hr.webim_to_telegram / max) * h;
     return [
       `<rect data-testid="stats-bar" x="${(i * bw + 1).toFixed(1)}" y="${(h - a).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${a.toFixed(1)}" fill="${DIRS[0][2]}"><title>${hr.hour.slice(11, 16)} UTC: ${hr.telegram_to_webim} → Webim</title></rect>`,
       `<rect x="${(i * bw + 1).toFixed(1)}" y="${(h - a - b).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${b.toFixed(1)}" fill="${DIRS[1][2]}"><title>${hr.hour.slice(11, 16)} UTC: ${hr.webim_to_telegram} → Telegram</title></rect>`,

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDoctor, type DoctorReport } from '../../../lib/admin/doctor';
-import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { Runtime } from '../../../lib/app/runtime';
-import { SECRETS, startUpstreams, upstreamEnv } from '../../support/bridge';
-import { databaseEngines, type TestDatabase } from '../../support/databases';
 import type { FakeTelegram } from '../../../fakes/telegram';
 import type { FakeWebim } from '../../../fakes/webim';
+import { type DoctorReport, runDoctor } from '../../../lib/admin/doctor';
+import { Runtime } from '../../../lib/app/runtime';
+import { migrate, readMigrations } from '../../../lib/db/migrate';
+import { SECRETS, startUpstreams, upstreamEnv } from '../../support/bridge';
+import { databaseEngines, type TestDatabase } from '../../support/databases';
 
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 
@@ -30,13 +30,24 @@ describe('doctor', () => {
 
   const doctor = async (env: Record<string, string> = {}, options: { migrated?: boolean } = {}) => {
     const runtime = new Runtime({
-      env: { ...upstreamEnv(telegram.url, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url, FILE_LINK_SECRET: 'doctor-file-link-secret-42', ...env },
+      env: {
+        ...upstreamEnv(telegram.url, webim.url),
+        HTTP_API_URL: API,
+        DATABASE_URL: database.url,
+        FILE_LINK_SECRET: 'doctor-file-link-secret-42',
+        ...env,
+      },
       logSink: () => {},
     });
     const migrations = await readMigrations();
     try {
       if (options.migrated !== false) await migrate(await runtime.databaseOnly(), migrations).catch(() => {});
-      return await runDoctor({ settings: async () => (await runtime.context()).settings, database: () => runtime.databaseOnly(), migrations, now: () => 1_795_340_000_000 });
+      return await runDoctor({
+        settings: async () => (await runtime.context()).settings,
+        database: () => runtime.databaseOnly(),
+        migrations,
+        now: () => 1_795_340_000_000,
+      });
     } finally {
       await runtime.close(); // the embedded database takes one connection at a time
     }
@@ -50,7 +61,11 @@ describe('doctor', () => {
   afterAll(() => upstreams.close());
 
   it('all good: every line ✓, with the bot name and the callback URL to give Webim', async () => {
-    Object.assign(telegram.webhook, { url: `${API}/telegram-webhook`, allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'], pending_update_count: 0 });
+    Object.assign(telegram.webhook, {
+      url: `${API}/telegram-webhook`,
+      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'],
+      pending_update_count: 0,
+    });
     const report = await doctor();
     expect(report.ok).toBe(true);
     expect(report.lines.filter((l) => /^[✗!]/.test(l))).toEqual([]);
@@ -64,18 +79,36 @@ describe('doctor', () => {
     telegram.webhook.url = 'https://old.example.com/hook';
     const report = await doctor();
     expect(report.ok).toBe(false);
-    expect(check(report, 'webhook')[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining(`expected ${API}/telegram-webhook`), hint: expect.stringContaining('"action":"set"') });
+    expect(check(report, 'webhook')[0]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(`expected ${API}/telegram-webhook`),
+      hint: expect.stringContaining('"action":"set"'),
+    });
     telegram.webhook.url = `${API}/telegram-webhook`;
   });
 
   it('pending updates with a recent delivery error → ✗ naming the error, its age and the likely cause', async () => {
     telegram.script('getWebhookInfo', {
       status: 200,
-      body: { ok: true, result: { url: `${API}/telegram-webhook`, has_custom_certificate: false, pending_update_count: 12, allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'], last_error_date: 1_795_339_880, last_error_message: 'Wrong response from the webhook: 401 Unauthorized' } },
+      body: {
+        ok: true,
+        result: {
+          url: `${API}/telegram-webhook`,
+          has_custom_certificate: false,
+          pending_update_count: 12,
+          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'],
+          last_error_date: 1_795_339_880,
+          last_error_message: 'Wrong response from the webhook: 401 Unauthorized',
+        },
+      },
     });
     const report = await doctor();
     expect(report.ok).toBe(false);
-    expect(check(report, 'delivery')[0]).toMatchObject({ status: 'fail', detail: '12 update(s) waiting; last error 2 min ago: Wrong response from the webhook: 401 Unauthorized', hint: expect.stringContaining('webhook secret differs') });
+    expect(check(report, 'delivery')[0]).toMatchObject({
+      status: 'fail',
+      detail: '12 update(s) waiting; last error 2 min ago: Wrong response from the webhook: 401 Unauthorized',
+      hint: expect.stringContaining('webhook secret differs'),
+    });
   });
 
   it('an invalid bot token → ✗ pointing at BotFather', async () => {
@@ -88,7 +121,11 @@ describe('doctor', () => {
   it('an unreachable database → ✗ with what to check', async () => {
     const report = await doctor({ DATABASE_URL: `postgres://u:p@127.0.0.1:${await closedPort()}/x` }, { migrated: false });
     expect(report.ok).toBe(false);
-    expect(check(report, 'database')[0]).toMatchObject({ status: 'fail', detail: 'unreachable: ECONNREFUSED', hint: expect.stringContaining('security group') });
+    expect(check(report, 'database')[0]).toMatchObject({
+      status: 'fail',
+      detail: 'unreachable: ECONNREFUSED',
+      hint: expect.stringContaining('security group'),
+    });
   });
 
   it('a missing setting → ✗ naming it, never a value; a secret in rotation → !', async () => {
@@ -96,7 +133,10 @@ describe('doctor', () => {
     expect(report.ok).toBe(false);
     expect(check(report, 'settings')[0]).toMatchObject({ status: 'fail', detail: 'missing WEBIM_ACCESS_TOKEN' });
     const rotating = await doctor({ TELEGRAM_WEBHOOK_SECRET_PREVIOUS: 'old-secret-value_1' });
-    expect(check(rotating, 'rotation')[0]).toMatchObject({ status: 'warn', detail: expect.stringContaining('TELEGRAM_WEBHOOK_SECRET_PREVIOUS') });
+    expect(check(rotating, 'rotation')[0]).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('TELEGRAM_WEBHOOK_SECRET_PREVIOUS'),
+    });
     expect(rotating.lines.join('\n')).not.toContain('old-secret-value_1');
   });
 

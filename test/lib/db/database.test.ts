@@ -38,7 +38,9 @@ describe.each(databaseEngines())('database on $name', (engine) => {
   });
 
   it('rolls back a failing migration as a whole', async () => {
-    await expect(migrate(db, [{ version: '999_broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' }])).rejects.toThrow();
+    await expect(
+      migrate(db, [{ version: '999_broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' }]),
+    ).rejects.toThrow();
     const [t] = await db.sql`SELECT to_regclass('half_done') AS t`;
     expect(t?.t).toBeNull();
     expect(await db.sql`SELECT 1 FROM schema_migrations WHERE version = '999_broken'`).toHaveLength(0);
@@ -72,7 +74,9 @@ describe.each(databaseEngines())('database on $name', (engine) => {
 
   it('records blocking, and a new message clears it', async () => {
     expect(await setChatBlocked(db, 42, true)).toMatchObject({ known: true, wasBlocked: false });
-    expect((await findChatByVisitor(db, (await db.sql`SELECT visitor_id FROM chat_mapping WHERE chat_id = 42`)[0]?.visitor_id))?.blocked).toBe(true);
+    expect(
+      (await findChatByVisitor(db, (await db.sql`SELECT visitor_id FROM chat_mapping WHERE chat_id = 42`)[0]?.visitor_id))?.blocked,
+    ).toBe(true);
     expect(await setChatBlocked(db, 999_999, true)).toEqual({ known: false });
     await mapChat(db, 42);
     const [row] = await db.sql`SELECT blocked, blocked_at FROM chat_mapping WHERE chat_id = 42`;
@@ -178,7 +182,9 @@ describe.each(databaseEngines())('database on $name', (engine) => {
 
   it('exactly one of many concurrent claimers wins, and other messages of the chat wait', async () => {
     const { visitorId } = await mapChat(db, 630);
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => claimOperatorMessage(db, visitorId, i % 2 ? 'race' : `race-${i}`, order)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => claimOperatorMessage(db, visitorId, i % 2 ? 'race' : `race-${i}`, order)),
+    );
     expect(results.filter((r) => r.status === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'in_progress' || r.status === 'chat_busy')).toHaveLength(29);
     const updates = await Promise.all(Array.from({ length: 30 }, () => claimUpdate(db, 'race', 60)));
@@ -204,7 +210,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(keys).toEqual(['young']);
   });
 
-  it.runIf(engine.name === 'PostgreSQL server')('flushes WAL for a chat\'s first mapping only, not for each message', async () => {
+  it.runIf(engine.name === 'PostgreSQL server')("flushes WAL for a chat's first mapping only, not for each message", async () => {
     // One connection, whose statistics are pushed out before each reading (a backend reports
     // them lazily, at most once a second otherwise).
     const one = new Database({ url: testDb.url, max: 1 });
@@ -252,10 +258,20 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     expect(attempts).toBe(2);
     let failures = 0;
     const dead = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-    await expect(db.query(async () => { failures++; throw dead(); })).rejects.toThrow('ECONNRESET');
+    await expect(
+      db.query(async () => {
+        failures++;
+        throw dead();
+      }),
+    ).rejects.toThrow('ECONNRESET');
     expect(failures).toBe(3); // twice more, then given up
     let syntax = 0;
-    await expect(db.query(async (sql) => { syntax++; return sql`SELEC 1`; })).rejects.toThrow();
+    await expect(
+      db.query(async (sql) => {
+        syntax++;
+        return sql`SELEC 1`;
+      }),
+    ).rejects.toThrow();
     expect(syntax).toBe(1);
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { usesPreparedStatements } from '../../../lib/settings/database-connection';
 import { Database } from '../../../lib/db/database';
-import { claimOperatorMessage, claimUpdateForChat, type ClaimAttempt } from '../../../lib/db/delivery-claims';
+import { type ClaimAttempt, claimOperatorMessage, claimUpdateForChat } from '../../../lib/db/delivery-claims';
 import { readStats } from '../../../lib/db/delivery-stats';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
+import { usesPreparedStatements } from '../../../lib/settings/database-connection';
 import { databaseEngines } from '../../support/databases';
 
 function held<T extends object>(attempt: ClaimAttempt<T>) {
@@ -40,11 +40,16 @@ describe.each(databaseEngines())('the per-message path on $name', (engine) => {
         const reply = held(await claimOperatorMessage(db, update.mapping.visitorId, `r-${round}`, { leaseSeconds: 60, holdSeconds: 600 }));
         expect(reply.chat.chatId).toBe(777);
         await reply.claim.release();
-        const retried = held(await claimOperatorMessage(db, update.mapping.visitorId, `r-${round}`, { leaseSeconds: 60, holdSeconds: 600 }));
+        const retried = held(
+          await claimOperatorMessage(db, update.mapping.visitorId, `r-${round}`, { leaseSeconds: 60, holdSeconds: 600 }),
+        );
         await retried.claim.complete();
 
         // A deploy migrates while warm containers keep their connections (and cached plans).
-        if (round === 0) await db.sql.unsafe('ALTER TABLE delivery_claims ADD COLUMN later_column text; ALTER TABLE chat_mapping ADD COLUMN later_column text');
+        if (round === 0)
+          await db.sql.unsafe(
+            'ALTER TABLE delivery_claims ADD COLUMN later_column text; ALTER TABLE chat_mapping ADD COLUMN later_column text',
+          );
       }
       const stats = await readStats(db, new Date(Date.now() - 3_600_000));
       expect(stats.reduce((n, r) => n + r.count, 0)).toBe(2);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { databaseConnection } from '../../../lib/settings/database-connection';
 import { Database } from '../../../lib/db/database';
+import { databaseConnection } from '../../../lib/settings/database-connection';
 import { SettingsError } from '../../../lib/settings/schema';
 
 describe('DATABASE_URL and TLS', () => {
@@ -17,7 +17,10 @@ describe('DATABASE_URL and TLS', () => {
   });
 
   it('honours sslmode, and keeps it out of the URL the driver sees', () => {
-    expect(databaseConnection('postgres://u:p@db.internal/x?sslmode=require')).toMatchObject({ tls: 'encrypt-only', url: 'postgres://u:p@db.internal/x' });
+    expect(databaseConnection('postgres://u:p@db.internal/x?sslmode=require')).toMatchObject({
+      tls: 'encrypt-only',
+      url: 'postgres://u:p@db.internal/x',
+    });
     expect(databaseConnection('postgres://u:p@db.internal/x?sslmode=disable').tls).toBe('off');
     expect(databaseConnection('postgres://u:p@127.0.0.1/x?sslmode=verify-full').tls).toBe('verify-full');
   });
@@ -45,7 +48,9 @@ describe('DATABASE_URL and TLS', () => {
       const { url: clean, ssl } = databaseConnection(url, { caFile });
       const db = new Database({ url: clean, ssl, max: 1 });
       try {
-        const [row] = await db.query((sql) => sql<{ ssl: boolean; version: string }[]>`SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`);
+        const [row] = await db.query(
+          (sql) => sql<{ ssl: boolean; version: string }[]>`SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`,
+        );
         return row;
       } finally {
         await db.close();

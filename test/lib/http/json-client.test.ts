@@ -26,7 +26,10 @@ describe('postJson', () => {
         res.end(JSON.stringify({ echo: JSON.parse(body) }));
       });
     });
-    expect(await postJson(url, { a: 1 }, { headers: { authorization: 'Token t' }, timeoutMs: 1000 })).toMatchObject({ status: 418, json: { echo: { a: 1 } } });
+    expect(await postJson(url, { a: 1 }, { headers: { authorization: 'Token t' }, timeoutMs: 1000 })).toMatchObject({
+      status: 418,
+      json: { echo: { a: 1 } },
+    });
   });
 
   it('leaves a non-JSON body undefined', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_AWS_ENV } from '../../../fakes/sigv4';
+import { type FakeSqs, startFakeSqs } from '../../../fakes/sqs';
 import { envCredentials } from '../../../lib/aws/signed-json';
 import { queueMessageOf } from '../../../lib/queue/reply-queue';
 import { SqsReplyQueue } from '../../../lib/queue/sqs';
-import { startFakeSqs, type FakeSqs } from '../../../fakes/sqs';
-import { FAKE_AWS_ENV } from '../../../fakes/sigv4';
 
 const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies.fifo';
 const DLQ = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies-dead.fifo';
@@ -13,10 +13,19 @@ describe('SQS reply queue client', () => {
   let sqs: FakeSqs;
   let queue: SqsReplyQueue;
   const message = (visitorId: string, messageId: string) =>
-    queueMessageOf({ v: 1, callback: { visitor_id: visitorId, message: { id: messageId, text: 'x' } }, acceptedAt: 1, requeues: 0 }, { visitorId, messageId });
+    queueMessageOf(
+      { v: 1, callback: { visitor_id: visitorId, message: { id: messageId, text: 'x' } }, acceptedAt: 1, requeues: 0 },
+      { visitorId, messageId },
+    );
   beforeAll(async () => {
     sqs = await startFakeSqs();
-    queue = new SqsReplyQueue({ region: FAKE_AWS_ENV.AWS_REGION, queueUrl: QUEUE, deadLetterQueueUrl: DLQ, credentials: envCredentials(FAKE_AWS_ENV), endpoint: sqs.url });
+    queue = new SqsReplyQueue({
+      region: FAKE_AWS_ENV.AWS_REGION,
+      queueUrl: QUEUE,
+      deadLetterQueueUrl: DLQ,
+      credentials: envCredentials(FAKE_AWS_ENV),
+      endpoint: sqs.url,
+    });
   });
   afterAll(() => sqs.close());
   beforeEach(() => {
@@ -27,7 +36,10 @@ describe('SQS reply queue client', () => {
     await queue.send(message('3f0c5a1e-uuid', 'm-1'));
     await queue.send(message('3f0c5a1e-uuid', 'm-1'));
     await queue.send(message('3f0c5a1e-uuid', 'm-2'));
-    expect(sqs.sent.map((m) => [m.QueueUrl, m.MessageGroupId])).toEqual([[QUEUE, '3f0c5a1e-uuid'], [QUEUE, '3f0c5a1e-uuid']]);
+    expect(sqs.sent.map((m) => [m.QueueUrl, m.MessageGroupId])).toEqual([
+      [QUEUE, '3f0c5a1e-uuid'],
+      [QUEUE, '3f0c5a1e-uuid'],
+    ]);
     expect(new Set(sqs.sent.map((m) => m.MessageDeduplicationId)).size).toBe(2);
     expect(sqs.badSignatures).toEqual([]);
   });
@@ -53,7 +65,12 @@ describe('SQS reply queue client', () => {
   });
 
   it('a request signed with the wrong key is refused (the signature check bites)', async () => {
-    const wrong = new SqsReplyQueue({ region: FAKE_AWS_ENV.AWS_REGION, queueUrl: QUEUE, credentials: envCredentials({ ...FAKE_AWS_ENV, AWS_SECRET_ACCESS_KEY: 'not-the-key' }), endpoint: sqs.url });
+    const wrong = new SqsReplyQueue({
+      region: FAKE_AWS_ENV.AWS_REGION,
+      queueUrl: QUEUE,
+      credentials: envCredentials({ ...FAKE_AWS_ENV, AWS_SECRET_ACCESS_KEY: 'not-the-key' }),
+      endpoint: sqs.url,
+    });
     await expect(wrong.send(message('v', 'w'))).rejects.toMatchObject({ retryable: false });
     expect(sqs.badSignatures.length).toBe(1);
     sqs.badSignatures.length = 0;

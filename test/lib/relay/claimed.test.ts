@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryFailure } from '../../../lib/core/failure';
 import { Database } from '../../../lib/db/database';
 import { claimUpdate } from '../../../lib/db/delivery-claims';
 import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { DeliveryFailure } from '../../../lib/core/failure';
 import { createLogger } from '../../../lib/log';
 import { runClaimed } from '../../../lib/relay/claimed';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
@@ -13,8 +13,14 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
   let db: Database;
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({ sink: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
-  const claimDeps = { get db() { return db; }, direction: 'telegram_to_webim' as const };
-  const stateOf = async (key: string) => (await db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = ${key}`)[0]?.state;
+  const claimDeps = {
+    get db() {
+      return db;
+    },
+    direction: 'telegram_to_webim' as const,
+  };
+  const stateOf = async (key: string) =>
+    (await db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = ${key}`)[0]?.state;
 
   beforeAll(async () => {
     testDb = await engine.create();
@@ -27,17 +33,38 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
   });
 
   it('an error nobody classified (a bug, an input the code cannot read) is permanent: completed, logged, acknowledged', async () => {
-    const outcome = await runClaimed(claimDeps, log, {}, () => claimUpdate(db, 'bug-1', 60), async () => {
-      throw new TypeError("Cannot read properties of undefined (reading 'latitude')");
-    });
+    const outcome = await runClaimed(
+      claimDeps,
+      log,
+      {},
+      () => claimUpdate(db, 'bug-1', 60),
+      async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'latitude')");
+      },
+    );
     expect(outcome).toEqual({ status: 'done', result: 'failed_permanent', failure: { upstream: 'bridge', reason: 'internal_error' } });
     expect(await stateOf('bug-1')).toBe('done');
-    expect(lines.at(-1)).toMatchObject({ event: 'message_not_delivered', reason: 'internal_error', error_class: 'permanent', error_name: 'TypeError' });
+    expect(lines.at(-1)).toMatchObject({
+      event: 'message_not_delivered',
+      reason: 'internal_error',
+      error_class: 'permanent',
+      error_name: 'TypeError',
+    });
   });
 
   it('a database refusal of the claim itself is permanent, a passing outage is transient', async () => {
-    const refused = await runClaimed(claimDeps, log, {}, async () => db.query((sql) => sql`SELECT 1/0`).then(() => ({ status: 'done' as const })), async () => 'relayed');
-    expect(refused).toEqual({ status: 'done', result: 'failed_permanent', failure: { upstream: 'database', reason: 'database_data_refused_22012' } });
+    const refused = await runClaimed(
+      claimDeps,
+      log,
+      {},
+      async () => db.query((sql) => sql`SELECT 1/0`).then(() => ({ status: 'done' as const })),
+      async () => 'relayed',
+    );
+    expect(refused).toEqual({
+      status: 'done',
+      result: 'failed_permanent',
+      failure: { upstream: 'database', reason: 'database_data_refused_22012' },
+    });
     const outage = await runClaimed(
       claimDeps,
       log,
@@ -58,9 +85,15 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
       ['b-1', new DeliveryFailure('blocked', 'telegram', 'blocked_by_user'), 'done'],
     ] as const;
     for (const [key, failure, state] of cases) {
-      await runClaimed(claimDeps, log, {}, () => claimUpdate(db, key, 60), async () => {
-        throw failure;
-      });
+      await runClaimed(
+        claimDeps,
+        log,
+        {},
+        () => claimUpdate(db, key, 60),
+        async () => {
+          throw failure;
+        },
+      );
       expect(await stateOf(key)).toBe(state);
     }
   });

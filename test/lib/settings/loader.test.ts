@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_AWS_ENV, type FakeSsm, startFakeSsm } from '../../../fakes/ssm';
 import { SettingsLoader } from '../../../lib/settings/loader';
-import { parseSettings, settingOf, SettingsError } from '../../../lib/settings/schema';
+import { parseSettings, SettingsError, settingOf } from '../../../lib/settings/schema';
 import { envCredentials, SsmError, SsmReader, ssmReaderFromEnv } from '../../../lib/settings/ssm';
-import { FAKE_AWS_ENV, startFakeSsm, type FakeSsm } from '../../../fakes/ssm';
 
 let ssm: FakeSsm;
 beforeAll(async () => {
@@ -33,8 +33,15 @@ const put = (values: Record<string, string>, prefix = '/bridge/prod') => {
 describe('settings', () => {
   it('takes env over SSM over the settings table over the default', async () => {
     put({ WELCOME_TEXT: 'from ssm', WEBIM_ACCESS_TOKEN: 'ssm-token', TELEGRAM_TIMEOUT_MS: '3000' });
-    const loader = new SettingsLoader({ env: { ...REQUIRED, WEBIM_ACCESS_TOKEN: 'env-token', SSM_PREFIX: '/bridge/prod', UNRELATED: 'x' }, ssm: reader });
-    const settings = await loader.load(async () => ({ WELCOME_TEXT: 'from table', TELEGRAM_TIMEOUT_MS: '9000', FORWARD_INFO_MESSAGES: 'true' }));
+    const loader = new SettingsLoader({
+      env: { ...REQUIRED, WEBIM_ACCESS_TOKEN: 'env-token', SSM_PREFIX: '/bridge/prod', UNRELATED: 'x' },
+      ssm: reader,
+    });
+    const settings = await loader.load(async () => ({
+      WELCOME_TEXT: 'from table',
+      TELEGRAM_TIMEOUT_MS: '9000',
+      FORWARD_INFO_MESSAGES: 'true',
+    }));
     expect(settings.WEBIM_ACCESS_TOKEN).toBe('env-token'); // env beats SSM
     expect(settings.WELCOME_TEXT).toBe('from ssm'); // SSM beats table
     expect(settings.TELEGRAM_TIMEOUT_MS).toBe(3000);
@@ -60,7 +67,11 @@ describe('settings', () => {
   it('makes no SSM or table call while warm, and reloads after the TTL', async () => {
     let now = 1_000_000;
     let tableReads = 0;
-    const loader = new SettingsLoader({ env: { ...REQUIRED, SSM_PREFIX: '/bridge/prod', SETTINGS_TTL_SECONDS: '60' }, ssm: reader, now: () => now });
+    const loader = new SettingsLoader({
+      env: { ...REQUIRED, SSM_PREFIX: '/bridge/prod', SETTINGS_TTL_SECONDS: '60' },
+      ssm: reader,
+      now: () => now,
+    });
     const readTable = async () => {
       tableReads++;
       return {};
@@ -137,21 +148,31 @@ describe('SSM Parameter Store reader', () => {
 
   it('retries throttling and 5xx answers, then reads', async () => {
     put({ WELCOME_TEXT: 'hi' });
-    ssm.script.push({ status: 400, body: { __type: 'com.amazonaws.ssm#ThrottlingException', message: 'Rate exceeded' } }, { status: 503, body: {} });
+    ssm.script.push(
+      { status: 400, body: { __type: 'com.amazonaws.ssm#ThrottlingException', message: 'Rate exceeded' } },
+      { status: 503, body: {} },
+    );
     expect(await fast().parametersByPath('/bridge/prod')).toEqual([{ name: '/bridge/prod/WELCOME_TEXT', value: 'hi' }]);
   });
 
   it('gives up after three retryable failures with a retryable error', async () => {
     ssm.script.push(...Array.from({ length: 3 }, () => ({ status: 500, body: { __type: 'InternalServerError' } })));
-    const error = await fast().parametersByPath('/bridge/prod').catch((e: unknown) => e);
+    const error = await fast()
+      .parametersByPath('/bridge/prod')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SsmError);
     expect(error).toMatchObject({ code: 'InternalServerError', retryable: true, status: 500 });
     expect(ssm.script).toHaveLength(0);
   });
 
   it('does not retry a refusal: a missing permission is a configuration error', async () => {
-    ssm.script.push({ status: 400, body: { __type: 'AccessDeniedException', message: 'User: arn:aws:sts::1:assumed-role/x is not authorized' } }, { status: 200, pass: true });
-    const error = await fast().parametersByPath('/bridge/prod').catch((e: unknown) => e);
+    ssm.script.push(
+      { status: 400, body: { __type: 'AccessDeniedException', message: 'User: arn:aws:sts::1:assumed-role/x is not authorized' } },
+      { status: 200, pass: true },
+    );
+    const error = await fast()
+      .parametersByPath('/bridge/prod')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AccessDeniedException', retryable: false });
     expect((error as Error).message).not.toContain('arn:aws'); // the type and status only
     expect(ssm.script).toHaveLength(1); // one request, no retry
@@ -159,26 +180,34 @@ describe('SSM Parameter Store reader', () => {
 
   it('does not take a 200 that is not SSM JSON for "no parameters"', async () => {
     ssm.script.push(...Array.from({ length: 3 }, () => ({ status: 200, rawBody: '<html>proxy</html>' })));
-    const error = await fast().parametersByPath('/bridge/prod').catch((e: unknown) => e);
+    const error = await fast()
+      .parametersByPath('/bridge/prod')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'unreadable_answer', retryable: true });
   });
 
   it('times out a hanging SSM, retryably', async () => {
     ssm.script.push({ status: 200, hang: true }, { status: 200, hang: true });
-    const error = await fast({ timeoutMs: 100, maxAttempts: 2 }).parametersByPath('/bridge/prod').catch((e: unknown) => e);
+    const error = await fast({ timeoutMs: 100, maxAttempts: 2 })
+      .parametersByPath('/bridge/prod')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'no_answer_timeout', retryable: true });
   });
 
   it('is refused when the signature is wrong (the fake checks every signature independently)', async () => {
     const wrongKey = envCredentials({ ...FAKE_AWS_ENV, AWS_SECRET_ACCESS_KEY: 'not-the-right-secret' });
-    const error = await fast({ credentials: wrongKey }).parametersByPath('/bridge/prod').catch((e: unknown) => e);
+    const error = await fast({ credentials: wrongKey })
+      .parametersByPath('/bridge/prod')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'InvalidSignatureException', retryable: false, status: 400 });
     expect(ssm.badSignatures).toEqual(['signature does not match']);
     ssm.badSignatures.length = 0;
   });
 
   it('needs credentials and a region from the environment, and says which is missing', async () => {
-    const noKeys = await new SsmReader({ region: 'eu-central-1', endpoint: ssm.url, credentials: envCredentials({}) }).parametersByPath('/p').catch((e: unknown) => e);
+    const noKeys = await new SsmReader({ region: 'eu-central-1', endpoint: ssm.url, credentials: envCredentials({}) })
+      .parametersByPath('/p')
+      .catch((e: unknown) => e);
     expect(noKeys).toMatchObject({ code: 'no_credentials_in_environment', retryable: false });
     expect(() => ssmReaderFromEnv({ AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' })).toThrow(/AWS_REGION/);
     expect(ssm.calls).toHaveLength(0);

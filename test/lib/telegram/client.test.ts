@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeTelegram, startFakeTelegram, telegramError } from '../../../fakes/telegram';
 import { TelegramClient } from '../../../lib/telegram/client';
 import { classifyTelegramError, TelegramApiError, TelegramNetworkError } from '../../../lib/telegram/errors';
-import { startFakeTelegram, telegramError, type FakeTelegram } from '../../../fakes/telegram';
 
 const TOKEN = '7012345678:AAHk3-client_test_token_Zx9QpLmN';
 
@@ -40,7 +40,9 @@ describe('TelegramClient', () => {
         probe.close(() => resolve(port));
       });
     });
-    const refused = await new TelegramClient({ token: TOKEN, apiBase: `http://127.0.0.1:${closedPort}`, timeoutMs: 1000 }).sendMessage(1, 'x').catch((e: unknown) => e);
+    const refused = await new TelegramClient({ token: TOKEN, apiBase: `http://127.0.0.1:${closedPort}`, timeoutMs: 1000 })
+      .sendMessage(1, 'x')
+      .catch((e: unknown) => e);
     expect(refused).toMatchObject({ name: 'TelegramNetworkError', reason: 'ECONNREFUSED' });
     expect((refused as Error).message).not.toContain(TOKEN);
     expect((refused as Error).message).not.toContain('127.0.0.1');

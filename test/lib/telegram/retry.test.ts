@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { deadlineIn } from '../../../lib/core/deadline';
 import { DeliveryFailure } from '../../../lib/core/failure';
-import { withTelegramRetries, type RetryPolicy } from '../../../lib/telegram/retry';
 import { classifyTelegramError, TelegramApiError, TelegramNetworkError, TelegramResponseError } from '../../../lib/telegram/errors';
+import { type RetryPolicy, withTelegramRetries } from '../../../lib/telegram/retry';
 
 const waits: number[] = [];
-const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 400, reserveMs: 1000, sleep: async (ms) => void waits.push(ms) };
+const policy: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 400,
+  reserveMs: 1000,
+  sleep: async (ms) => void waits.push(ms),
+};
 
 const failing = (...errors: Error[]) => {
   let calls = 0;
@@ -47,7 +53,10 @@ describe('withTelegramRetries', () => {
     const blocked = failing(new TelegramApiError('sendMessage', 403, 'Forbidden: bot was blocked by the user'));
     await expect(withTelegramRetries(blocked.fn, 5000, deadlineIn(10_000), policy)).rejects.toMatchObject({ kind: 'blocked' });
     const bad = failing(new TelegramApiError('sendMessage', 400, 'Bad Request: chat not found'));
-    await expect(withTelegramRetries(bad.fn, 5000, deadlineIn(10_000), policy)).rejects.toMatchObject({ kind: 'permanent', reason: 'chat_not_found' });
+    await expect(withTelegramRetries(bad.fn, 5000, deadlineIn(10_000), policy)).rejects.toMatchObject({
+      kind: 'permanent',
+      reason: 'chat_not_found',
+    });
     expect(blocked.calls() + bad.calls()).toBe(2);
   });
 
@@ -66,7 +75,10 @@ describe('withTelegramRetries', () => {
 
   it('does not start an attempt when the deadline leaves no time for an answer', async () => {
     const f = failing();
-    await expect(withTelegramRetries(f.fn, 5000, deadlineIn(1100), { ...policy, minAttemptMs: 250 })).rejects.toMatchObject({ kind: 'transient', reason: 'no_time_left' });
+    await expect(withTelegramRetries(f.fn, 5000, deadlineIn(1100), { ...policy, minAttemptMs: 250 })).rejects.toMatchObject({
+      kind: 'transient',
+      reason: 'no_time_left',
+    });
     expect(f.calls()).toBe(0);
   });
 

@@ -14,7 +14,11 @@ describe('Telegram updates', () => {
   });
 
   it('reads /start, with or without payload or bot name', () => {
-    expect(interpret('telegram/start_command.json')).toMatchObject({ kind: 'start', chatId: 287164003, sender: { name: 'Ivan Petrov', login: 'ivan_p' } });
+    expect(interpret('telegram/start_command.json')).toMatchObject({
+      kind: 'start',
+      chatId: 287164003,
+      sender: { name: 'Ivan Petrov', login: 'ivan_p' },
+    });
     for (const text of ['/start ref_42', '/start@shop_support_bot']) {
       const u = fixture<{ message: { text: string } }>('telegram/start_command.json');
       u.message.text = text;
@@ -36,8 +40,25 @@ describe('Telegram updates', () => {
 
   it.each([
     [{ contact: { phone_number: '+79990001122', first_name: 'Anna' } }, '[contact Anna +79990001122]'],
-    [{ venue: { location: { latitude: 1.5, longitude: 2.25 }, title: 'Shop', address: 'Main st 1' } }, '[venue Shop, Main st 1 (1.5,2.25)]'],
-    [{ poll: { id: 'p', question: 'Which day?', options: [], total_voter_count: 0, is_closed: false, is_anonymous: true, type: 'regular', allows_multiple_answers: false } }, '[poll Which day?]'],
+    [
+      { venue: { location: { latitude: 1.5, longitude: 2.25 }, title: 'Shop', address: 'Main st 1' } },
+      '[venue Shop, Main st 1 (1.5,2.25)]',
+    ],
+    [
+      {
+        poll: {
+          id: 'p',
+          question: 'Which day?',
+          options: [],
+          total_voter_count: 0,
+          is_closed: false,
+          is_anonymous: true,
+          type: 'regular',
+          allows_multiple_answers: false,
+        },
+      },
+      '[poll Which day?]',
+    ],
     [{ dice: { emoji: '🎲', value: 4 } }, '[dice 🎲 4]'],
   ])('marks %j as %s', (content, text) => {
     const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
@@ -47,9 +68,21 @@ describe('Telegram updates', () => {
   });
 
   it.each([
-    [{ voice: { file_id: 'v', file_unique_id: 'v', duration: 7 } }, { kind: 'voice', fileId: 'v', name: 'voice-414.ogg', mediaType: 'audio/ogg' }, ''],
-    [{ document: { file_id: 'd', file_unique_id: 'd', file_name: 'scan.pdf', mime_type: 'application/pdf' }, caption: 'my passport' }, { kind: 'document', name: 'scan.pdf', mediaType: 'application/pdf' }, 'my passport'],
-    [{ video_note: { file_id: 'n', file_unique_id: 'n', length: 240, duration: 5 } }, { kind: 'video_note', name: 'video-note-414.mp4', mediaType: 'video/mp4' }, ''],
+    [
+      { voice: { file_id: 'v', file_unique_id: 'v', duration: 7 } },
+      { kind: 'voice', fileId: 'v', name: 'voice-414.ogg', mediaType: 'audio/ogg' },
+      '',
+    ],
+    [
+      { document: { file_id: 'd', file_unique_id: 'd', file_name: 'scan.pdf', mime_type: 'application/pdf' }, caption: 'my passport' },
+      { kind: 'document', name: 'scan.pdf', mediaType: 'application/pdf' },
+      'my passport',
+    ],
+    [
+      { video_note: { file_id: 'n', file_unique_id: 'n', length: 240, duration: 5 } },
+      { kind: 'video_note', name: 'video-note-414.mp4', mediaType: 'video/mp4' },
+      '',
+    ],
     [{ voice: { file_id: 'v2', file_unique_id: 'v2' } }, { kind: 'voice', name: 'voice-414.ogg' }, ''],
   ])('carries the file of %j', (content, file, text) => {
     const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
@@ -59,7 +92,11 @@ describe('Telegram updates', () => {
   });
 
   it('marks edits', () => {
-    expect(interpret('telegram/edited_message.json')).toMatchObject({ kind: 'visitor_message', edited: true, text: '[edited] Hello, my order #5512 has still not arrived' });
+    expect(interpret('telegram/edited_message.json')).toMatchObject({
+      kind: 'visitor_message',
+      edited: true,
+      text: '[edited] Hello, my order #5512 has still not arrived',
+    });
   });
 
   it('ignores groups, unknown update types and service messages', () => {

@@ -5,7 +5,9 @@ import { fixture } from '../../support/events';
 
 describe('Webim wire format', () => {
   it('builds the visitor message body of SPEC §4.2', () => {
-    expect(buildVisitorMessage({ visitorId: 'v-1', name: 'Ivan Petrov', login: 'ivan_p', messageId: webimMessageIdFor(5, 9), text: 'Hello' })).toEqual({
+    expect(
+      buildVisitorMessage({ visitorId: 'v-1', name: 'Ivan Petrov', login: 'ivan_p', messageId: webimMessageIdFor(5, 9), text: 'Hello' }),
+    ).toEqual({
       event: 'new_message',
       visitor: { id: 'v-1', fields: { name: 'Ivan Petrov', login: 'ivan_p' } },
       message: { id: 'tg-5-9', kind: 'visitor', text: 'Hello' },
@@ -15,10 +17,16 @@ describe('Webim wire format', () => {
 
   it('parses the callback fixtures', () => {
     const op = webimCallbackSchema.parse(fixture('webim/operator_message.json'));
-    expect(op).toMatchObject({ event: 'new_message', message: { id: '8c1f0a52e36b4f0b9d1c2a7e5f3b6d10', kind: 'operator', text: 'Hi! How can I help?' } });
+    expect(op).toMatchObject({
+      event: 'new_message',
+      message: { id: '8c1f0a52e36b4f0b9d1c2a7e5f3b6d10', kind: 'operator', text: 'Hi! How can I help?' },
+    });
     const plain = webimCallbackSchema.parse(fixture('webim/plain_string_message.json'));
     expect(plain).toMatchObject({ event: 'new_message', message: { kind: 'operator', text: 'Your parcel is on its way' } });
-    expect(webimCallbackSchema.parse({ visitor_id: 17, message: { id: 5, text: 'x' } })).toMatchObject({ visitor_id: '17', message: { id: '5', kind: 'operator' } });
+    expect(webimCallbackSchema.parse({ visitor_id: 17, message: { id: 5, text: 'x' } })).toMatchObject({
+      visitor_id: '17',
+      message: { id: '5', kind: 'operator' },
+    });
     expect(webimCallbackSchema.safeParse({ message: 5 }).success).toBe(false);
   });
 
