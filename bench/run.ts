@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
+import { type BenchFakes, startBenchFakes } from '../fakes/bench-upstreams';
 import { startFakeTelegram } from '../fakes/telegram';
 import { startFakeWebim } from '../fakes/webim';
 import { Database } from '../lib/db/database';
@@ -21,7 +22,6 @@ import { migrate, readMigrations } from '../lib/db/migrate';
 import { startEmbeddedDatabase } from '../local/embedded-db';
 import { createScratchDatabase } from '../local/scratch-database';
 import { latencyChartSvg } from './chart';
-import { type BenchFakes, startBenchFakes } from './fakes';
 import { type LoadResult, percentile, post, runLoad } from './load';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';

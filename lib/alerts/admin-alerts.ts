@@ -23,7 +23,7 @@ const ALERT_TIMEOUT_MS = 2_000;
 const ARROWS: Record<Direction, string> = { telegram_to_webim: 'Telegram → Webim', webim_to_telegram: 'Webim → Telegram' };
 
 /**
- * Short alerts to the admin chat through the bridge's own bot (seed 004): a message that could not
+ * Short alerts to the admin chat through the bridge's own bot: a message that could not
  * be delivered, an upstream failing for longer than ALERT_AFTER_SECONDS, a configuration error.
  *
  * Invariants: an alert carries ids, reasons and counts, never a message text or a secret; at most

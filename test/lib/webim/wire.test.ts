@@ -4,7 +4,7 @@ import { buildVisitorMessage, userTextFor, webimCallbackSchema, webimMessageIdFo
 import { fixture } from '../../support/events';
 
 describe('Webim wire format', () => {
-  it('builds the visitor message body of SPEC §4.2', () => {
+  it('builds the visitor message body of the assumed Custom Channel format', () => {
     expect(
       buildVisitorMessage({ visitorId: 'v-1', name: 'Ivan Petrov', login: 'ivan_p', messageId: webimMessageIdFor(5, 9), text: 'Hello' }),
     ).toEqual({

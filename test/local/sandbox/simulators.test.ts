@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TelegramClient } from '../../lib/telegram/client';
-import { classifyTelegramError } from '../../lib/telegram/errors';
-import { parseUpdate } from '../../lib/telegram/update';
-import { WebimClient } from '../../lib/webim/client';
-import { WebimApiError } from '../../lib/webim/errors';
-import { webimCallbackSchema } from '../../lib/webim/wire';
-import { type Sandbox, startSandbox, wantsSandbox } from '../../local/sandbox/sandbox';
-import { membershipUpdate, operatorCallback, textUpdate } from '../../local/sandbox/wire';
-import { fixture } from '../support/events';
+import { TelegramClient } from '../../../lib/telegram/client';
+import { classifyTelegramError } from '../../../lib/telegram/errors';
+import { parseUpdate } from '../../../lib/telegram/update';
+import { WebimClient } from '../../../lib/webim/client';
+import { WebimApiError } from '../../../lib/webim/errors';
+import { webimCallbackSchema } from '../../../lib/webim/wire';
+import { type Sandbox, startSandbox, wantsSandbox } from '../../../local/sandbox/sandbox';
+import { membershipUpdate, operatorCallback, textUpdate } from '../../../local/sandbox/wire';
+import { fixture } from '../../support/events';
 
 /** The shape of a JSON value: every key path with its value's type, so two payloads can be compared. */
 function shape(value: unknown, path = ''): string[] {
