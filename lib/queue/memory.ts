@@ -19,7 +19,7 @@ export type ReplyConsumer = (event: SQSEvent) => Promise<SQSBatchResponse>;
  * The reply queue inside the process, for `npm start`, the sandbox and the tests: SQS FIFO's
  * rules, kept in memory. Messages of one group are received in order and never while an earlier
  * one of the group is in flight or waiting out its backoff; a repeated deduplication id within
- * five minutes is dropped; a message received more than `maxReceives` times goes to the dead-letter
+ * five minutes is dropped (per group); a message received more than `maxReceives` times goes to the dead-letter
  * list; the consumer gets real SQS event shapes and answers with `batchItemFailures`, as the
  * Lambda event source mapping expects. Lost when the process ends (it is a local stand-in).
  */
@@ -53,8 +53,10 @@ export class MemoryReplyQueue implements ReplyQueue {
   async send(message: QueueMessage): Promise<void> {
     const now = this.now();
     for (const [id, expires] of this.dedup) if (expires <= now) this.dedup.delete(id);
-    if (this.dedup.has(message.dedupId)) return; // SQS answers 200 and drops the repeat
-    this.dedup.set(message.dedupId, now + 5 * 60_000);
+    // Deduplication per message group, as the template's queue has it (DeduplicationScope).
+    const key = `${message.groupId}\u0000${message.dedupId}`;
+    if (this.dedup.has(key)) return; // SQS answers 200 and drops the repeat
+    this.dedup.set(key, now + 5 * 60_000);
     this.messages.push({ ...message, messageId: randomUUID(), sentAt: now, receiveCount: 0, visibleAt: now, sequence: ++this.sequence });
     this.emit('sent', message);
     this.wake();
