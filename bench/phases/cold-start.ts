@@ -5,6 +5,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import type { BenchFakes } from '../../fakes/bench-upstreams';
 import { BUILD, RESULTS, ROOT, SSM_PREFIX, secrets } from '../harness';
+import { LAMBDA_ESBUILD } from '../lambda-esbuild';
 
 export const FUNCTIONS = ['telegram-webhook', 'webim-callback', 'files', 'admin', 'migrate', 'housekeeping'];
 
@@ -16,13 +17,7 @@ export async function buildBundles(): Promise<{ name: string; minifiedKiB: numbe
     await build({
       entryPoints: [path.join(ROOT, 'functions', `${name}.ts`)],
       outfile: path.join(dir, 'functions', `${name}.js`),
-      bundle: true,
-      minify: true,
-      sourcemap: false,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
+      ...LAMBDA_ESBUILD,
       logLevel: 'error',
     });
     const js = path.join(dir, 'functions', `${name}.js`);

@@ -220,3 +220,20 @@ describe('packaged template (serverless package, offline)', () => {
     expect(listing('migrate.zip')).toContain('migrations/002_claim_scope_and_chat_order.sql');
   });
 });
+
+describe('the bench bundles as the template does', () => {
+  it('bench/lambda-esbuild.ts holds the esbuild options of serverless.yml (custom.esbuild)', async () => {
+    const { load } = require('js-yaml') as { load: (text: string, options?: unknown) => unknown };
+    // The template's own tags (!Ref, !GetAtt, !Join) are not needed here: read them as plain values.
+    const anyTag = ['scalar', 'sequence', 'mapping'].map(
+      (kind) => new (require('js-yaml').Type)(`!`, { kind, multi: true, construct: (d: unknown) => d }),
+    );
+    const schema = require('js-yaml').DEFAULT_SCHEMA.extend(anyTag);
+    const yml = load(readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8'), { schema }) as {
+      custom: { esbuild: Record<string, unknown> };
+    };
+    const { LAMBDA_ESBUILD } = await import('../../bench/lambda-esbuild');
+    const { exclude: _exclude, packager: _packager, ...options } = yml.custom.esbuild;
+    expect(options).toEqual(LAMBDA_ESBUILD);
+  });
+});
