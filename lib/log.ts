@@ -52,7 +52,7 @@ function scrub(value: unknown, secrets: readonly string[], depth = 0): unknown {
 }
 
 /** Reduces an error to loggable facts: its class name, message and our own classification fields. */
-export function describeError(error: unknown): LogFields {
+function describeError(error: unknown): LogFields {
   if (!(error instanceof Error)) return { error_message: String(error) };
   const fields: LogFields = { error_name: error.name, error_message: error.message };
   for (const key of ['code', 'status', 'errorCode', 'reason', 'kind', 'upstream', 'retryAfterSeconds'] as const) {

@@ -9,7 +9,7 @@ export type { Direction } from './core/words';
  * of serverless.yml read them. A line carries counts, a latency and two dimensions — never an id,
  * a text or a secret.
  */
-export const METRICS_NAMESPACE = 'TelegramWebimBridge';
+const METRICS_NAMESPACE = 'TelegramWebimBridge';
 
 /** What one request contributes. */
 export type DeliveryCounts = {

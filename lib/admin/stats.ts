@@ -33,7 +33,7 @@ export async function statsReport(db: Database, now = new Date()): Promise<Stats
   return buildStatsReport(rows, now);
 }
 
-export function buildStatsReport(rows: StatsRow[], now: Date): StatsReport {
+function buildStatsReport(rows: StatsRow[], now: Date): StatsReport {
   const windows = [
     { label: 'last 24 hours', hours: 24 },
     { label: 'last 7 days', hours: 7 * 24 },

@@ -31,7 +31,7 @@ export interface WebhookReport {
 const isoDate = (unix?: number) => (unix ? new Date(unix * 1000).toISOString() : undefined);
 
 /** Turns getWebhookInfo into a report, judged by the same rule as the doctor's. */
-export function reportOf(action: WebhookAction, info: WebhookInfo, settings: WebhookSettings, nowMs = Date.now()): WebhookReport {
+function reportOf(action: WebhookAction, info: WebhookInfo, settings: WebhookSettings, nowMs = Date.now()): WebhookReport {
   const checks = action === 'delete' ? undefined : judgeWebhook(info, settings, nowMs);
   const report: WebhookReport = {
     action,
@@ -51,7 +51,7 @@ export function reportOf(action: WebhookAction, info: WebhookInfo, settings: Web
 type WebhookSettings = Pick<Settings, 'PUBLIC_BASE_URL' | 'TELEGRAM_WEBHOOK_SECRET' | 'WEBHOOK_RESERVED_CONCURRENCY'>;
 
 /** A webhook error younger than this, with updates waiting, means updates are failing now. */
-export const RECENT_ERROR_SECONDS = 15 * 60;
+const RECENT_ERROR_SECONDS = 15 * 60;
 const REGISTER_HINT = 'npx serverless invoke -f admin --stage <stage> --data \'{"action":"set"}\' (or npm run register-webhook locally)';
 
 /**

@@ -17,7 +17,7 @@ const MAX_BUDGET_MS = 25_000;
 const SAFETY_MS = 1_000;
 
 /** The time this invocation may spend on upstream calls and database statements. */
-export function deadlineFor(context?: Pick<Context, 'getRemainingTimeInMillis'>): Deadline {
+function deadlineFor(context?: Pick<Context, 'getRemainingTimeInMillis'>): Deadline {
   const remaining = context?.getRemainingTimeInMillis?.() ?? MAX_BUDGET_MS + SAFETY_MS;
   return deadlineIn(Math.max(0, Math.min(MAX_BUDGET_MS, remaining - SAFETY_MS)));
 }

@@ -82,7 +82,7 @@ const codeOf = (error: unknown): string | undefined => {
 };
 
 /** True for an error the database (or the driver talking to it) raised. */
-export function isDatabaseError(error: unknown): boolean {
+function isDatabaseError(error: unknown): boolean {
   const code = codeOf(error);
   if (!code) return false;
   return CONNECTION_CODES.has(code) || (error instanceof Error && error.name === 'PostgresError');
@@ -106,8 +106,3 @@ export const isDeadConnectionError = (error: unknown): boolean => {
   const code = codeOf(error);
   return !!code && code !== 'DATABASE_TIMEOUT' && code !== 'CONNECT_TIMEOUT' && (CONNECTION_CODES.has(code) || code === '57P01');
 };
-
-/** True when waiting and retrying can help without anybody acting. */
-export function isTransientDatabaseError(error: unknown): boolean {
-  return classifyDatabaseError(error)?.class === 'transient';
-}

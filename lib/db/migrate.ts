@@ -10,7 +10,7 @@ export interface Migration {
 const FILE_PATTERN = /^(\d{3,})_[a-z0-9_]+\.sql$/;
 
 /** Where migration files live: `MIGRATIONS_DIR`, else `migrations/` under the working directory (the package root on Lambda). */
-export const defaultMigrationsDir = (): string => process.env.MIGRATIONS_DIR ?? path.join(process.cwd(), 'migrations');
+const defaultMigrationsDir = (): string => process.env.MIGRATIONS_DIR ?? path.join(process.cwd(), 'migrations');
 
 /** Reads numbered `NNN_name.sql` files in order. */
 export async function readMigrations(dir = defaultMigrationsDir()): Promise<Migration[]> {

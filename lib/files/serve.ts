@@ -29,7 +29,7 @@ const SAFE_HEADERS = { 'content-security-policy': 'sandbox', 'x-content-type-opt
 const INLINE_TYPES = /^(image\/(jpeg|png|webp|gif)|audio\/[\w.+-]+|video\/[\w.+-]+)$/;
 
 /** Whether a file of this media type may be shown inline. */
-export const servedInline = (mediaType: string): boolean => INLINE_TYPES.test(mediaType.toLowerCase());
+const servedInline = (mediaType: string): boolean => INLINE_TYPES.test(mediaType.toLowerCase());
 
 export const refuse = (status: number, reason: string): FileAnswer => ({
   status,

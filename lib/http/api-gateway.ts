@@ -4,7 +4,7 @@ export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 /** Telegram and Webim bodies are small; 1 MiB leaves room and bounds the work per request. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Reads a header; HTTP API lower-cases names, but events from other sources may not. */
 export function header(event: HttpEvent, name: string): string | undefined {

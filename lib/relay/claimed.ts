@@ -108,7 +108,7 @@ async function settle(claim: HeldClaim, failure: DeliveryFailure, log: Logger, q
 }
 
 /** The sender's answer to a classified failure, logged with ids and reason (never the text). */
-export function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOutcome {
+function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOutcome {
   const fields = { upstream: failure.upstream, error_class: failure.kind, reason: failure.reason };
   switch (failure.kind) {
     case 'transient':

@@ -10,7 +10,7 @@ const NOTICE_TIMEOUT_MS = 2_000;
 const OUTAGE_GAP_SECONDS = 600;
 
 /** What an operator reads for a reason a reply did not reach the user (never the text). */
-export function undeliveredReasonText(reason: string | undefined): string {
+function undeliveredReasonText(reason: string | undefined): string {
   if (!reason || reason === 'blocked_by_user') return 'the user blocked the bot (or deleted their account)';
   if (reason === 'chat_not_found') return 'the Telegram chat no longer exists';
   if (reason === 'forbidden') return 'Telegram does not let the bot write to this user';

@@ -16,7 +16,7 @@ const PHOTO_LIMIT_BYTES = 10 * 1024 * 1024;
 const UPLOAD_RESERVE_MS = 1_500;
 
 /** Which Bot API method and field carry a file of this type and size. */
-export function uploadMethodFor(
+function uploadMethodFor(
   mediaType: string,
   size: number | undefined,
 ): { method: 'sendPhoto' | 'sendVoice' | 'sendVideo' | 'sendDocument'; field: string } {

@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../core/loopback';
 import { SettingsError } from './schema';
 
 /** Where Lambda's Node.js runtimes keep Amazon's CA certificates, the RDS ones among them. */
-export const LAMBDA_CA_FILE = '/var/runtime/ca-cert.pem';
+const LAMBDA_CA_FILE = '/var/runtime/ca-cert.pem';
 
 export interface DatabaseConnection {
   /** The URL for the driver, without `sslmode` (TLS is given explicitly). */

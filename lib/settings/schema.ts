@@ -11,7 +11,7 @@ const flag = z
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on');
 
 /** The longest invocation is the HTTP functions' Lambda timeout (28 s); a lease must outlast it. */
-export const MIN_CLAIM_LEASE_SECONDS = 30;
+const MIN_CLAIM_LEASE_SECONDS = 30;
 
 const intIn = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -161,9 +161,6 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'FILE_LINK_SECRET',
   'DATABASE_URL',
 ];
-
-/** Settings read only from the process environment (they locate the other sources). */
-export const ENV_ONLY = ['SSM_PREFIX'] as const;
 
 /** Raised when settings are missing or invalid; names every offending key, never a value. */
 export class SettingsError extends Error {

@@ -22,7 +22,7 @@ const messageSchema = z.looseObject({
   caption: z.string().optional(),
   edit_date: z.number().int().optional(),
 });
-export const updateSchema = z.looseObject({
+const updateSchema = z.looseObject({
   update_id: z
     .number()
     .int()
@@ -199,7 +199,7 @@ const updateType = (update: Update) => Object.keys(update).find((k) => k !== 'up
  * The text an operator sees for a message: its text, or a short marker for other kinds (files
  * without file links, locations, polls…) followed by the caption when there is one.
  */
-export function describeContent(message: Message): { type: string; text: string } | undefined {
+function describeContent(message: Message): { type: string; text: string } | undefined {
   if (message.text !== undefined) return { type: 'text', text: message.text };
   const marker = markerFor(message);
   if (!marker) return undefined;

@@ -200,9 +200,6 @@ export const webimCallbackSchema = z
 
 export type WebimCallback = z.output<typeof webimCallbackSchema>;
 
-/** Operator-side message kinds and what the bridge does with them. */
-export type CallbackKind = 'operator' | 'file_operator' | 'info' | 'for_operator' | 'keyboard' | (string & {});
-
 /** An operator's file as Webim's callback describes it (`data` or `data.file`). */
 export interface OperatorFile {
   url: string;
@@ -264,7 +261,7 @@ export function operatorNameOf(callback: WebimCallback): string | undefined {
 }
 
 /** The text a Telegram user sees for an operator file message that names no downloadable file. */
-export function describeOperatorFile(message: NonNullable<WebimCallback['message']>): string {
+function describeOperatorFile(message: NonNullable<WebimCallback['message']>): string {
   const file = operatorFileData(message) as { name?: string; url?: string } | undefined;
   const name = file?.name ?? 'file';
   const parts = [`📎 ${name}`];
