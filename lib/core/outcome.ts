@@ -4,7 +4,15 @@ import type { StatOutcome } from './words';
 export type RelayOutcome =
   | { status: 'done'; result: RelayResult; failure?: FailureDetail }
   /** A retry by the sender can help: answer 503 with Retry-After. */
-  | { status: 'retry'; retryAfterSeconds: number; reason: string; kind?: 'transient' | 'configuration'; upstream?: string };
+  | {
+      status: 'retry';
+      retryAfterSeconds: number;
+      reason: string;
+      kind?: 'transient' | 'configuration';
+      upstream?: string;
+      /** What the upstream itself asked to wait (a 429's retry_after), when it did. */
+      askedSeconds?: number;
+    };
 
 /** For a message that failed for good (or waits): which side failed and why (never a text). */
 export interface FailureDetail {

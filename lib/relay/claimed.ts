@@ -113,7 +113,10 @@ function outcomeOfFailure(failure: DeliveryFailure, log: Logger): RelayOutcome {
   switch (failure.kind) {
     case 'transient':
       log.warn('delivery_deferred', { ...fields, retry_after_s: failure.retryAfterSeconds });
-      return retryLater(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, failure.reason, 'transient', failure.upstream);
+      return {
+        ...retryLater(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, failure.reason, 'transient', failure.upstream),
+        ...(failure.retryAfterSeconds !== undefined ? { askedSeconds: failure.retryAfterSeconds } : {}),
+      };
     case 'configuration':
       log.error('configuration_error', { ...fields, error: failure.cause });
       return retryLater(CONFIGURATION_RETRY_AFTER_SECONDS, failure.reason, 'configuration', failure.upstream);

@@ -107,7 +107,7 @@ export async function deliverQueuedReply(
   }
   const final = attempt >= limits.QUEUE_MAX_ATTEMPTS || ageSeconds > limits.QUEUE_MAX_AGE_SECONDS;
   if (!final)
-    return { status: 'retry', afterSeconds: backoffSeconds(attempt, limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.retryAfterSeconds), outcome };
+    return { status: 'retry', afterSeconds: backoffSeconds(attempt, limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.askedSeconds), outcome };
 
   const reason = attempt >= limits.QUEUE_MAX_ATTEMPTS ? 'attempts_exhausted' : 'waited_too_long';
   await giveUpOperatorMessage(deps.db, ids.visitorId as string, ids.messageId as string);
