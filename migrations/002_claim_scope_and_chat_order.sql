@@ -49,7 +49,7 @@ BEGIN
   END IF;
 
   -- This transaction commits asynchronously, like every per-message write except a chat's first
-  -- mapping: see lib/db/delivery-claims.ts and README "Performance".
+  -- mapping: see lib/db/delivery-claims.ts and docs/performance.md.
   PERFORM set_config('synchronous_commit', 'off', true);
   INSERT INTO delivery_claims AS dc (source, scope, key) VALUES ('webim_message', p_visitor, p_message)
   ON CONFLICT (source, scope, key) DO UPDATE

@@ -6,7 +6,7 @@
 -- in transaction mode stay safe: the cache lives on the server connection, not in the session).
 --
 -- Every per-message transaction except a chat's first mapping commits asynchronously; why that
--- cannot cause a duplicate the sender would not also cause: README "Performance".
+-- cannot cause a duplicate the sender would not also cause: docs/performance.md.
 
 -- Adds relay outcome counts to this hour's counters (one of 8 shards, so that concurrent writers
 -- rarely meet on one row). Called by the statements the relay runs anyway: no round trip of its own.

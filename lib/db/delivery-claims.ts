@@ -91,7 +91,7 @@ type Sql = Database['sql'];
 
 /**
  * The per-message statements are functions of migration 004 (planned once per connection, and
- * each commits asynchronously: see README "Performance"); what is sent is only their call.
+ * each commits asynchronously: see docs/performance.md); what is sent is only their call.
  */
 const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number, stats: StatIncrement[]) =>
   sql`SELECT complete_claim(${source}, ${scope}, ${key}, ${partsDone}::int, ${statsArgs(sql, stats)})`;

@@ -54,6 +54,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
       telegramRateLimit: telegram?.faults.rateLimit ?? false,
       telegramDown: telegram?.faults.down ?? false,
     },
+    // Made for this run, loopback only: so requests can be sent to the bridge's routes by hand (README).
+    secrets: { telegramWebhook: webhookSecret, webimCallback: callbackSecret },
   });
   telegram = new TelegramSimulator(bus, token);
   webim = new WebimSimulator(bus, accessToken, callbackSecret);
