@@ -23,7 +23,7 @@ async function main() {
     });
     say(`\nNo Telegram/Webim settings found, so this is the SANDBOX: simulated Telegram and Webim on loopback.`);
     say(`sandbox ready in ${Math.round(performance.now() - started)} ms — open ${sandbox.pageUrl}`);
-    say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see README "One full cycle")`);
+    say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see docs/local-development.md)`);
     say(`(to run the real bridge, put the settings of .env.example in .env and restart)\n`);
     keepServing(sandbox.local.runtime.log);
     onShutdown(() => sandbox.stop());

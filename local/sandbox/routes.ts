@@ -68,6 +68,12 @@ const send = (res: ServerResponse, status: number, body: unknown) => {
 /** The sandbox page, its live event stream and the small JSON API the page drives the simulators with. */
 export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator, bus: SandboxEventBus, stats: () => Promise<unknown>) {
   return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+    // The address npm start prints leads to the page.
+    if (req.method === 'GET' && pathname === '/') {
+      res.writeHead(302, { location: '/sandbox' });
+      res.end();
+      return true;
+    }
     if (!pathname.startsWith('/sandbox')) return false;
     const asset = STATIC[pathname];
     if (req.method === 'GET' && asset) {

@@ -54,7 +54,7 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
       telegramRateLimit: telegram?.faults.rateLimit ?? false,
       telegramDown: telegram?.faults.down ?? false,
     },
-    // Made for this run, loopback only: so requests can be sent to the bridge's routes by hand (README).
+    // Made for this run, loopback only: so requests can be sent to the bridge's routes by hand (the README's full cycle).
     secrets: { telegramWebhook: webhookSecret, webimCallback: callbackSecret },
   });
   telegram = new TelegramSimulator(bus, token);

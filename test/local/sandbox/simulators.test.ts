@@ -59,6 +59,12 @@ describe('sandbox', () => {
   });
   afterAll(() => sandbox.stop());
 
+  it('GET / leads to the page', async () => {
+    const res = await fetch(`${sandbox.bridge.url}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/sandbox');
+  });
+
   it('starts only when no Telegram or Webim setting is given', () => {
     expect(wantsSandbox({})).toBe(true);
     expect(wantsSandbox({ WEBIM_API_URL: 'https://x' })).toBe(false);
