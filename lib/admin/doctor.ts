@@ -114,7 +114,9 @@ function settingsCheck(error: unknown): Check {
     name: 'settings',
     status: 'fail',
     detail: parts.join('; '),
-    hint: 'set them as env vars, SSM parameters under SSM_PREFIX (aws ssm put-parameter --name "$SSM_PREFIX/NAME" --type SecureString --value …), or rows of the settings table',
+    hint: process.env.SSM_PREFIX
+      ? `on AWS: SSM parameters under ${process.env.SSM_PREFIX} (aws ssm put-parameter --overwrite --name "${process.env.SSM_PREFIX}/NAME" --type SecureString --value …), then wait SETTINGS_TTL_SECONDS or redeploy`
+      : 'locally: in .env (copy .env.example) or the environment; then restart npm start',
   };
 }
 
@@ -124,6 +126,9 @@ async function databaseChecks(input: DoctorInput): Promise<Check[]> {
     db = await input.database();
     await db.query((sql) => sql`SELECT 1`, { timeoutMs: 5000 });
   } catch (error) {
+    // An invalid DATABASE_URL is already the settings line's finding: not repeated here.
+    if (error instanceof SettingsError)
+      return [{ name: 'database', status: 'warn', detail: 'not checked: DATABASE_URL is not usable (see settings)' }];
     return [
       {
         name: 'database',

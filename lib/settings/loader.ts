@@ -1,4 +1,4 @@
-import { parseSettings, type Settings } from './schema';
+import { parseSettings, type Settings, SettingsError } from './schema';
 import { type RawSettings, readEnvSettings, readSsmSettings } from './sources';
 import { SsmError, type SsmReader } from './ssm';
 
@@ -62,11 +62,20 @@ export class SettingsLoader {
       // With DATABASE_URL in the environment the table read need not wait for SSM: on a cold
       // start the two round trips overlap.
       const env = readEnvSettings(this.options.env);
-      const early = env.DATABASE_URL ? readTable(env, false) : undefined;
+      const early = env.DATABASE_URL ? Promise.resolve().then(() => readTable(env, false)) : undefined;
       early?.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
       const base = await this.base();
-      const table = early ? await early : await readTable(base, true);
-      const settings = parseSettings({ ...table, ...base });
+      // A settings problem met while reaching the table (an invalid DATABASE_URL) is reported
+      // together with every other one, each once, not one fix at a time.
+      let table: RawSettings = {};
+      let tableProblem: SettingsError | undefined;
+      try {
+        table = early ? await early : await readTable(base, true);
+      } catch (error) {
+        if (!(error instanceof SettingsError)) throw error;
+        tableProblem = error;
+      }
+      const settings = parseWithProblem({ ...table, ...base }, tableProblem);
       this.fullCache = { value: settings, expiresAt: this.now() + settings.SETTINGS_TTL_SECONDS * 1000 };
       return settings;
     })().finally(() => (this.inflightFull = undefined));
@@ -102,5 +111,19 @@ export class SettingsLoader {
     const value = { ...ssm, ...env };
     this.baseCache = { value, expiresAt: this.now() + ttlOf(value) * 1000 };
     return value;
+  }
+}
+
+/** Parses the settings; a problem found earlier is merged in, each setting named once. */
+function parseWithProblem(raw: RawSettings, earlier: SettingsError | undefined): Settings {
+  try {
+    const settings = parseSettings(raw);
+    if (earlier) throw earlier;
+    return settings;
+  } catch (error) {
+    if (!earlier || !(error instanceof SettingsError) || error === earlier) throw error;
+    const invalid = [...earlier.invalid, ...error.invalid.filter((i) => !earlier.invalid.some((e) => e.key === i.key))];
+    const missing = [...new Set([...earlier.missing, ...error.missing])].filter((m) => !invalid.some((i) => i.key === m));
+    throw new SettingsError(missing, invalid);
   }
 }

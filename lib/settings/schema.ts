@@ -13,16 +13,30 @@ const flag = z
 /** The longest invocation is the HTTP functions' Lambda timeout (28 s); a lease must outlast it. */
 const MIN_CLAIM_LEASE_SECONDS = 30;
 
-const intIn = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const intIn = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ message: `must be a whole number from ${min} to ${max} (e.g. ${fallback})` })
+    .int({ message: `must be a whole number from ${min} to ${max} (e.g. ${fallback})` })
+    .min(min, `must be a whole number from ${min} to ${max} (e.g. ${fallback})`)
+    .max(max, `must be a whole number from ${min} to ${max} (e.g. ${fallback})`)
+    .default(fallback);
 
 /** An http(s) URL without a trailing slash, so paths can be appended safely. */
 const baseUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
 export const settingsSchema = z.object({
-  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must look like <bot id>:<secret> from BotFather'),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(
+      /^\d+:[A-Za-z0-9_-]{20,}$/,
+      'must be the token @BotFather gives: the bot id (digits), a colon, then 20 or more of A-Z a-z 0-9 _ - (e.g. 123456789:AAHk3xYz…, 46 characters in all)',
+    ),
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A-Z a-z 0-9 _ -'),
   TELEGRAM_API_BASE: baseUrl.default('https://api.telegram.org'),
-  WEBIM_API_URL: z.url({ protocol: /^https?$/ }),
+  WEBIM_API_URL: z.url({
+    protocol: /^https?$/,
+    message: 'must be the Custom Channel endpoint, an https URL (e.g. https://youraccount.webim.ru/api/custom-channel/messages)',
+  }),
   WEBIM_ACCESS_TOKEN: z.string().min(1),
   WEBIM_CALLBACK_SECRET: z.string().min(8, 'must be at least 8 characters'),
   /** During a rotation: the previous webhook secret, still accepted until Telegram has the new one. */
@@ -185,6 +199,9 @@ const isLoopback = (url: string) => {
   }
 };
 
+/** The placeholder values of .env.example (`replace-with-…`, `youraccount.webim.ru`). */
+const PLACEHOLDER = /replace[-_]with|\/\/youraccount\.webim\.ru/i;
+
 /**
  * Validates merged raw values (strings) into typed settings.
  * Missing required keys and invalid values are all reported together in one SettingsError.
@@ -198,6 +215,17 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '');
       if (!(missing as string[]).includes(key)) invalid.push({ key, problem: issue.message });
+    }
+  }
+  // The placeholders of .env.example are not settings: say so instead of letting them fail upstream.
+  for (const [key, value] of Object.entries(raw)) {
+    if (
+      typeof value === 'string' &&
+      PLACEHOLDER.test(value) &&
+      (SETTING_NAMES as string[]).includes(key) &&
+      !invalid.some((i) => i.key === key)
+    ) {
+      invalid.push({ key, problem: 'is still the placeholder of .env.example: put the real value there' });
     }
   }
   if (missing.length || invalid.length || !result.success) throw new SettingsError(missing, invalid);

@@ -17,7 +17,7 @@ describe('docs/configuration.md', () => {
     expect([...documented].filter((name) => !(SETTING_NAMES as string[]).includes(name) && !envOnly.includes(name))).toEqual([]);
   });
 
-  it('gives the schema\'s default for each setting that has a plain one', () => {
+  it("gives the schema's default for each setting that has a plain one", () => {
     for (const row of rows) {
       const [, names, , fallback] = row.split('|').map((c) => c.trim());
       const name = /`([A-Z][A-Z0-9_]+)`/.exec(names ?? '')?.[1] as keyof typeof settingsSchema.shape | undefined;

@@ -152,3 +152,63 @@ describe('doctor', () => {
     expect(body.checks.find((c) => c.name === 'settings')?.status).toBe('fail');
   });
 });
+
+describe('doctor: every bad setting in one run', () => {
+  it('reports each invalid setting once, with its rule and an example, and no database hint that does not apply', async () => {
+    const { Runtime } = await import('../../../lib/app/runtime');
+    const { runAdminAction } = await import('../../../lib/admin/actions');
+    const { readMigrations } = await import('../../../lib/db/migrate');
+    const runtime = new Runtime({
+      env: {
+        DATABASE_URL: 'mysql://x',
+        PORT: 'abc',
+        WEBIM_API_URL: 'notaurl',
+        TELEGRAM_BOT_TOKEN: '123:abc',
+        TELEGRAM_WEBHOOK_SECRET: 's3cret',
+        WEBIM_ACCESS_TOKEN: 'x',
+        WEBIM_CALLBACK_SECRET: '12345678',
+      },
+      logSink: () => {},
+    });
+    const result = await runAdminAction(runtime, { action: 'doctor' }, await readMigrations());
+    const settings = result.checks?.find((c) => c.name === 'settings');
+    expect(settings?.status).toBe('fail');
+    for (const key of ['DATABASE_URL', 'PORT', 'WEBIM_API_URL', 'TELEGRAM_BOT_TOKEN'])
+      expect(settings?.detail.split(key).length, key).toBe(2);
+    expect(settings?.detail).toContain('postgres://user:password@host:5432/database');
+    expect(settings?.detail).toContain('must be a whole number from 1 to 65535 (e.g. 3000)');
+    expect(settings?.detail).toContain('e.g. 123456789:');
+    expect(settings?.hint).toContain('.env');
+    expect(result.checks?.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['settings']);
+    expect(result.lines.join('\n')).not.toMatch(/VPC|security group/);
+  });
+
+  it('flags the placeholder values of .env.example as placeholders', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseSettings } = await import('../../../lib/settings/schema');
+    const example = Object.fromEntries(
+      readFileSync('.env.example', 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    const error = (() => {
+      try {
+        parseSettings(example);
+      } catch (e) {
+        return e as { invalid: { key: string; problem: string }[] };
+      }
+    })();
+    const placeholders = error?.invalid
+      .filter((i) => i.problem.includes('placeholder of .env.example'))
+      .map((i) => i.key)
+      .sort();
+    expect(placeholders).toEqual([
+      'TELEGRAM_BOT_TOKEN',
+      'TELEGRAM_WEBHOOK_SECRET',
+      'WEBIM_ACCESS_TOKEN',
+      'WEBIM_API_URL',
+      'WEBIM_CALLBACK_SECRET',
+    ]);
+  });
+});
