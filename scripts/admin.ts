@@ -19,7 +19,7 @@ try {
   const local = await prepareLocalEnvironment({ migrate: false, logSink: () => {} });
   try {
     const where = local.embedded
-      ? `embedded database in ${LOCAL_DATA_DIR} (the one \`npm start\` uses; the sandbox keeps its own in .data/sandbox)`
+      ? `embedded database in ${LOCAL_DATA_DIR} (the one \`npm start\` uses with settings). The sandbox keeps its own in .data/sandbox: while it runs, its statistics are on its page and at GET /sandbox/api/stats`
       : 'DATABASE_URL';
     const result: AdminResult = await runAdminAction(local.runtime, request, await readMigrations());
     if (json) process.stdout.write(`${JSON.stringify({ ...result, database: local.embedded ? 'embedded' : 'DATABASE_URL' }, null, 2)}\n`);

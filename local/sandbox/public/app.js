@@ -86,7 +86,13 @@ function fillChat(container, lines, sideOf, emptyText) {
       ),
     );
   }
-  if (atBottom) container.scrollTop = container.scrollHeight;
+  if (atBottom) {
+    container.scrollTop = container.scrollHeight;
+    // An image that loads later makes the chat taller: keep following the newest message.
+    for (const img of container.querySelectorAll('img')) {
+      if (!img.complete) img.addEventListener('load', () => (container.scrollTop = container.scrollHeight), { once: true });
+    }
+  }
 }
 
 /** A file in a chat line: images inline, anything else as a link that downloads it. */

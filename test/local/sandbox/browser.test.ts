@@ -58,6 +58,10 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await page.getByTestId('desk-send').click();
     await expect.poll(() => tgChat().innerText()).toContain('It ships tomorrow.');
     await expect.poll(() => logRow('[data-kind="callback_delivered"][data-status="200"]').count()).toBe(1);
+    // The picture for the README: one full cycle, no error in the log.
+    expect(await page.locator('[data-testid="event-log"] li .s4, [data-testid="event-log"] li .s5').count()).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox-readme.png') });
   });
 
   it('shows the delivery statistics, updated after a message, with an inline chart', async () => {
@@ -136,6 +140,17 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect((await deskChat().innerText()).split('Sent while Webim is down').length - 1).toBe(1);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox-cycle.png') });
+  });
+
+  it('the Telegram pane keeps following new messages after an image arrives', async () => {
+    await page.getByTestId('desk-file').selectOption('photo');
+    await expect.poll(() => tgChat().locator('img').count()).toBeGreaterThan(0);
+    for (let i = 0; i < 6; i++) {
+      await page.getByTestId('desk-input').fill(`after the image ${i}`);
+      await page.getByTestId('desk-send').click();
+    }
+    await expect.poll(() => tgChat().innerText()).toContain('after the image 5');
+    await expect.poll(() => tgChat().evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(40);
   });
 
   it('"Resend last update" is recognised as a duplicate and changes nothing', async () => {
