@@ -65,11 +65,18 @@ function simplePdf(text: string): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
+/** A 160×100 gradient as a real JPEG (2 KB), made once with a canvas: the sandbox needs no image encoder. */
+const USER_PHOTO_JPEG =
+  '/9j/4AAQSkZJRgABAQAAAQABAAD/4gHYSUNDX1BST0ZJTEUAAQEAAAHIAAAAAAQwAABtbnRyUkdCIFhZWiAH4AABAAEAAAAAAABhY3NwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAA9tYAAQAAAADTLQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAlkZXNjAAAA8AAAACRyWFlaAAABFAAAABRnWFlaAAABKAAAABRiWFlaAAABPAAAABR3dHB0AAABUAAAABRyVFJDAAABZAAAAChnVFJDAAABZAAAAChiVFJDAAABZAAAAChjcHJ0AAABjAAAADxtbHVjAAAAAAAAAAEAAAAMZW5VUwAAAAgAAAAcAHMAUgBHAEJYWVogAAAAAAAAb6IAADj1AAADkFhZWiAAAAAAAABimQAAt4UAABjaWFlaIAAAAAAAACSgAAAPhAAAts9YWVogAAAAAAAA9tYAAQAAAADTLXBhcmEAAAAAAAQAAAACZmYAAPKnAAANWQAAE9AAAApbAAAAAAAAAABtbHVjAAAAAAAAAAEAAAAMZW5VUwAAACAAAAAcAEcAbwBvAGcAbABlACAASQBuAGMALgAgADIAMAAxADb/2wBDAAoHBwgHBgoICAgLCgoLDhgQDg0NDh0VFhEYIx8lJCIfIiEmKzcvJik0KSEiMEExNDk7Pj4+JS5ESUM8SDc9Pjv/2wBDAQoLCw4NDhwQEBw7KCIoOzs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozv/wAARCABkAKADASIAAhEBAxEB/8QAGgABAQEBAQEBAAAAAAAAAAAAAgEABgQFA//EACEQAQEAAAYDAQEBAAAAAAAAAAEAAgQFVKLRFVOjBhYU/8QAFwEBAQEBAAAAAAAAAAAAAAAAAwIGBf/EAB8RAQEAAwADAAMBAAAAAAAAAAEAAgNRBFKRBYHwEf/aAAwDAQACEQMRAD8A9gSCgTC1K2LCoTCgSCJZQqEwoEwjWUKhIKBMIllCoSCwSCNZQqEwoEgjWUKhMKBMIllCoSCgTCNZQqEwoEgiWUKhMKBMI1lC44JhQJBaVbKhUJhQJhEsoVCQUCYRrKFQmFAkEayhUJhQJBEsoVCYUCYRrKFQkFAmESyhUJhQJBGsoVCYUCQRrKFQmFAmESyhccEwvpn5nV9p9MHcj83q+0+mDu0Lu1+x9s2ePt9X43zQkF9I/OattPpg7kfndV2v0w9xu3D2JDRt9X5fOCYX0D89qm1+mHuR+f1Ta/TD3G7cOkpp2er8vnhML3mg6ntvph7kaFqW254e43Zj2Q1Z+reAJhe40PUdtzw9yNE1Hb88Pcbnj2Q1Z8bxBIL2mi6ht+eHuRo+f9HPD3Q5nZTXly8YTC9ZpGe9HPD3I0nPejlh7jciQwy5eQJheo0rO+nkdyNLznp5HcayGLy8oTC9Jpub9XI7kadmvVyO41lMW84SC9Bp+a9XI7kZDM+vkRv+yBfp/SaRu/nj6t/R6Tu/nj6uECYXYfD19bjH5Dbw/v3dz/RaVuvni6r/AEOlbr54uriAkFD4uHWs87bw/v3dr5/S9188XVfPaZufni6uMCQUPjYdrPM2cLsvO6bueGLq3nNN3PDF1cgEwpdGNZ5WfC63zenbjhi6r5nT9xwxdXJhMKHVjWeRny6nzGQ9/DF1Xy+R9/DF1cwEgodZWbsrpvLZH38MXVvK5L3cXq5wJhQ4lZsyuh8nk/dxeq+Synu4vVz4TClkM2+75HKe3i9V8hlfbxer4YTChaxb7X+/Lezi2/25f2cW+QEgoc2sLjwmFAkFo1ssFQmFAmESyBYJhQJhGswVCQUCYRLIFQmFAkEazBUJhQJhGsgVCQUCYRLKFQkFgkEayhUJhQJBEsoVCYUCYRrKFxwTCgTC0q2WCoSCgTCJZQqEgoEwjWUKhMKBII1lCoTCgTCJZQqEgoEwjWUKhIKBMI1lCoTCgSCJZQqEwoEwjWUKhIKBMIllC44mWtaZsoTJFrRspMkWtEykyZa0bKSJlrRspMkWtEykyZa0bKSJlrRMpImWtGykyRa0TKX/2Q==';
+
 /** A sample file of a kind; `who` goes into the name so the two sides' samples differ. */
 export function sampleFile(kind: SampleKind, who: 'user' | 'operator'): SampleFile {
   switch (kind) {
     case 'photo':
-      return { name: `${who}-photo.png`, mediaType: 'image/png', bytes: gradientPng(160, 100) };
+      // A user's photo is a JPEG, as Telegram keeps every photo; the operator's stays a PNG (sent as it is).
+      return who === 'user'
+        ? { name: 'user-photo.jpg', mediaType: 'image/jpeg', bytes: Buffer.from(USER_PHOTO_JPEG, 'base64') }
+        : { name: 'operator-photo.png', mediaType: 'image/png', bytes: gradientPng(160, 100) };
     case 'pdf':
       return {
         name: who === 'operator' ? 'invoice-5512.pdf' : 'receipt.pdf',

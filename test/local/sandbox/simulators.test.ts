@@ -176,3 +176,23 @@ describe('sandbox', () => {
     expect(user.lines.filter((l) => l.text === 'waits for Telegram')).toHaveLength(1);
   }, 45_000);
 });
+
+describe('sandbox sample files', () => {
+  it('have the bytes their names say', async () => {
+    const { sampleFile } = await import('../../../local/sandbox/samples');
+    const magic: Record<string, number[]> = {
+      jpg: [0xff, 0xd8, 0xff],
+      png: [0x89, 0x50, 0x4e, 0x47],
+      pdf: [0x25, 0x50, 0x44, 0x46],
+      webp: [0x52, 0x49, 0x46, 0x46],
+      ogg: [0x4f, 0x67, 0x67, 0x53],
+    };
+    for (const who of ['user', 'operator'] as const) {
+      for (const kind of ['photo', 'pdf', 'voice', 'sticker'] as const) {
+        const f = sampleFile(kind, who);
+        const ext = f.name.split('.').pop() as string;
+        expect([...f.bytes.subarray(0, magic[ext]!.length)], `${who} ${kind} ${f.name}`).toEqual(magic[ext]);
+      }
+    }
+  });
+});
