@@ -32,9 +32,9 @@ function el(tag, attrs = {}, ...children) {
 
 // Where the simulated service stands with delivering this line to the bridge (not to the other person).
 const STATUS_MARK = {
-  sending: '⏳ sending',
+  sending: '… sending',
   retrying: '↻ retrying',
-  queued: '⏸ queued',
+  queued: '‖ queued',
   delivered: '✓ delivered',
   refused: '✗ refused (503)',
   not_delivered: '⚠ not delivered',
@@ -104,7 +104,7 @@ function fileView(where, file) {
       el('img', { src: file.url, alt: file.name, 'data-testid': `${where}-image`, loading: 'lazy' }),
     );
   }
-  return el('a', { href: file.url, download: file.name, class: 'file', 'data-testid': `${where}-file` }, `📎 ${file.name}`);
+  return el('a', { href: file.url, download: file.name, class: 'file', 'data-testid': `${where}-file` }, `+ ${file.name}`);
 }
 
 function render() {
