@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LoopbackServer, startLoopbackServer } from './loopback-server';
 
 /**
  * Zero-latency upstreams for benchmarks: they answer at once and only count, so what is measured
@@ -22,17 +22,12 @@ export interface BenchFakes {
   close(): Promise<void>;
 }
 
-async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
-): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+async function listen(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<LoopbackServer> {
+  return startLoopbackServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => handler(req, res, Buffer.concat(chunks)));
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 export async function startBenchFakes(ssmPrefix: string): Promise<BenchFakes> {
@@ -84,10 +79,7 @@ export async function startBenchFakes(ssmPrefix: string): Promise<BenchFakes> {
     ssmCalls,
     ssmParameters,
     async close() {
-      for (const s of [telegram.server, webim.server, ssm.server]) {
-        s.closeAllConnections();
-        await new Promise<void>((r) => s.close(() => r()));
-      }
+      for (const s of [telegram, webim, ssm]) await s.close();
     },
   };
 }

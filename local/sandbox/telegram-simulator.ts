@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LoopbackServer, startLoopbackServer } from '../../fakes/loopback-server';
 import type { SandboxEventBus } from './events';
 import { multipartBoundary, parseMultipart } from './multipart';
 import { OrderedRedelivery, postToBridge } from './redelivery';
@@ -43,7 +43,7 @@ export class TelegramSimulator {
   readonly users: SimUser[] = [];
   readonly faults: TelegramFaults = { rateLimit: false, down: false };
   readonly bot = { id: 7_000_000_001, username: 'sandbox_support_bot' };
-  private server?: Server;
+  private server?: LoopbackServer;
   private nextUpdateId = 500_000_000 + Math.floor(Math.random() * 1000) * 1000;
   private readonly nextMessageId = new Map<number, number>();
   private sendCount = 0;
@@ -62,9 +62,8 @@ export class TelegramSimulator {
 
   /** Starts the Bot API server on loopback; returns its base URL (the bridge's TELEGRAM_API_BASE). */
   async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handleBotApi(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startLoopbackServer((req, res) => void this.handleBotApi(req, res));
+    return this.server.url;
   }
 
   /** Where updates go, as setWebhook would configure it. */
@@ -182,8 +181,7 @@ export class TelegramSimulator {
 
   async stop(): Promise<void> {
     this.redelivery.stop();
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
   }
 
   private deliver(chatId: number, body: { update_id: number }, line?: ChatLine, duplicate = false): void {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LoopbackServer, startLoopbackServer } from '../../fakes/loopback-server';
 import type { SandboxEventBus } from './events';
 import { OrderedRedelivery, postToBridge } from './redelivery';
 import { type SampleKind, sampleFile } from './samples';
@@ -47,7 +47,7 @@ export interface WebimFaults {
 export class WebimSimulator {
   readonly visitors: DeskVisitor[] = [];
   readonly faults: WebimFaults = { down: false };
-  private server?: Server;
+  private server?: LoopbackServer;
   private readonly seenMessageIds = new Set<string>();
   private nextReply = 1;
   private lastCallback?: { visitorId: string; body: { event: string; message?: { id: string } } };
@@ -76,9 +76,8 @@ export class WebimSimulator {
 
   /** Starts the Custom Channel endpoint on loopback; returns its URL (the bridge's WEBIM_API_URL). */
   async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handleChannel(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startLoopbackServer((req, res) => void this.handleChannel(req, res));
+    this.origin = this.server.url;
     return `${this.origin}/api/custom-channel/messages`;
   }
 
@@ -149,8 +148,7 @@ export class WebimSimulator {
 
   async stop(): Promise<void> {
     this.redelivery.stop();
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.close();
   }
 
   private callBack(visitorId: string, body: { event: string; message?: { id: string } }, line?: DeskLine, duplicate = false): void {
