@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { type Deadline, deadlineIn } from '../core/deadline';
 import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS } from '../core/failure';
-import type { RelayOutcome } from '../core/outcome';
+import { done, type RelayOutcome, retryLater } from '../core/outcome';
 import { HttpError, type HttpEvent, type HttpResult, jsonResult } from '../http/api-gateway';
 import type { Logger } from '../log';
-import type { DeliveryCounts, Direction } from '../metrics';
+import { countsOf, type DeliveryCounts, type Direction } from '../metrics';
 import { QueueError } from '../queue/reply-queue';
 import { SettingsError } from '../settings/schema';
 import { SsmError } from '../settings/ssm';
@@ -72,13 +72,9 @@ export function httpHandler(
   };
 }
 
-const counts = (kind: 'configuration' | 'transient' | 'failed'): DeliveryCounts => ({
-  Relayed: 0,
-  Deferred: kind === 'failed' ? 0 : 1,
-  Failed: kind === 'failed' ? 1 : 0,
-  Blocked: 0,
-  ConfigurationErrors: kind === 'configuration' ? 1 : 0,
-});
+/** The metrics of an answer that never reached a relay, counted as the relay's own outcomes are (countsOf). */
+const counts = (kind: 'configuration' | 'transient' | 'failed'): DeliveryCounts =>
+  countsOf(kind === 'failed' ? done('failed_permanent') : retryLater(DEFAULT_RETRY_AFTER_SECONDS, 'not_relayed', kind));
 
 interface ErrorAnswer {
   result: HttpResult;

@@ -3,11 +3,27 @@ import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
 import { giveUpOperatorMessage, unqueueOperatorMessage } from '../db/delivery-claims';
 import type { RecordResult } from '../queue/fifo-batch';
-import { backoffSeconds, type QueuedReply, QueueError, queueMessageOf, type ReplyQueue, readQueuedReply } from '../queue/reply-queue';
+import {
+  backoffSeconds,
+  type QueuedReply,
+  QueueError,
+  type QueueMessage,
+  queueMessageOf,
+  type ReplyQueue,
+  readQueuedReply,
+} from '../queue/reply-queue';
 import { type WebimCallback, webimCallbackSchema } from '../webim/wire';
 import type { RelayDeps } from './deps';
 import { noteUndelivered } from './notices';
 import { relayWebimCallback } from './webim-callback';
+
+/** A received record as the message it was sent as (to move it to the dead-letter queue unchanged). */
+const asQueueMessage = (record: SQSRecord): QueueMessage => ({
+  body: record.body,
+  // A FIFO record always has both; the fallbacks only keep the types honest.
+  groupId: record.attributes.MessageGroupId ?? 'unknown-group',
+  dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
+});
 
 /** How often a reply may be put back behind an earlier one of its chat before it simply waits its turn. */
 const MAX_REQUEUES = 50;
@@ -83,11 +99,7 @@ export async function deliverQueuedReply(
       error_class: 'permanent',
       queue_message_id: record.messageId,
     });
-    await queue.deadLetter({
-      body: record.body,
-      groupId: record.attributes.MessageGroupId ?? 'unreadable',
-      dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
-    });
+    await queue.deadLetter(asQueueMessage(record));
     return { status: 'ok' };
   }
   const callback = parsed.data;
@@ -111,11 +123,7 @@ export async function deliverQueuedReply(
 
   const reason = attempt >= limits.QUEUE_MAX_ATTEMPTS ? 'attempts_exhausted' : 'waited_too_long';
   await giveUpOperatorMessage(deps.db, ids.visitorId as string, ids.messageId as string);
-  await queue.deadLetter({
-    body: record.body,
-    groupId: record.attributes.MessageGroupId ?? '',
-    dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
-  });
+  await queue.deadLetter(asQueueMessage(record));
   log.error('message_not_delivered', {
     reason: 'dead_lettered',
     dead_letter_reason: reason,

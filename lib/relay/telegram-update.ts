@@ -9,7 +9,14 @@ import type { Logger } from '../log';
 import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
-import { captionIdFor, noteIdFor, type VisitorFileInput, type VisitorMessageInput, webimMessageIdFor } from '../webim/wire';
+import {
+  captionIdFor,
+  noteIdFor,
+  pressMessageIdFor,
+  type VisitorFileInput,
+  type VisitorMessageInput,
+  webimMessageIdFor,
+} from '../webim/wire';
 import { finish, runClaimed } from './claimed';
 import { type RelayDeps, timedUpstream } from './deps';
 import { postNote, tellUser } from './notices';
@@ -157,16 +164,20 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   return outcome;
 }
 
-/** Posts one visitor message or file to Webim within what the invocation has left; failures classified. */
-async function postToWebim(deps: RelayDeps, input: (VisitorMessageInput & { file?: undefined }) | VisitorFileInput): Promise<void> {
+/** Posts one visitor message or file to Webim. */
+const postToWebim = (deps: RelayDeps, input: (VisitorMessageInput & { file?: undefined }) | VisitorFileInput): Promise<void> =>
+  callWebim(deps, (budget) =>
+    'file' in input && input.file
+      ? deps.webim.sendVisitorFile(input, budget)
+      : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget),
+  );
+
+/** One Webim call within what the invocation has left (timed); its failure classified. */
+async function callWebim(deps: RelayDeps, call: (budgetMs: number) => Promise<void>): Promise<void> {
   const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
   if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
   try {
-    await timedUpstream(deps, () =>
-      'file' in input && input.file
-        ? deps.webim.sendVisitorFile(input, budget)
-        : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget),
-    );
+    await timedUpstream(deps, () => call(budget));
   } catch (error) {
     throw webimDeliveryFailure(error);
   }
@@ -202,25 +213,19 @@ async function relayButtonPress(
         return 'ignored';
       }
       const text = intent.buttonText ?? buttonId;
-      const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
-      if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
-      try {
-        await timedUpstream(deps, () =>
-          deps.webim.sendKeyboardResponse(
-            {
-              visitorId: mapping.visitorId,
-              name: intent.sender.name,
-              login: intent.sender.login,
-              language: intent.sender.language,
-              messageId: `tg-${intent.chatId}-press-${key}`,
-              button: { id: buttonId, text },
-            },
-            budget,
-          ),
-        );
-      } catch (error) {
-        throw webimDeliveryFailure(error);
-      }
+      await callWebim(deps, (budget) =>
+        deps.webim.sendKeyboardResponse(
+          {
+            visitorId: mapping.visitorId,
+            name: intent.sender.name,
+            login: intent.sender.login,
+            language: intent.sender.language,
+            messageId: pressMessageIdFor(intent.chatId, key),
+            button: { id: buttonId, text },
+          },
+          budget,
+        ),
+      );
       log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'button_press' });
       if (intent.keyboardMessageId !== undefined) {
         const shown = `${intent.keyboardText ?? ''}\n\n✓ ${text}`.trim();

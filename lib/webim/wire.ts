@@ -120,6 +120,9 @@ export function buildKeyboardResponse(
   };
 }
 
+/** Our stable id for a button press: one per press, as each arrives in an update of its own. */
+export const pressMessageIdFor = (chatId: number, updateId: string): string => `tg-${chatId}-press-${updateId}`;
+
 /** Our stable id for an operator note about a Webim message (or an event of the chat). */
 export const noteIdFor = (about: string): string => `note-${about}`;
 
