@@ -68,6 +68,8 @@ export class MemoryReplyQueue implements ReplyQueue {
   }
 
   async deadLetter(message: QueueMessage): Promise<void> {
+    // Deduplicated like a send (the dead-letter queue is FIFO too).
+    if (this.deadLettered.some((m) => m.groupId === message.groupId && m.dedupId === message.dedupId)) return;
     this.deadLettered.push(message);
     this.emit('dead_letter', message);
   }

@@ -122,8 +122,11 @@ export async function deliverQueuedReply(
     return { status: 'retry', afterSeconds: backoffSeconds(attempt, limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.askedSeconds), outcome };
 
   const reason = attempt >= limits.QUEUE_MAX_ATTEMPTS ? 'attempts_exhausted' : 'waited_too_long';
-  await giveUpOperatorMessage(deps.db, ids.visitorId as string, ids.messageId as string);
+  // The copy in the dead-letter queue first: if giving up the claim then fails, the next attempt
+  // dead-letters again (deduplicated); the other way round, a failed move would leave a completed
+  // claim and the reply gone from both queues.
   await queue.deadLetter(asQueueMessage(record));
+  await giveUpOperatorMessage(deps.db, ids.visitorId as string, ids.messageId as string);
   log.error('message_not_delivered', {
     reason: 'dead_lettered',
     dead_letter_reason: reason,

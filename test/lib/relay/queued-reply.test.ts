@@ -21,7 +21,7 @@ describe('deliverQueuedReply', () => {
       messageId: `m-${Math.random()}`,
       receiptHandle: 'r',
       body,
-      attributes: { ApproximateReceiveCount: String(receiveCount), MessageGroupId: group, MessageDeduplicationId: 'd' },
+      attributes: { ApproximateReceiveCount: String(receiveCount), MessageGroupId: group, MessageDeduplicationId: `d-${Math.random()}` },
     }) as unknown as SQSRecord;
   const attempt = async (record: SQSRecord) => {
     const deps = relayDeps(await bridge.runtime.relayContext(), {
@@ -66,6 +66,38 @@ describe('deliverQueuedReply', () => {
     expect(await attempt(recordOf(reply('q-2', 'never'), 3))).toMatchObject({ status: 'ok', outcome: { result: 'failed_permanent' } });
     expect(queue.deadLettered.length).toBeGreaterThanOrEqual(1);
     const [claim] = await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = 'q-2'`;
+    expect(claim?.state).toBe('done');
+  });
+
+  it('a dead-letter queue that fails once loses nothing: the claim is kept until the move succeeds, the retry moves it', async () => {
+    const failing = () =>
+      bridge.telegram.script(
+        'sendMessage',
+        ...Array.from({ length: 4 }, () => ({ status: 502, body: { ok: false, error_code: 502, description: 'Bad Gateway' } })),
+      );
+    let refusals = 1;
+    const flaky = Object.assign(Object.create(queue) as MemoryReplyQueue, {
+      deadLetter: async (m: Parameters<MemoryReplyQueue['deadLetter']>[0]) => {
+        if (refusals-- > 0) throw new Error('dead-letter queue unavailable');
+        return queue.deadLetter(m);
+      },
+    });
+    const record = recordOf(reply('q-3', 'never either'), 3);
+    const deps = async () =>
+      relayDeps(await bridge.runtime.relayContext(), {
+        log: bridge.runtime.log,
+        deadline: deadlineIn(10_000),
+        direction: 'webim_to_telegram',
+        queueing: true,
+      });
+    failing();
+    await expect(deliverQueuedReply(await deps(), flaky, limits, record)).rejects.toThrow('dead-letter queue unavailable');
+    const [held] = await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = 'q-3'`;
+    expect(held?.state).not.toBe('done');
+    failing();
+    expect(await deliverQueuedReply(await deps(), flaky, limits, record)).toMatchObject({ status: 'ok' });
+    expect(queue.deadLettered.filter((m) => m.body === record.body)).toHaveLength(1);
+    const [claim] = await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = 'q-3'`;
     expect(claim?.state).toBe('done');
   });
 });
