@@ -227,13 +227,10 @@ export class Runtime {
    * handle is pointed at them: warm containers follow a rotation within SETTINGS_TTL_SECONDS.
    */
   private database(base?: RawSettings): Database {
-    if (!base) {
+    const raw = base?.DATABASE_URL;
+    if (!base || !raw) {
+      // Without connection settings to compare (or a source that lacks them), the handle stays.
       if (this.db) return this.db;
-      throw new SettingsError(['DATABASE_URL'], []);
-    }
-    const raw = base.DATABASE_URL;
-    if (!raw) {
-      if (this.db) return this.db; // a source that lacks it now (the settings table's view) changes nothing
       throw new SettingsError(['DATABASE_URL'], []);
     }
     const key = JSON.stringify([
