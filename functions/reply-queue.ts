@@ -40,7 +40,7 @@ export function createReplyQueueHandler(runtime: Runtime, options: { queue?: Rep
     const { response, retries } = await processFifoBatch(
       event.Records,
       async (record) => {
-        const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram', queueing: true });
+        const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram', fromReplyQueue: true });
         const result = await deliverQueuedReply(deps, queue, ctx.settings, record);
         if (result.outcome) await runtime.recordDelivery(deps, result.outcome);
         return result;

@@ -3,7 +3,7 @@ import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { HttpError, type HttpEvent, header, jsonResult, readJsonBody } from '../lib/http/api-gateway';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayDeps } from '../lib/relay/deps';
-import { queueable, queueReply } from '../lib/relay/queued-reply';
+import { queueableIds, queueReply } from '../lib/relay/queued-reply';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
 import { webimCallbackSchema } from '../lib/webim/wire';
 
@@ -44,14 +44,15 @@ export function createWebimCallbackHandler(runtime: Runtime) {
 
       const ctx = await runtime.relayContext();
       const queue = runtime.replyQueue(ctx.settings);
-      const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram', queueing: queue !== undefined });
+      const deps = relayDeps(ctx, { log, deadline, direction: 'webim_to_telegram' });
       const outcome = await relayWebimCallback(deps, callback);
       await runtime.recordDelivery(deps, outcome);
       note.outcome = outcome.status === 'done' ? outcome.result : `retry_${outcome.reason}`;
-      if (queue && queueable(callback, outcome)) {
-        // Accepted durably: the reply waits in the queue, in order behind its chat's earlier ones.
-        // Only a queue that refuses makes this a 503 (the sender keeps the reply then).
-        await queueReply(deps, queue, body, callback, outcome.status === 'retry' ? outcome.reason : '');
+      const queued = queue && queueableIds(callback, outcome, ctx.settings);
+      if (queue && queued) {
+        // Accepted durably: the reply waits in the queue and keeps its place in its chat's order
+        // (in the database). Anything that keeps it from the queue is a 503: the sender keeps it.
+        await queueReply(deps, queue, body, queued, outcome.status === 'retry' ? outcome.reason : '');
         note.outcome = `queued_${note.outcome}`;
         return jsonResult(200, { result: 'ok' });
       }

@@ -12,6 +12,10 @@ export type RelayOutcome =
       upstream?: string;
       /** What the upstream itself asked to wait (a 429's retry_after), when it did. */
       askedSeconds?: number;
+      /** The message holds no place yet (its claim could not be made): only its sender keeps it. */
+      unclaimed?: true;
+      /** Delivery attempts the claim has seen, this one included (when one was made). */
+      attempts?: number;
     };
 
 /** For a message that failed for good (or waits): which side failed and why (never a text). */

@@ -26,6 +26,8 @@ export class HeldClaim {
     readonly id: ClaimId,
     /** Telegram messages of a split reply already sent, by this or an earlier attempt. */
     public partsDone: number,
+    /** Delivery attempts made so far, this one included (operator replies; refusals to overtake are not attempts). */
+    readonly attempts = 1,
   ) {}
 
   /**
@@ -53,8 +55,10 @@ export class HeldClaim {
 
   /**
    * Gives the id back after a transient failure, keeping the progress made, so the next attempt
-   * (the sender's retry, or the reply queue's: `queued`) can take it again. The chat stays held by
-   * this message: later ones wait for it — behind it in the queue when it is `queued`.
+   * (the sender's retry, or the reply queue's) can take it again. The chat stays held by this
+   * message: later ones wait for it. `queued` only for an attempt that came from the reply queue
+   * (its queue message exists and comes back); a callback's reply is marked queued once the queue
+   * has it (`markReplyQueued`).
    */
   async release(options: { queued?: boolean } = {}): Promise<void> {
     const { source, scope, key } = this.id;
@@ -177,50 +181,55 @@ export async function claimUpdateForChat(
 }
 
 /**
- * Claims an operator message of a visitor and reads the visitor's chat in one round trip
- * (the `claim_operator_reply` function of migration 005). Refuses while an earlier message of
- * the same chat is unfinished (`chat_queued` when that one waits in the reply queue), unless it
- * has held the chat for `holdSeconds` already.
+ * Claims an operator message of a visitor in its chat's order and reads the visitor's chat, in one
+ * round trip (`claim_reply_in_order`, migration 007). The first call for a message gives it its
+ * place in the chat; it is refused (`chat_busy`, or `chat_queued` when the earlier one waits in the
+ * reply queue) while an earlier place of the chat is open, and keeps its own place meanwhile.
  */
 export async function claimOperatorMessage(
   db: Database,
   visitorId: string,
   messageId: string,
-  options: { leaseSeconds: number; holdSeconds: number },
+  options: { leaseSeconds: number; holdSeconds: number; queuedHoldSeconds?: number },
 ): Promise<ClaimAttempt<{ chat: { chatId: number; blocked: boolean } }>> {
   await db.flushDeferredWrites();
   const [row] = await db.query(
-    (sql) => sql<{ claim_outcome: string; claim_parts_done: number; claim_chat_id: string | null; claim_blocked: boolean | null }[]>`
-      SELECT * FROM claim_operator_reply(${visitorId}, ${messageId}, ${options.leaseSeconds}, ${options.holdSeconds})`,
+    (sql) => sql<
+      {
+        claim_outcome: string;
+        claim_parts_done: number;
+        claim_chat_id: string | null;
+        claim_blocked: boolean | null;
+        claim_attempts: number | null;
+      }[]
+    >`
+      SELECT * FROM claim_reply_in_order(${visitorId}, ${messageId}, ${options.leaseSeconds}, ${options.holdSeconds}, ${options.queuedHoldSeconds ?? options.holdSeconds})`,
   );
   if (row?.claim_outcome !== 'claimed' || row.claim_chat_id == null) return notClaimed(row?.claim_outcome);
   return {
     status: 'claimed',
-    claim: new HeldClaim(db, { source: 'webim_message', scope: visitorId, key: messageId }, row.claim_parts_done),
+    claim: new HeldClaim(db, { source: 'webim_message', scope: visitorId, key: messageId }, row.claim_parts_done, row.claim_attempts ?? 1),
     chat: { chatId: Number(row.claim_chat_id), blocked: row.claim_blocked === true },
   };
 }
 
 /**
- * Ends an operator message's delivery for good without a held claim (a waiting reply that is
- * dead-lettered): its claim is completed and, if it held its chat, the chat is free for the
- * next reply. Pending counts ride along.
+ * The reply queue has accepted a reply the callback could not deliver: its open place is marked
+ * as waiting there (so a later reply queues behind it at once instead of waiting to see). Only
+ * after the queue has the message: `queued` always has a queue message.
  */
-export async function giveUpOperatorMessage(db: Database, visitorId: string, messageId: string): Promise<void> {
-  await db.withPendingStats((stats) =>
-    db.query((sql) => completeStatement(sql, { source: 'webim_message', scope: visitorId, key: messageId }, 0, stats)),
-  );
+export async function markReplyQueued(db: Database, visitorId: string, messageId: string): Promise<void> {
+  await db.query((sql) => sql`SELECT mark_reply_queued(${visitorId}, ${messageId})`);
 }
 
 /**
- * A reply was marked `queued` but the queue refused it: it is only released (the sender keeps
- * it), so later replies do not take it for one waiting in the queue.
+ * A waiting reply was dead-lettered: its place no longer holds the chat (later replies go on), and
+ * a redrive of it can still claim and deliver it once, with a fresh count of attempts. Pending
+ * counts ride along.
  */
-export async function unqueueOperatorMessage(db: Database, visitorId: string, messageId: string): Promise<void> {
-  await db.query(
-    (sql) => sql`
-    UPDATE delivery_claims SET state = 'released'
-    WHERE source = 'webim_message' AND scope = ${visitorId} AND key = ${messageId} AND state = 'queued'`,
+export async function deadLetterReply(db: Database, visitorId: string, messageId: string): Promise<void> {
+  await db.withPendingStats((stats) =>
+    db.query((sql) => sql`SELECT dead_letter_reply(${visitorId}, ${messageId}, ${statsArgs(sql, stats)})`),
   );
 }
 

@@ -74,6 +74,16 @@ export class MemoryReplyQueue implements ReplyQueue {
     this.emit('dead_letter', message);
   }
 
+  /**
+   * Moves every dead-lettered message back into the queue, as an operator's SQS message move task
+   * does (each a send under its own deduplication id). Returns how many were moved.
+   */
+  async redrive(): Promise<number> {
+    const moved = this.deadLettered.splice(0);
+    for (const message of moved) await this.send({ body: message.body, groupId: message.groupId, dedupId: message.dedupId });
+    return moved.length;
+  }
+
   async depths(): Promise<QueueDepths> {
     const now = this.now();
     return {

@@ -19,15 +19,17 @@ export interface QueuedReply {
   callback: unknown;
   /** When the bridge first accepted it (ms since the epoch): its age decides the dead letter. */
   acceptedAt: number;
-  /** How often it was put back behind an earlier reply of its chat (see the consumer). */
+  /** How often it was put back behind an earlier reply of its chat (see the consumer): each copy's generation. */
   requeues: number;
+  /** A copy written to the dead-letter queue: received again, it was redriven by an operator. */
+  deadLettered?: true;
 }
 
 export interface QueueMessage {
   body: string;
   /** One chat at a time, in order: derived from the visitor id. */
   groupId: string;
-  /** The Webim message id (and the requeue count): a repeat of the same send is dropped. */
+  /** The Webim message id and the copy's generation: a repeat of the same send is dropped. */
   dedupId: string;
 }
 
@@ -63,12 +65,17 @@ export interface ReplyQueue {
 const SQS_ID = /^[\x21-\x7e]{1,128}$/;
 const hashed = (value: string) => createHash('sha256').update(value).digest('hex');
 
-/** The queue message of a reply: grouped by visitor, deduplicated by visitor + message id. */
+/**
+ * The queue message of a reply: grouped by visitor, deduplicated by visitor + message id + the
+ * copy's generation. A dead-letter copy has an id of its own, so when an operator redrives it
+ * within SQS's five-minute deduplication window the reply queue does not drop it as a repeat of
+ * the copy it came from. Throws when the body cannot be written (the caller answers 503).
+ */
 export function queueMessageOf(reply: QueuedReply, ids: { visitorId: string; messageId: string }): QueueMessage {
   return {
     body: JSON.stringify(reply),
     groupId: SQS_ID.test(ids.visitorId) ? ids.visitorId : hashed(ids.visitorId),
-    dedupId: hashed(`${ids.visitorId}\u0000${ids.messageId}\u0000${reply.requeues}`),
+    dedupId: hashed(`${ids.visitorId}\u0000${ids.messageId}\u0000${reply.requeues}${reply.deadLettered ? '\u0000dead' : ''}`),
   };
 }
 

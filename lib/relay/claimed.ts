@@ -29,7 +29,9 @@ export async function runClaimed<Extra extends object>(
   try {
     attempt = await attemptClaim();
   } catch (error) {
-    return finish(deps, await failed(deps, log, ids, toDeliveryFailure(error)));
+    // Nothing was recorded for it (or nobody knows): it is not ours to hand to the reply queue.
+    const outcome = await failed(deps, log, ids, toDeliveryFailure(error));
+    return finish(deps, outcome.status === 'retry' ? { ...outcome, unclaimed: true } : outcome);
   }
   switch (attempt.status) {
     case 'done':
@@ -55,11 +57,14 @@ export async function runClaimed<Extra extends object>(
     result = await work(attempt);
   } catch (error) {
     const failure = toDeliveryFailure(error);
-    const outcome = finish(
+    const answer = await failed(
       deps,
-      await failed(deps, log, { ...ids, ...('chat' in attempt ? { chatId: (attempt.chat as { chatId: number }).chatId } : {}) }, failure),
+      log,
+      { ...ids, ...('chat' in attempt ? { chatId: (attempt.chat as { chatId: number }).chatId } : {}) },
+      failure,
     );
-    await settle(claim, failure, log, deps.queueing === true); // carries the outcome's count
+    const outcome = finish(deps, answer.status === 'retry' ? { ...answer, attempts: claim.attempts } : answer);
+    await settle(claim, failure, log, deps.fromReplyQueue === true); // carries the outcome's count
     return outcome;
   }
   const outcome = finish(deps, done(result));
@@ -78,8 +83,8 @@ export async function runUnclaimed(deps: ClaimDeps, log: Logger, ids: MessageIds
   }
 }
 
-/** What the exactly-once core needs besides the claim: where outcomes are counted, who alerts, whether retries wait in the reply queue. */
-export type ClaimDeps = Pick<RelayDeps, 'db' | 'direction' | 'alerts' | 'queueing'>;
+/** What the exactly-once core needs besides the claim: where outcomes are counted, who alerts, whether the attempt came from the reply queue. */
+export type ClaimDeps = Pick<RelayDeps, 'db' | 'direction' | 'alerts' | 'fromReplyQueue'>;
 
 /**
  * Counts the outcome for the statistics. The count is written by the next statement that writes
@@ -97,7 +102,11 @@ async function failed(deps: ClaimDeps, log: Logger, ids: MessageIds, failure: De
   return outcome;
 }
 
-/** Gives the claim back (a retry can help) or finishes it (it cannot); a failure here is logged, never thrown. */
+/**
+ * Gives the claim back (a retry can help) or finishes it (it cannot); a failure here is logged,
+ * never thrown. An attempt from the reply queue gives it back as `queued`: its queue message exists
+ * and comes back after its backoff.
+ */
 async function settle(claim: HeldClaim, failure: DeliveryFailure, log: Logger, queued: boolean): Promise<void> {
   if (failure.retryable) {
     // If this fails too the claim stays `processing` and is taken over once its lease runs out.

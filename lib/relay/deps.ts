@@ -21,11 +21,10 @@ export interface RelayDeps extends AppContext {
   /** Posts admin alerts when something goes wrong; never affects the outcome. */
   alerts?: AdminAlerts;
   /**
-   * A retry of this operator reply waits in the reply queue (the trigger hands it there, or it
-   * comes from there): a retryable failure leaves its claim `queued`, so later replies of the
-   * chat queue behind it.
+   * This attempt at an operator reply comes from the reply queue: a retryable failure gives its
+   * claim back as `queued` (its queue message exists and comes back after its backoff).
    */
-  queueing?: boolean;
+  fromReplyQueue?: boolean;
   /**
    * The admin chat's `/status` answer (the doctor's summary and the last 24 hours), given by the
    * function that wires the use-case: relay does not know the admin layer above it.
@@ -41,7 +40,13 @@ export function timedUpstream<T>(deps: Pick<RelayDeps, 'upstream'>, call: () => 
 /** The deps of one relayed request: the database bounded by the deadline, timers, alerts. */
 export function relayDeps(
   ctx: AppContext,
-  scope: { log: Logger; deadline: Deadline; direction: Direction; queueing?: boolean; statusReport?: (deps: RelayDeps) => Promise<string> },
+  scope: {
+    log: Logger;
+    deadline: Deadline;
+    direction: Direction;
+    fromReplyQueue?: boolean;
+    statusReport?: (deps: RelayDeps) => Promise<string>;
+  },
 ): RelayDeps {
   const db = ctx.db.withDeadline(scope.deadline);
   const alerts =

@@ -1,70 +1,67 @@
 import type { SQSRecord } from 'aws-lambda';
+import { sleep } from '../core/deadline';
 import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
-import { giveUpOperatorMessage, unqueueOperatorMessage } from '../db/delivery-claims';
+import { deadLetterReply, markReplyQueued } from '../db/delivery-claims';
 import type { RecordResult } from '../queue/fifo-batch';
-import {
-  backoffSeconds,
-  type QueuedReply,
-  QueueError,
-  type QueueMessage,
-  queueMessageOf,
-  type ReplyQueue,
-  readQueuedReply,
-} from '../queue/reply-queue';
+import { backoffSeconds, QueueError, queueMessageOf, type ReplyQueue, readQueuedReply } from '../queue/reply-queue';
 import { type WebimCallback, webimCallbackSchema } from '../webim/wire';
 import type { RelayDeps } from './deps';
 import { noteUndelivered } from './notices';
-import { relayWebimCallback } from './webim-callback';
-
-/** A received record as the message it was sent as (to move it to the dead-letter queue unchanged). */
-const asQueueMessage = (record: SQSRecord): QueueMessage => ({
-  body: record.body,
-  // A FIFO record always has both; the fallbacks only keep the types honest.
-  groupId: record.attributes.MessageGroupId ?? 'unknown-group',
-  dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
-});
-
-/** How often a reply may be put back behind an earlier one of its chat before it simply waits its turn. */
-const MAX_REQUEUES = 50;
+import { claimKeyOf, relayWebimCallback } from './webim-callback';
 
 /** The ids a waiting reply is known by (in logs, alerts, the queue): never its text. */
-const idsOf = (callback: WebimCallback) => ({ visitorId: callback.visitor_id, messageId: callback.message?.id });
+export interface ReplyIds {
+  visitorId: string;
+  /** The operator message's id, or the closed chat's notice key. */
+  messageId: string;
+}
 
-/** Whether an outcome of the callback is one the reply queue can take over (a retry of an identified operator message). */
-export function queueable(callback: WebimCallback, outcome: RelayOutcome): boolean {
-  return outcome.status === 'retry' && callback.event === 'new_message' && !!callback.visitor_id && !!callback.message?.id;
+/**
+ * The ids under which the reply queue may take over a callback the relay could not finish now, or
+ * undefined when it may not: the outcome is final, the callback is not a claimed delivery to the
+ * user, or its claim could not even be made (it holds no place in its chat, so only a 503 keeps
+ * the order: its sender keeps it).
+ */
+export function queueableIds(
+  callback: WebimCallback,
+  outcome: RelayOutcome,
+  settings: Parameters<typeof claimKeyOf>[1],
+): ReplyIds | undefined {
+  if (outcome.status !== 'retry' || outcome.unclaimed) return undefined;
+  const messageId = claimKeyOf(callback, settings);
+  return messageId && callback.visitor_id ? { visitorId: callback.visitor_id, messageId } : undefined;
 }
 
 /**
  * The callback could not deliver this reply now: hand it to the reply queue, so it no longer
- * depends on Webim calling again. Resolves once the queue has it; on a refusal the claim is
- * returned to `released` (nothing waits in the queue for it) and the QueueError is thrown, so the
- * callback answers 503 and the sender keeps the reply.
+ * depends on Webim calling again. Resolves once the queue has it (and then marks its place in the
+ * chat as waiting there); throws a QueueError when it could not be queued for any reason — a
+ * refusal, or a body that cannot be written as a queue message — so the callback answers 503 and
+ * the sender keeps the reply. Its place in the chat is kept either way.
  */
 export async function queueReply(
   deps: Pick<RelayDeps, 'db' | 'log'>,
   queue: ReplyQueue,
   rawCallback: unknown,
-  callback: WebimCallback,
+  ids: ReplyIds,
   reason: string,
 ): Promise<void> {
-  const { visitorId, messageId } = idsOf(callback) as { visitorId: string; messageId: string };
-  const reply: QueuedReply = { v: 1, callback: rawCallback, acceptedAt: Date.now(), requeues: 0 };
+  const fields = { visitor_id: ids.visitorId, webim_message_id: ids.messageId, reason };
   try {
-    await queue.send(queueMessageOf(reply, { visitorId, messageId }));
+    await queue.send(queueMessageOf({ v: 1, callback: rawCallback, acceptedAt: Date.now(), requeues: 0 }, ids));
   } catch (error) {
-    deps.log.error('reply_not_queued', {
-      visitor_id: visitorId,
-      webim_message_id: messageId,
-      reason,
-      error_class: error instanceof QueueError && error.retryable ? 'transient' : 'configuration',
-      error,
-    });
-    await unqueueOperatorMessage(deps.db, visitorId, messageId).catch((e: unknown) => deps.log.warn('claim_unqueue_failed', { error: e }));
-    throw error;
+    const refusal = error instanceof QueueError ? error : new QueueError('not_queueable', true);
+    const errorClass = refusal.retryable ? 'transient' : 'configuration';
+    deps.log.error('reply_not_queued', { ...fields, error_class: errorClass, error });
+    throw refusal;
   }
-  deps.log.info('reply_queued', { visitor_id: visitorId, webim_message_id: messageId, reason });
+  // Only a faster turn for the replies behind it rides on this mark: a reply in the queue whose
+  // place still reads `released` is delivered all the same.
+  await markReplyQueued(deps.db, ids.visitorId, ids.messageId).catch((error: unknown) =>
+    deps.log.warn('reply_queued_mark_failed', { ...fields, error }),
+  );
+  deps.log.info('reply_queued', fields);
 }
 
 export interface QueueLimits {
@@ -73,17 +70,27 @@ export interface QueueLimits {
   QUEUE_MAX_BACKOFF_SECONDS: number;
 }
 
+/** Put-backs made at once; after these a reply waits a moment before each, so a chat never spins the queue. */
+const PROMPT_PUT_BACKS = 2;
+const PUT_BACK_PAUSE_MS = 1_000;
+/** Backoff while another invocation holds this very reply (not an attempt of this one). */
+const IN_PROGRESS_BACKOFF_SECONDS = 5;
+
 /**
  * Use-case: one attempt at a reply waiting in the reply queue — the same relay as the callback's
- * (claims, split parts resumed, 403 → blocked, per-chat order). Its answer to the queue:
+ * (claims, split parts resumed, 403 → blocked, the chat's order). Its answer to the queue:
  * - delivered, a duplicate, or failed for good → done with (deleted);
- * - an earlier reply of the chat waits behind it in the queue (the two raced into the queue) → it
- *   is put back behind that one (a copy at the end of its group) and this copy is done with;
+ * - an earlier reply of its chat is still open → it keeps its place (in the database) and gets out
+ *   of that reply's way: a copy goes to the end of its group and this one is done with, so an
+ *   earlier reply that reached the queue after it is received next (never a counted attempt);
  * - any other retry → tried again after a backoff (2 s, 4 s, … up to QUEUE_MAX_BACKOFF_SECONDS,
  *   never sooner than a 429's retry_after);
- * - its last attempt (QUEUE_MAX_ATTEMPTS) or older than QUEUE_MAX_AGE_SECONDS, and still failing →
- *   dead-lettered: its claim given up (so the chat's later replies go on), one admin alert with ids
- *   and reason, `message_not_delivered` logged.
+ * - after QUEUE_MAX_ATTEMPTS real delivery attempts (the claim counts them; skipped or put-back
+ *   records are not attempts) or older than QUEUE_MAX_AGE_SECONDS, and still failing →
+ *   dead-lettered: a copy in the dead-letter queue, its place given up (the chat's later replies go
+ *   on), one admin alert with ids and reason, `message_not_delivered` logged, an operator note;
+ * - a dead-lettered copy that an operator redrove → accepted again as a fresh reply (a new age and
+ *   count of attempts), and delivered once unless it was delivered meanwhile.
  */
 export async function deliverQueuedReply(
   deps: RelayDeps,
@@ -93,9 +100,10 @@ export async function deliverQueuedReply(
 ): Promise<RecordResult & { outcome?: RelayOutcome }> {
   const reply = readQueuedReply(record.body);
   const parsed = reply ? webimCallbackSchema.safeParse(reply.callback) : undefined;
-  if (!reply || !parsed?.success) {
+  const messageId = parsed?.success ? claimKeyOf(parsed.data, deps.settings) : undefined;
+  if (!reply || !parsed?.success || !messageId || !parsed.data.visitor_id) {
     deps.log.error('message_not_delivered', {
-      reason: 'queue_message_unreadable',
+      reason: parsed?.success ? 'queue_message_not_deliverable' : 'queue_message_unreadable',
       error_class: 'permanent',
       queue_message_id: record.messageId,
     });
@@ -103,38 +111,70 @@ export async function deliverQueuedReply(
     return { status: 'ok' };
   }
   const callback = parsed.data;
-  const ids = idsOf(callback);
-  const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+  const ids: ReplyIds = { visitorId: parsed.data.visitor_id, messageId };
   const ageSeconds = (Date.now() - reply.acceptedAt) / 1000;
-  const log = deps.log.child({ visitor_id: ids.visitorId, webim_message_id: ids.messageId, queue_attempt: attempt });
-  const outcome = await relayWebimCallback({ ...deps, log, queueing: true }, callback);
-  if (outcome.status === 'done') {
-    if (attempt > 1 || reply.requeues) log.info('queued_reply_done', { result: outcome.result, waited_s: Math.round(ageSeconds) });
-    return { status: 'ok', outcome };
-  }
-  if (outcome.reason === 'chat_queued' && reply.requeues < MAX_REQUEUES) {
-    await queue.send(queueMessageOf({ ...reply, requeues: reply.requeues + 1 }, ids as { visitorId: string; messageId: string }));
-    log.info('reply_requeued', { reason: 'earlier_reply_queued_behind', requeues: reply.requeues + 1 });
+  const log = deps.log.child({
+    visitor_id: ids.visitorId,
+    webim_message_id: ids.messageId,
+    queue_receive: record.attributes.ApproximateReceiveCount,
+  });
+
+  if (reply.deadLettered) {
+    await queue.send(queueMessageOf({ v: 1, callback: reply.callback, acceptedAt: Date.now(), requeues: reply.requeues + 1 }, ids));
+    log.info('reply_redriven', { waited_s: Math.round(ageSeconds) });
     return { status: 'ok' };
   }
-  const final = attempt >= limits.QUEUE_MAX_ATTEMPTS || ageSeconds > limits.QUEUE_MAX_AGE_SECONDS;
-  if (!final)
-    return { status: 'retry', afterSeconds: backoffSeconds(attempt, limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.askedSeconds), outcome };
 
-  const reason = attempt >= limits.QUEUE_MAX_ATTEMPTS ? 'attempts_exhausted' : 'waited_too_long';
-  // The copy in the dead-letter queue first: if giving up the claim then fails, the next attempt
-  // dead-letters again (deduplicated); the other way round, a failed move would leave a completed
-  // claim and the reply gone from both queues.
-  await queue.deadLetter(asQueueMessage(record));
-  await giveUpOperatorMessage(deps.db, ids.visitorId as string, ids.messageId as string);
+  const outcome = await relayWebimCallback({ ...deps, log, fromReplyQueue: true }, callback);
+  if (outcome.status === 'done') {
+    if (reply.requeues || Number(record.attributes.ApproximateReceiveCount) > 1)
+      log.info('queued_reply_done', { result: outcome.result, waited_s: Math.round(ageSeconds) });
+    return { status: 'ok', outcome };
+  }
+  if (outcome.reason === 'chat_queued' || outcome.reason === 'chat_busy') {
+    // The earlier reply may sit behind this one in the queue (it reached the queue later): step
+    // aside. When it is not in the queue (still being sent by its callback), wait a moment first.
+    if (outcome.reason === 'chat_busy' || reply.requeues >= PROMPT_PUT_BACKS)
+      await sleep(Math.max(0, Math.min(PUT_BACK_PAUSE_MS, deps.deadline.remaining() - 5_000)));
+    await queue.send(queueMessageOf({ ...reply, requeues: reply.requeues + 1 }, ids));
+    log.info('reply_requeued', { reason: outcome.reason, requeues: reply.requeues + 1 });
+    return { status: 'ok' };
+  }
+  if (outcome.reason === 'in_progress') return { status: 'retry', afterSeconds: IN_PROGRESS_BACKOFF_SECONDS, outcome };
+
+  const attempts = outcome.attempts ?? 0;
+  const final = attempts >= limits.QUEUE_MAX_ATTEMPTS || ageSeconds > limits.QUEUE_MAX_AGE_SECONDS;
+  if (!final)
+    return {
+      status: 'retry',
+      afterSeconds: backoffSeconds(Math.max(1, attempts), limits.QUEUE_MAX_BACKOFF_SECONDS, outcome.askedSeconds),
+      outcome,
+    };
+
+  const reason = attempts >= limits.QUEUE_MAX_ATTEMPTS ? 'attempts_exhausted' : 'waited_too_long';
+  // The copy in the dead-letter queue first: if giving up the place then fails, the next attempt
+  // dead-letters again (deduplicated); the other way round, a failed move would free the chat with
+  // the reply in neither queue.
+  await queue.deadLetter(queueMessageOf({ ...reply, deadLettered: true }, ids));
+  await deadLetterReply(deps.db, ids.visitorId, ids.messageId);
   log.error('message_not_delivered', {
     reason: 'dead_lettered',
     dead_letter_reason: reason,
     last_reason: outcome.reason,
     error_class: 'permanent',
+    attempts,
     waited_s: Math.round(ageSeconds),
   });
   await deps.alerts?.failure(deps.direction, new DeliveryFailure('permanent', 'telegram', `dead_lettered_${outcome.reason}`), ids);
-  await noteUndelivered({ ...deps, log }, ids.visitorId as string, ids.messageId as string, `dead_lettered_${outcome.reason}`);
+  if (callback.event === 'new_message')
+    await noteUndelivered({ ...deps, log }, ids.visitorId, ids.messageId, `dead_lettered_${outcome.reason}`);
   return { status: 'ok', outcome: done('failed_permanent') };
 }
+
+/** A received record as the message it was sent as (an unreadable one goes to the dead-letter queue unchanged). */
+const asQueueMessage = (record: SQSRecord) => ({
+  body: record.body,
+  // A FIFO record always has both; the fallbacks only keep the types honest.
+  groupId: record.attributes.MessageGroupId ?? 'unknown-group',
+  dedupId: record.attributes.MessageDeduplicationId ?? record.messageId,
+});

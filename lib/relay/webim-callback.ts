@@ -28,7 +28,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
 
   const ids = { visitorId: callback.visitor_id, messageId: message?.id };
   if (callback.event === 'chat_closed' && callback.visitor_id && deps.settings.CHAT_CLOSED_TEXT) {
-    return closeChat(deps, log, callback.visitor_id, callback.chat_id);
+    return closeChat(deps, log, callback.visitor_id, chatClosedKey(callback.chat_id));
   }
   if (callback.event !== 'new_message' || !message || !callback.visitor_id) {
     log.info('webim_callback_ignored', { reason: `event_${callback.event}` });
@@ -110,19 +110,37 @@ async function inlineKeyboardFor(deps: RelayDeps, visitorId: string, rows: Keybo
   return { inline_keyboard };
 }
 
-/** Claims a message to a visitor's chat under the configured lease and per-chat order hold. */
+/**
+ * Claims a message to a visitor's chat in the chat's order. A place that waits in the reply queue
+ * stops holding the chat only after the queue would have dead-lettered it (a safety net for a
+ * queue message that vanished); one whose sender keeps it, after ORDER_HOLD_SECONDS.
+ */
 const claimForChat = (deps: RelayDeps, visitorId: string, key: string) =>
   claimOperatorMessage(deps.db, visitorId, key, {
     leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS,
     holdSeconds: deps.settings.ORDER_HOLD_SECONDS,
+    queuedHoldSeconds: deps.settings.QUEUE_MAX_AGE_SECONDS + deps.settings.ORDER_HOLD_SECONDS,
   });
+
+/** The claim of a closed chat's notice: once per closed Webim chat of the visitor. */
+const chatClosedKey = (webimChatId: string | number | undefined) => `chat-closed:${webimChatId ?? ''}`;
+
+/**
+ * The id a callback is delivered once under, in its chat's order — the operator message's id, or
+ * the closed chat's notice — or undefined when it is not delivered to the user under a claim
+ * (nothing for the reply queue to take over).
+ */
+export function claimKeyOf(callback: WebimCallback, settings: Pick<RelayDeps['settings'], 'CHAT_CLOSED_TEXT'>): string | undefined {
+  if (!callback.visitor_id) return undefined;
+  if (callback.event === 'chat_closed') return settings.CHAT_CLOSED_TEXT ? chatClosedKey(callback.chat_id) : undefined;
+  return callback.event === 'new_message' ? callback.message?.id : undefined;
+}
 
 /**
  * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT, once per closed Webim chat
  * (the claim is the visitor's `chat-closed:<webim chat id>`), in order with the replies before it.
  */
-function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId: string | number | undefined): Promise<RelayOutcome> {
-  const key = `chat-closed:${webimChatId ?? ''}`;
+function closeChat(deps: RelayDeps, log: Logger, visitorId: string, key: string): Promise<RelayOutcome> {
   return runClaimed(
     deps,
     log,

@@ -88,9 +88,10 @@ describe('the reply queue on SQS', () => {
     expect(bridge.telegram.deliveredTo(chatId)).toEqual(['through the queue']);
   });
 
-  it('a batch where one group must wait and the others succeed: batchItemFailures names exactly the waiting record and the ones behind it in its group', async () => {
+  it('a batch with a failing group, a group that must give way and one that succeeds: batchItemFailures names exactly the failed record and the one behind it', async () => {
     const a = await newUser();
     const b = await newUser();
+    const c = await newUser();
     // Chat A is held by an earlier reply being sent right now (another invocation's claim).
     await claimOperatorMessage(bridge.db, a.visitorId, 'a-earlier', { leaseSeconds: 60, holdSeconds: 600 });
     const send = async (visitorId: string, id: string, text: string, telegramDown: boolean) => {
@@ -98,19 +99,30 @@ describe('the reply queue on SQS', () => {
       expect((await bridge.postCallback(operatorCallback(visitorId, id, text))).statusCode).toBe(200);
       return sqs.sent.at(-1)!;
     };
-    // A's replies wait for the earlier one (no Telegram call); B's meets Telegram down.
+    // A's replies wait for the earlier one (no Telegram call); B's first meets Telegram down and its
+    // second queues behind it; C's meets Telegram down once, then goes through from the queue.
     const a1 = await send(a.visitorId, 'a-1', 'A one', false);
     const a2 = await send(a.visitorId, 'a-2', 'A two', false);
     const b1 = await send(b.visitorId, 'b-1', 'B one', true);
-    const records = [sqsRecord(a1), sqsRecord(b1), sqsRecord(a2)];
+    const b2 = await send(b.visitorId, 'b-2', 'B two', false);
+    const c1 = await send(c.visitorId, 'c-1', 'C one', true);
+    bridge.telegram.script('sendMessage', ...Array.from({ length: 4 }, () => telegramError(502, 'Bad Gateway')));
+    const records = [sqsRecord(a1), sqsRecord(b1), sqsRecord(c1), sqsRecord(a2), sqsRecord(b2)];
+    const sentBefore = sqs.sent.length;
     const visibilityBefore = sqs.visibility.length;
     const answer = await consumer()({ Records: records } as SQSEvent);
-    expect(answer.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([records[0]!.messageId, records[2]!.messageId]);
-    expect(bridge.telegram.deliveredTo(b.chatId)).toEqual(['B one']);
+    // B's first failed again (a real attempt, backoff) and its second was skipped behind it; C's
+    // went through; A's replies gave way: each a copy at the end of A's group, in order.
+    expect(answer.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([records[1]!.messageId, records[4]!.messageId]);
+    expect(bridge.telegram.deliveredTo(c.chatId)).toEqual(['C one']);
     expect(bridge.telegram.deliveredTo(a.chatId)).toEqual([]);
-    // Both waiting records got a short backoff as their visibility timeout, the same one.
+    const putBack = sqs.sent.slice(sentBefore);
+    expect(putBack.map((m) => m.MessageGroupId)).toEqual([a.visitorId, a.visitorId]);
+    expect(putBack.map((m) => JSON.parse(m.MessageBody as string).callback.message.id)).toEqual(['a-1', 'a-2']);
+    expect(new Set([a1, a2, ...putBack].map((m) => m.MessageDeduplicationId)).size).toBe(4);
+    // Both of B's records got the same backoff as their visibility timeout.
     const changed = sqs.visibility.slice(visibilityBefore);
-    expect(changed.map((v) => v.ReceiptHandle).sort()).toEqual([records[0]!.receiptHandle, records[2]!.receiptHandle].sort());
+    expect(changed.map((v) => v.ReceiptHandle).sort()).toEqual([records[1]!.receiptHandle, records[4]!.receiptHandle].sort());
     expect(new Set(changed.map((v) => v.VisibilityTimeout)).size).toBe(1);
     expect(changed[0]!.VisibilityTimeout).toBeLessThanOrEqual(60);
   });

@@ -176,7 +176,7 @@ describe.each(databaseEngines())('database on $name', (engine) => {
     await retried.claim.complete();
     const second = held(await claimOperatorMessage(db, visitorId, 'o-2', order));
     await second.claim.release();
-    await db.sql`UPDATE chat_mapping SET outbound_since = now() - interval '601 seconds' WHERE chat_id = 620`;
+    await db.sql`UPDATE delivery_claims SET created_at = now() - interval '601 seconds' WHERE scope = ${visitorId} AND key = 'o-2'`;
     held(await claimOperatorMessage(db, visitorId, 'o-3', order)); // o-2 held the chat too long
   });
 

@@ -28,7 +28,7 @@ describe('deliverQueuedReply', () => {
       log: bridge.runtime.log,
       deadline: deadlineIn(10_000),
       direction: 'webim_to_telegram',
-      queueing: true,
+      fromReplyQueue: true,
     });
     return deliverQueuedReply(deps, queue, limits, record);
   };
@@ -54,27 +54,66 @@ describe('deliverQueuedReply', () => {
     expect(queue.deadLettered.at(-1)?.body).toBe('not json');
   });
 
-  it('a failing reply backs off, and on its last attempt is dead-lettered with its claim given up', async () => {
-    const failing = () =>
-      bridge.telegram.script(
-        'sendMessage',
-        ...Array.from({ length: 4 }, () => ({ status: 502, body: { ok: false, error_code: 502, description: 'Bad Gateway' } })),
-      );
+  const failing = () =>
+    bridge.telegram.script(
+      'sendMessage',
+      ...Array.from({ length: 4 }, () => ({ status: 502, body: { ok: false, error_code: 502, description: 'Bad Gateway' } })),
+    );
+  /** The Webim message id inside a queue message's body (none for a body that is not a reply). */
+  const idIn = (body: string) => {
+    try {
+      return JSON.parse(body).callback.message.id as string;
+    } catch {
+      return undefined;
+    }
+  };
+  const stateOf = async (key: string) =>
+    (await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = ${key}`)[0]?.state;
+
+  it('a failing reply backs off; only real delivery attempts count, and after the last one it is dead-lettered with its place given up', async () => {
     failing();
     expect(await attempt(recordOf(reply('q-2', 'never')))).toMatchObject({ status: 'retry', afterSeconds: 2 });
+    // Skipped behind other records forty times: SQS counts receives, the claim counts attempts.
     failing();
-    expect(await attempt(recordOf(reply('q-2', 'never'), 3))).toMatchObject({ status: 'ok', outcome: { result: 'failed_permanent' } });
-    expect(queue.deadLettered.length).toBeGreaterThanOrEqual(1);
-    const [claim] = await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = 'q-2'`;
-    expect(claim?.state).toBe('done');
+    expect(await attempt(recordOf(reply('q-2', 'never'), 40))).toMatchObject({
+      status: 'retry',
+      afterSeconds: 4,
+      outcome: { attempts: 2 },
+    });
+    failing();
+    expect(await attempt(recordOf(reply('q-2', 'never'), 41))).toMatchObject({ status: 'ok', outcome: { result: 'failed_permanent' } });
+    const copy = queue.deadLettered.at(-1);
+    expect(JSON.parse(copy?.body ?? '{}')).toMatchObject({ deadLettered: true });
+    expect(await stateOf('q-2')).toBe('dead');
   });
 
-  it('a dead-letter queue that fails once loses nothing: the claim is kept until the move succeeds, the retry moves it', async () => {
-    const failing = () =>
-      bridge.telegram.script(
-        'sendMessage',
-        ...Array.from({ length: 4 }, () => ({ status: 502, body: { ok: false, error_code: 502, description: 'Bad Gateway' } })),
-      );
+  it('a redriven dead letter is delivered exactly once, even when redriven twice within the deduplication window', async () => {
+    failing();
+    await attempt(recordOf(reply('q-4', 'late but whole')));
+    failing();
+    await attempt(recordOf(reply('q-4', 'late but whole')));
+    failing();
+    await attempt(recordOf(reply('q-4', 'late but whole')));
+    expect(await stateOf('q-4')).toBe('dead');
+    const deadCopy = queue.deadLettered.find((m) => idIn(m.body) === 'q-4');
+    expect(deadCopy).toBeDefined();
+    // The operator redrives it: the copy is accepted afresh under an id of its own (so the reply
+    // queue does not drop it as a repeat of the copy it came from), with a fresh age.
+    const before = queue.size;
+    expect(await attempt(recordOf(deadCopy!.body, 1))).toEqual({ status: 'ok' });
+    expect(queue.size).toBe(before + 1);
+    // A second move of the same copy within five minutes is the queue's duplicate; later, the claim's.
+    expect(await attempt(recordOf(deadCopy!.body, 1))).toEqual({ status: 'ok' });
+    expect(queue.size).toBe(before + 1);
+    const [fresh] = queue.receive().filter((m) => idIn(m.body) === 'q-4');
+    expect(JSON.parse(fresh!.body).acceptedAt).toBeGreaterThan(JSON.parse(deadCopy!.body).acceptedAt);
+    expect((await attempt(recordOf(fresh!.body))).outcome).toMatchObject({ result: 'relayed' });
+    expect((await attempt(recordOf(fresh!.body))).outcome).toMatchObject({ result: 'duplicate' });
+    expect(bridge.telegram.deliveredTo(5_300_100).filter((t) => t === 'late but whole')).toHaveLength(1);
+    expect(await stateOf('q-4')).toBe('done');
+  });
+
+  it('a dead-letter queue that fails once loses nothing: the place is kept until the move succeeds, the retry moves it', async () => {
     let refusals = 1;
     const flaky = Object.assign(Object.create(queue) as MemoryReplyQueue, {
       deadLetter: async (m: Parameters<MemoryReplyQueue['deadLetter']>[0]) => {
@@ -82,22 +121,24 @@ describe('deliverQueuedReply', () => {
         return queue.deadLetter(m);
       },
     });
-    const record = recordOf(reply('q-3', 'never either'), 3);
+    const record = recordOf(reply('q-3', 'never either'));
     const deps = async () =>
       relayDeps(await bridge.runtime.relayContext(), {
         log: bridge.runtime.log,
         deadline: deadlineIn(10_000),
         direction: 'webim_to_telegram',
-        queueing: true,
+        fromReplyQueue: true,
       });
+    for (let i = 0; i < 2; i++) {
+      failing();
+      expect(await deliverQueuedReply(await deps(), flaky, limits, record)).toMatchObject({ status: 'retry' });
+    }
     failing();
     await expect(deliverQueuedReply(await deps(), flaky, limits, record)).rejects.toThrow('dead-letter queue unavailable');
-    const [held] = await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = 'q-3'`;
-    expect(held?.state).not.toBe('done');
+    expect(await stateOf('q-3')).toBe('queued');
     failing();
     expect(await deliverQueuedReply(await deps(), flaky, limits, record)).toMatchObject({ status: 'ok' });
-    expect(queue.deadLettered.filter((m) => m.body === record.body)).toHaveLength(1);
-    const [claim] = await bridge.db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = 'q-3'`;
-    expect(claim?.state).toBe('done');
+    expect(queue.deadLettered.filter((m) => idIn(m.body) === 'q-3')).toHaveLength(1);
+    expect(await stateOf('q-3')).toBe('dead');
   });
 });
