@@ -5,6 +5,7 @@
 import { createReplyQueueHandler } from '../functions/reply-queue';
 import { Runtime } from '../lib/app/runtime';
 import { MemoryReplyQueue } from '../lib/queue/memory';
+import { REDRIVE_MAX_RECEIVES } from '../lib/queue/reply-queue';
 import { keepServing } from '../local/process-guard';
 import { startLocalServer } from '../local/server';
 
@@ -16,7 +17,7 @@ setInterval(() => {
 
 // Logs go to stdout as on Lambda (the parent drains them): their cost is part of the measurement.
 // With the in-process reply queue, as npm start runs: the fast path must not touch it.
-const replyQueue = new MemoryReplyQueue({ maxReceives: 21 });
+const replyQueue = new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES });
 const runtime = new Runtime({ env: process.env, onQuery: () => queries++, replyQueue });
 replyQueue.start(createReplyQueueHandler(runtime));
 keepServing(runtime.log);

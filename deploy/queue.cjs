@@ -2,7 +2,7 @@
 // dead-letter queue. Resolved offline at package time. MessageGroupId = the visitor (one chat at a
 // time, in order) and the deduplication id = the Webim message id are set by the sender
 // (lib/queue/reply-queue.ts); content-based deduplication stays off.
-const { CONSUMER_TIMEOUT_SECONDS, QUEUE_MAX_ATTEMPTS } = require('./queue-settings.cjs');
+const { CONSUMER_TIMEOUT_SECONDS, REDRIVE_MAX_RECEIVES } = require('./queue-settings.cjs');
 
 module.exports = async ({ resolveVariable }) => {
   const service = await resolveVariable('self:service');
@@ -26,9 +26,9 @@ module.exports = async ({ resolveVariable }) => {
           SqsManagedSseEnabled: true,
           RedrivePolicy: {
             deadLetterTargetArn: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] },
-            // One more than the consumer's own limit: the consumer dead-letters (with an alert)
-            // first; the redrive catches a consumer that crashes on a message.
-            maxReceiveCount: QUEUE_MAX_ATTEMPTS + 1,
+            // The consumer dead-letters (with an alert) after QUEUE_MAX_ATTEMPTS real attempts; this
+            // redrive only catches a consumer that crashes on a message (see queue-settings.cjs).
+            maxReceiveCount: REDRIVE_MAX_RECEIVES,
           },
         },
       },

@@ -4,7 +4,7 @@ import { createReplyQueueHandler } from '../functions/reply-queue';
 import { Runtime } from '../lib/app/runtime';
 import { migrate, readMigrations } from '../lib/db/migrate';
 import { MemoryReplyQueue } from '../lib/queue/memory';
-import { settingOf } from '../lib/settings/schema';
+import { REDRIVE_MAX_RECEIVES } from '../lib/queue/reply-queue';
 import { type CredentialsProvider, envCredentials, ssmReaderFromEnv } from '../lib/settings/ssm';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded-db';
 
@@ -56,7 +56,7 @@ export async function prepareLocalEnvironment(
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
   // Replies that cannot go at once wait in an in-process queue with SQS FIFO's rules (unless a
   // real SQS queue is configured): the same consumer as on AWS delivers them.
-  const queue = env.REPLY_QUEUE_URL ? undefined : new MemoryReplyQueue({ maxReceives: settingOf(env, 'QUEUE_MAX_ATTEMPTS') + 1 });
+  const queue = env.REPLY_QUEUE_URL ? undefined : new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES });
   const runtime = new Runtime({
     env,
     logSink: options.logSink,

@@ -117,6 +117,8 @@ export class SignedJsonClient {
       answer = await postBody(endpoint.toString(), Buffer.from(body), {
         headers: signed.headers,
         timeoutMs: timeoutMs ?? options.timeoutMs ?? 3000,
+        // The calls made here are reads, or carry their own deduplication id (SQS FIFO sends).
+        idempotent: true,
       });
     } catch (error) {
       if (error instanceof HttpTransportError) throw new AwsCallError(options.service, `no_answer_${error.reason}`, true);

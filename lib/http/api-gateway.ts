@@ -25,17 +25,48 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Objects and arrays nested deeper than this are refused: a real update or callback nests about ten
+ * levels, and code that walks a value recursively (JSON.stringify when a reply is queued, schema
+ * checks) overflows its stack somewhere in the thousands.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 /** Decodes the body (base64 when flagged) and parses it as JSON; 413 / 400 as HttpError. */
 export function readJsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > maxBytes) throw new HttpError(413, 'payload_too_large', `body exceeds ${maxBytes} bytes`);
   if (bytes.length === 0) throw new HttpError(400, 'empty_body', 'request body is empty');
+  if (nestingDepth(bytes) > MAX_JSON_DEPTH)
+    throw new HttpError(400, 'too_deeply_nested', `request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new HttpError(400, 'malformed_json', 'request body is not valid JSON');
   }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN = new Set([0x7b, 0x5b]); // { [
+const CLOSE = new Set([0x7d, 0x5d]); // } ]
+
+/** The deepest nesting of objects and arrays in a JSON text (brackets inside strings do not count); one pass, no parse. */
+function nestingDepth(bytes: Buffer): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (OPEN.has(byte)) deepest = Math.max(deepest, ++depth);
+    else if (CLOSE.has(byte)) depth--;
+  }
+  return deepest;
 }
 
 export function jsonResult(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {

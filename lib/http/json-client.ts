@@ -45,61 +45,71 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * POSTs JSON and resolves with the status and parsed body of any HTTP answer; rejects with
  * HttpTransportError only when there is no answer. A request that failed on a reused keep-alive
  * socket the server had already closed (typical after a Lambda thaw) is sent once more on a
- * fresh connection, as Node's documentation recommends.
+ * fresh connection — but only when not a byte of it had been written to that socket: once any
+ * was, the server may have read the whole request and acted on it before the connection dropped,
+ * and sending it again could deliver it twice (that failure is the ambiguous case instead).
+ * A request marked `idempotent` (its receiver drops a repeat by an id it carries, or it changes
+ * nothing) is sent again in that case too.
  */
-export async function postJson(
-  url: string,
-  body: unknown,
-  options: { headers?: Record<string, string>; timeoutMs: number },
-): Promise<JsonResponse> {
+export async function postJson(url: string, body: unknown, options: RequestOptions): Promise<JsonResponse> {
   return requestJson('POST', url, Buffer.from(JSON.stringify(body)), options);
 }
 
 /** POSTs a body that is already encoded (a signed request must send exactly the bytes it signed). */
-export async function postBody(
-  url: string,
-  payload: Buffer,
-  options: { headers?: Record<string, string>; timeoutMs: number },
-): Promise<JsonResponse> {
+export async function postBody(url: string, payload: Buffer, options: RequestOptions): Promise<JsonResponse> {
   return requestJson('POST', url, payload, options);
 }
 
 /** A GET with the same answer handling (health probes: no body, nothing created upstream). */
-export async function getJson(url: string, options: { headers?: Record<string, string>; timeoutMs: number }): Promise<JsonResponse> {
+export async function getJson(url: string, options: RequestOptions): Promise<JsonResponse> {
   return requestJson('GET', url, undefined, options);
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  /** A repeat of this request is harmless: it may be sent again even when a dead socket had taken some of it. */
+  idempotent?: boolean;
 }
 
 async function requestJson(
   method: 'GET' | 'POST',
   url: string,
   payload: Buffer | undefined,
-  options: { headers?: Record<string, string>; timeoutMs: number },
+  options: RequestOptions,
 ): Promise<JsonResponse> {
   const target = new URL(url);
   try {
     return await attempt(method, target, payload, options);
   } catch (error) {
-    if (error instanceof StaleSocketError) return attempt(method, target, payload, options);
+    if (error instanceof StaleSocketError && (!error.partlyWritten || options.idempotent || method === 'GET'))
+      return attempt(method, target, payload, options);
     throw error;
   }
 }
 
-class StaleSocketError extends HttpTransportError {}
+/** A reused keep-alive socket failed as a closed one does; `partlyWritten` when some of the request had gone into it. */
+class StaleSocketError extends HttpTransportError {
+  constructor(
+    reason: string,
+    mayHaveArrived: boolean,
+    readonly partlyWritten: boolean,
+  ) {
+    super(reason, mayHaveArrived);
+  }
+}
 
-function attempt(
-  method: 'GET' | 'POST',
-  target: URL,
-  payload: Buffer | undefined,
-  options: { headers?: Record<string, string>; timeoutMs: number },
-): Promise<JsonResponse> {
+function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefined, options: RequestOptions): Promise<JsonResponse> {
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let settled = false;
     let written = false;
-    const fail = (reason: string, stale = false) => {
+    /** Bytes the socket had written before this request (a kept-alive socket counts its earlier ones). */
+    let bytesBefore: number | undefined;
+    const fail = (reason: string, stale?: { partlyWritten: boolean }) => {
       if (settled) return;
       settled = true;
-      reject(stale ? new StaleSocketError(reason) : new HttpTransportError(reason, written));
+      reject(stale ? new StaleSocketError(reason, written, stale.partlyWritten) : new HttpTransportError(reason, written));
     };
     const req = transport.request(
       target,
@@ -128,11 +138,15 @@ function attempt(
       fail('timeout');
       req.destroy();
     }, options.timeoutMs);
+    req.on('socket', (socket) => {
+      bytesBefore = socket.bytesWritten;
+    });
     req.on('finish', () => (written = true));
     req.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const code = typeof error.code === 'string' ? error.code : 'network';
-      fail(code, req.reusedSocket && STALE_SOCKET.has(code));
+      const partlyWritten = written || (bytesBefore !== undefined && (req.socket?.bytesWritten ?? 0) > bytesBefore);
+      fail(code, req.reusedSocket && STALE_SOCKET.has(code) ? { partlyWritten } : undefined);
     });
     req.end(payload);
   });

@@ -61,6 +61,14 @@ export interface ReplyQueue {
   depths(): Promise<QueueDepths>;
 }
 
+/**
+ * Receives after which the queue itself dead-letters a message (the template's redrive policy; the
+ * in-process queue's too): only a consumer that crashes on a message gets there. SQS counts
+ * receives that are no attempt (records skipped behind a failed one of their chat), so this is far
+ * above QUEUE_MAX_ATTEMPTS, which the consumer applies to real attempts counted in the database.
+ */
+export const REDRIVE_MAX_RECEIVES = 100;
+
 /** SQS ids allow 128 characters of printable ASCII; anything else is hashed. */
 const SQS_ID = /^[\x21-\x7e]{1,128}$/;
 const hashed = (value: string) => createHash('sha256').update(value).digest('hex');

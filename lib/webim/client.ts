@@ -51,7 +51,8 @@ export class WebimClient {
 
   private async post(body: unknown, timeoutMs: number): Promise<void> {
     const response = await this.exchange(
-      (options) => postJson(this.options.apiUrl, body, options),
+      // Every message carries a stable id (see wire.ts) under which Webim drops a repeat.
+      (options) => postJson(this.options.apiUrl, body, { ...options, idempotent: true }),
       Math.min(timeoutMs, this.options.timeoutMs),
     );
     if (response.status >= 200 && response.status < 300) return;

@@ -171,7 +171,14 @@ const messageObjectSchema = z.looseObject({
   data: z.looseObject({ file: fileSchema.optional() }).or(fileSchema).optional(),
 });
 
-const chatIdSchema = z.union([z.string().max(256), z.number()]);
+/** Webim's chat id: like the other ids, no control characters (it becomes part of a claim key). */
+const chatIdSchema = z.union([
+  z
+    .string()
+    .max(256)
+    .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters'),
+  z.number(),
+]);
 
 /**
  * Webim's call to POST /webim-callback. Unknown fields are allowed. Two shapes are understood:

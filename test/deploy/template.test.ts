@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { REDRIVE_MAX_RECEIVES } from '../../lib/queue/reply-queue';
 
 const require = createRequire(import.meta.url);
 const { split } = require('../../deploy/budget.cjs') as {
@@ -13,6 +14,7 @@ const queueSettings = require('../../deploy/queue-settings.cjs') as {
   CONSUMER_TIMEOUT_SECONDS: number;
   QUEUE_MAX_ATTEMPTS: number;
   BATCH_SIZE: number;
+  REDRIVE_MAX_RECEIVES: number;
 };
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
@@ -146,8 +148,10 @@ describe('packaged template (serverless package, offline)', () => {
       });
       expect(queue.RedrivePolicy).toEqual({
         deadLetterTargetArn: { 'Fn::GetAtt': ['ReplyDeadLetterQueue', 'Arn'] },
-        maxReceiveCount: queueSettings.QUEUE_MAX_ATTEMPTS + 1,
+        maxReceiveCount: REDRIVE_MAX_RECEIVES,
       });
+      expect(queueSettings.REDRIVE_MAX_RECEIVES).toBe(REDRIVE_MAX_RECEIVES);
+      expect(REDRIVE_MAX_RECEIVES).toBeGreaterThan(queueSettings.QUEUE_MAX_ATTEMPTS * 2);
       expect(props('ReplyDeadLetterQueue')).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
       expect(String(queue.QueueName)).toMatch(/\.fifo$/);
       expect(Number(props('ReplyDeadLetterQueue').MessageRetentionPeriod)).toBe(14 * 86_400);

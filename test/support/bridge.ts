@@ -11,6 +11,7 @@ import type { Database } from '../../lib/db/database';
 import { type Migration, migrate, readMigrations } from '../../lib/db/migrate';
 import type { HttpResult } from '../../lib/http/api-gateway';
 import { MemoryReplyQueue } from '../../lib/queue/memory';
+import { REDRIVE_MAX_RECEIVES } from '../../lib/queue/reply-queue';
 import { ssmReaderFromEnv } from '../../lib/settings/ssm';
 import type { DatabaseEngine, TestDatabase } from './databases';
 import { httpApiEvent } from './events';
@@ -105,7 +106,7 @@ export async function startTestBridge(
   };
   const logs: string[] = [];
   let queries = 0;
-  const queue = options.replyQueue ? new MemoryReplyQueue({ maxReceives: Number(env.QUEUE_MAX_ATTEMPTS ?? 20) + 1 }) : undefined;
+  const queue = options.replyQueue ? new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES }) : undefined;
   const runtime = new Runtime({
     env,
     logSink: (line) => logs.push(line),

@@ -53,18 +53,33 @@ describe('postJson', () => {
     expect(error).toMatchObject({ reason: 'ECONNREFUSED', mayHaveArrived: false });
   });
 
-  it('resends once on a fresh connection when a kept-alive socket turns out dead', async () => {
+  /** A server that answers the first request on each connection and, on a later one, reads it whole and drops the connection. */
+  const forgetfulServer = async () => {
     const perSocket = new WeakMap<Socket, number>();
-    let requests = 0;
+    const seen = { requests: 0 };
     const url = await serve((req, res) => {
-      requests++;
+      seen.requests++;
       const n = (perSocket.get(req.socket) ?? 0) + 1;
       perSocket.set(req.socket, n);
-      if (n > 1) return req.socket.destroy(); // the server forgot this connection
+      if (n > 1) return req.socket.destroy(); // read it all, acted on it maybe, then gone
       res.end('{"ok":true}');
     });
+    return { url, seen };
+  };
+
+  it('a kept-alive socket that drops after the server read the request: not sent again (it may have been acted on)', async () => {
+    const { url, seen } = await forgetfulServer();
     expect((await postJson(url, {}, { timeoutMs: 1000 })).json).toEqual({ ok: true });
-    expect((await postJson(url, {}, { timeoutMs: 1000 })).json).toEqual({ ok: true });
-    expect(requests).toBe(3);
+    const error = await postJson(url, { text: 'once' }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpTransportError);
+    expect(error).toMatchObject({ mayHaveArrived: true });
+    expect(seen.requests).toBe(2);
+  });
+
+  it('an idempotent request is sent once more on a fresh connection in that case', async () => {
+    const { url, seen } = await forgetfulServer();
+    expect((await postJson(url, {}, { timeoutMs: 1000, idempotent: true })).json).toEqual({ ok: true });
+    expect((await postJson(url, {}, { timeoutMs: 1000, idempotent: true })).json).toEqual({ ok: true });
+    expect(seen.requests).toBe(3);
   });
 });
