@@ -33,6 +33,8 @@ export interface MessageRecord {
   notes: number;
   /** The reason of a `message_not_delivered` log line about it. */
   notDelivered?: string;
+  /** The bridge's last log events about it (route:event(reason)), to say which path it took. */
+  trail: string[];
 }
 
 export interface DirectionSummary {
@@ -105,7 +107,7 @@ export function checkDirection(
       .map(([s, n]) => `${s}×${n}`)
       .join(' ')}), delivered ${r.deliveries.length}${r.long ? ` (tail ${r.tails})` : ''}, answers lost ${r.answersLost}, notes ${r.notes}${
       r.notDelivered ? `, logged not delivered: ${r.notDelivered}` : ''
-    }`;
+    }; path: ${r.trail.join(' > ') || '-'}`;
 
   for (const r of own) {
     if (r.acceptedTick !== undefined) summary.accepted++;
@@ -157,7 +159,7 @@ export function checkDirection(
           invariant: 'out_of_order',
           direction,
           key: b.key,
-          detail: `${describe(b)}; delivered before ${overtaken.map((a) => a.id).join(', ')}, accepted before it was posted`,
+          detail: `delivered before ${overtaken.map((a) => a.id).join(', ')} (accepted before it was posted). It: ${describe(b)}. First overtaken: ${describe(overtaken[0] as MessageRecord)}`,
         });
       }
     }

@@ -59,6 +59,18 @@ const TELEGRAM_TIMEOUT_MS = 3_000;
 const SENDER_TIMEOUT_MS = 35_000;
 /** Telegram-like chat ids: chat i of the run is this plus i. */
 const CHAT_BASE = 7_100_000_000;
+/** The log events kept per message, to tell which path it took. */
+const TRAIL_LENGTH = 14;
+const ROUTES: Record<string, string> = { 'webim-callback': 'callback', 'reply-queue': 'queue', 'telegram-webhook': 'webhook' };
+interface LogFields {
+  event?: string;
+  route?: string;
+  webim_message_id?: string;
+  update_id?: number;
+  reason?: string;
+  outcome?: string;
+  result?: string;
+}
 const TEXT_PATTERN = new RegExp(`${MARKER}([uo])-(\\d+)-(\\d+)(-tail)?`, 'g');
 
 /** A garbage collection, when the process lets us ask for one (for a memory figure without floating garbage). */
@@ -155,6 +167,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       tails: 0,
       answersLost: 0,
       notes: 0,
+      trail: [],
       ...extra,
     };
     records.set(record.key, record);
@@ -183,10 +196,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (secretValues.some((s) => line.includes(s))) privacy.secretInLogLines++;
     if (line.includes('"uncaught_exception"') || line.includes('"unhandled_rejection"') || line.includes('"local_server_error"'))
       processErrors++;
-    if (line.includes('"message_not_delivered"')) {
-      const fields = JSON.parse(line) as { webim_message_id?: string; update_id?: number; reason?: string };
+    if (line.includes('"webim_message_id":"op-') || line.includes('"update_id":')) {
+      const fields = JSON.parse(line) as LogFields;
       const record = fields.webim_message_id ? byWebimId.get(fields.webim_message_id) : byUpdateId.get(Number(fields.update_id));
-      if (record) record.notDelivered = fields.reason ?? 'unknown';
+      if (!record) return;
+      if (fields.event === 'message_not_delivered') record.notDelivered = fields.reason ?? 'unknown';
+      const why = fields.reason ?? fields.outcome ?? fields.result;
+      record.trail.push(`${ROUTES[fields.route ?? ''] ?? fields.route}:${fields.event}${why ? `(${why})` : ''}`);
+      if (record.trail.length > TRAIL_LENGTH) record.trail.shift();
     }
   };
 
