@@ -24,7 +24,7 @@ export interface MessageRecord {
   /** A `once` sender got no 2xx: the sender keeps it, not the bridge's loss. */
   refused: boolean;
   /** Each time the head of the text reached the other side. */
-  deliveries: { at: number; tick: number }[];
+  deliveries: { at: number; tick: number; answerLost?: boolean; post?: number }[];
   /** Each time the last part of a split text arrived. */
   tails: number;
   /** Deliveries whose answer the fake deliberately lost (the ambiguous send). */
@@ -48,6 +48,13 @@ export interface DirectionSummary {
   outOfOrder: number;
   /** Repeats explained by an answer the fake lost after delivering (documented: may be seen twice). */
   ambiguousRepeats: number;
+  /**
+   * Of the doubled: sent again inside the same request after its answer was lost (a Telegram
+   * update delivered twice to Webim while the sender posted it once). The documented exception
+   * is a repeat by a later delivery attempt only. Known for Telegram → Webim, whose sender's
+   * posts are counted; a repeat in the other direction is judged by the lost answers alone.
+   */
+  resentWithinOneRequest: number;
   /** Replies to a user who blocked the bot that ended as an operator note or a logged outcome. */
   endedBlocked: number;
   latencyMs: { p50: number; p99: number; max: number };
@@ -98,6 +105,7 @@ export function checkDirection(
     doubled: 0,
     outOfOrder: 0,
     ambiguousRepeats: 0,
+    resentWithinOneRequest: 0,
     endedBlocked: 0,
     latencyMs: { p50: 0, p99: 0, max: 0 },
   };
@@ -124,8 +132,13 @@ export function checkDirection(
       if (first && r.firstPostAt !== undefined) latencies.push(first.at - r.firstPostAt);
     }
     const repeats = Math.max(heads, r.long ? r.tails : 0) - 1;
+    // A delivery right behind one whose answer was lost, within the same post of the sender.
+    const resent = r.deliveries.filter(
+      (d, i) => i > 0 && d.post !== undefined && r.deliveries[i - 1]?.answerLost && r.deliveries[i - 1]?.post === d.post,
+    ).length;
+    summary.resentWithinOneRequest += resent;
     if (repeats > 0) {
-      const excused = Math.min(repeats, r.answersLost);
+      const excused = Math.min(repeats - resent, r.answersLost);
       summary.ambiguousRepeats += excused;
       if (repeats > excused) {
         summary.doubled++;

@@ -145,6 +145,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const tick = () => ++ticks;
   const records = new Map<string, MessageRecord>();
   const byUpdateId = new Map<number, MessageRecord>();
+  /** How many posts of a Telegram update its sender has begun (a delivery belongs to the latest). */
+  const postsStarted = new Map<MessageRecord, number>();
   const byWebimId = new Map<string, MessageRecord>();
   const visitorOfChat = new Map<number, string>();
   const blockSpans: BlockSpans = new Map();
@@ -226,13 +228,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (visitorOfChat.get(record.chat) !== to.visitorId) continue;
       }
       if (tail) record.tails++;
-      else record.deliveries.push({ at: at(), tick: tick() });
+      else
+        record.deliveries.push({
+          at: at(),
+          tick: tick(),
+          answerLost,
+          post: record.direction === 'telegram_to_webim' ? postsStarted.get(record) : undefined,
+        });
       if (answerLost) record.answersLost++;
     }
   };
   const upstreamFault = (prefix: 'telegram' | 'webim', chat?: number): UpstreamFault | undefined => {
     const t = at();
     if (prefix === 'telegram' && chat !== undefined && faults.blocked(chat, t)) {
+      countFault('telegram_403 to a blocked user');
       return { answer: { status: 403, body: { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' } } };
     }
     const hit = (kind: Fault['kind']) => faults.active(kind, t).find((w) => live.chance(w.p));
@@ -404,6 +413,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           record.firstPostAt = at();
           record.firstPostTick = tick();
         }
+        if (record) postsStarted.set(record, (postsStarted.get(record) ?? 0) + 1);
         const answer = await post('/telegram-webhook', { 'x-telegram-bot-api-secret-token': secrets.webhookSecret }, body);
         if (record) {
           record.posts++;

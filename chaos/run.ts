@@ -74,6 +74,7 @@ function print(report: ChaosReport, replay: string): void {
   line('delivered', (d) => d.delivered);
   line('LOST', (d) => d.lost);
   line('DOUBLED', (d) => d.doubled);
+  line('  of them sent again within one request', (d) => d.resentWithinOneRequest);
   line('OUT OF ORDER', (d) => d.outOfOrder);
   line('NEVER ACCEPTED (retrying sender)', (d) => d.neverAccepted);
   line('seen twice after a lost answer (allowed)', (d) => d.ambiguousRepeats);
