@@ -11,7 +11,8 @@ import { type ChaosReport, runChaos } from './harness';
  *   --seed N            replay a run (default: a random seed, always printed)
  *   --duration 60s|10m  how long the workload and its faults last (default 60s)
  *   --chats 40          chats, each with a user and an operator writing (default 40)
- *   --drain 90s         how long to wait at most afterwards for what was accepted (default 90s)
+ *   --drain 90s         how long to wait at most afterwards for what was accepted (default: a quarter
+ *                       of the duration, at least 90s, at most 10m)
  *   --database-url URL  a PostgreSQL server to make a fresh database on (else DATABASE_URL,
  *                       else TEST_DATABASE_URL, else embedded PGlite; --pglite forces PGlite)
  *   --json              the report as JSON on stdout
@@ -44,11 +45,12 @@ function parseArgs(argv: string[]) {
   const databaseUrl = args.has('pglite')
     ? undefined
     : args.get('database-url') || process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
+  const durationMs = duration(args.get('duration') ?? '60s');
   return {
     seed,
     chats,
-    durationMs: duration(args.get('duration') ?? '60s'),
-    drainMs: duration(args.get('drain') ?? '90s'),
+    durationMs,
+    drainMs: args.has('drain') ? duration(args.get('drain') as string) : Math.min(600_000, Math.max(90_000, durationMs / 4)),
     meanGapMs: duration(args.get('mean-gap') ?? '4s'),
     faultGapMs: duration(args.get('fault-gap') ?? '3s'),
     databaseUrl,
