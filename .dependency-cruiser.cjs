@@ -8,7 +8,7 @@
 //   relay     lib/relay                                 the use-cases
 //   admin     lib/admin
 //   functions functions/                                the Lambda handlers
-//   top       local/, bench/, scripts/                  local server and sandbox, benchmarks, CLIs
+//   top       local/, bench/, chaos/, scripts/          local server and sandbox, benchmarks, the chaos run, CLIs
 const LAYERS = [
   ['core', '^lib/(core/|log\\.ts$|metrics\\.ts$)'],
   ['plumbing', '^lib/(db|http|aws)/'],
@@ -17,7 +17,7 @@ const LAYERS = [
   ['relay', '^lib/relay/'],
   ['admin', '^lib/admin/'],
   ['functions', '^functions/'],
-  ['top', '^(local|bench|scripts)/'],
+  ['top', '^(local|bench|chaos|scripts)/'],
 ];
 // Loopback fakes of Telegram, Webim, SSM and SQS for tests, the bench and the sandbox: dev only.
 const FAKES = '^fakes/';
@@ -30,6 +30,13 @@ const forbidden = [
     comment: 'Only tests import test support; shared fakes live in fakes/.',
     from: { pathNot: '^test/' },
     to: { path: '^test/' },
+  },
+  {
+    name: 'chaos-run-is-a-leaf',
+    severity: 'error',
+    comment: 'The chaos run (chaos/) is an instrument on top: only its own tests import it.',
+    from: { pathNot: '^(chaos|test)/' },
+    to: { path: '^chaos/' },
   },
   {
     name: 'no-fakes-in-production-code',
