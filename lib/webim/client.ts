@@ -51,8 +51,9 @@ export class WebimClient {
 
   private async post(body: unknown, timeoutMs: number): Promise<void> {
     const response = await this.exchange(
-      // Every message carries a stable id (see wire.ts) under which Webim drops a repeat.
-      (options) => postJson(this.options.apiUrl, body, { ...options, idempotent: true }),
+      // Not idempotent: whether Webim drops a repeat of a message id is not documented, so a
+      // message Webim may have taken is never sent again inside one request (the ambiguous case).
+      (options) => postJson(this.options.apiUrl, body, options),
       Math.min(timeoutMs, this.options.timeoutMs),
     );
     if (response.status >= 200 && response.status < 300) return;
