@@ -55,8 +55,9 @@ export async function prepareLocalEnvironment(
   // database takes one connection, on which the driver pipelines queries.
   env.DATABASE_POOL_MAX ??= embedded ? String(embedded.maxConnections) : '8';
   // Replies that cannot go at once wait in an in-process queue with SQS FIFO's rules (unless a
-  // real SQS queue is configured): the same consumer as on AWS delivers them.
-  const queue = env.REPLY_QUEUE_URL ? undefined : new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES });
+  // real SQS queue is configured): the same consumer as on AWS delivers them, a few batches at
+  // once as the event source mapping does (its maximum concurrency in the template is 3).
+  const queue = env.REPLY_QUEUE_URL ? undefined : new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES, concurrency: 3 });
   const runtime = new Runtime({
     env,
     logSink: options.logSink,

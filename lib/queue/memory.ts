@@ -29,7 +29,8 @@ export class MemoryReplyQueue implements ReplyQueue {
   private readonly dedup = new Map<string, number>();
   private sequence = 0;
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  /** Batches being handled now (at most `concurrency`, as the mapping's maximum concurrency). */
+  private readonly running = new Set<Promise<void>>();
   private stopped = true;
   private consumer?: ReplyConsumer;
   private readonly listeners = new Set<
@@ -41,6 +42,8 @@ export class MemoryReplyQueue implements ReplyQueue {
       visibilitySeconds?: number;
       maxReceives?: number;
       batchSize?: number;
+      /** Batches handled at once (the event source mapping's maximum concurrency); 1 by default. */
+      concurrency?: number;
       pollMs?: number;
       now?: () => number;
     } = {},
@@ -116,13 +119,13 @@ export class MemoryReplyQueue implements ReplyQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    await Promise.all([...this.running]);
   }
 
   /** Resolves once no message is left (delivered or dead-lettered), or rejects after `timeoutMs`. */
   async drained(timeoutMs = 10_000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (this.messages.length || this.running) {
+    while (this.messages.length || this.running.size) {
       if (Date.now() > until) throw new Error(`reply queue not drained: ${this.messages.length} message(s) left`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -158,16 +161,19 @@ export class MemoryReplyQueue implements ReplyQueue {
   }
 
   private wake(): void {
-    if (this.stopped || !this.consumer || this.running) return;
+    if (this.stopped || !this.consumer) return;
     clearTimeout(this.timer);
-    this.running = this.poll().finally(() => {
-      this.running = undefined;
-      this.schedule();
-    });
+    while (this.running.size < Math.max(1, this.options.concurrency ?? 1)) {
+      const poller: Promise<void> = this.poll().finally(() => {
+        this.running.delete(poller);
+        this.schedule();
+      });
+      this.running.add(poller);
+    }
   }
 
   private schedule(): void {
-    if (this.stopped || !this.messages.length) return;
+    if (this.stopped || !this.messages.length || this.running.size) return;
     const next = Math.min(...this.messages.map((m) => m.visibleAt));
     const delay = Math.max(this.options.pollMs ?? 10, next - this.now());
     this.timer = setTimeout(() => this.wake(), Math.min(delay, 1_000));

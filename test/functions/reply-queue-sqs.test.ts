@@ -101,18 +101,21 @@ describe('the reply queue on SQS', () => {
     };
     // A's replies wait for the earlier one (no Telegram call); B's first meets Telegram down and its
     // second queues behind it; C's meets Telegram down once, then goes through from the queue.
+    // When the batch comes, another invocation is delivering B's first: it must wait again.
     const a1 = await send(a.visitorId, 'a-1', 'A one', false);
     const a2 = await send(a.visitorId, 'a-2', 'A two', false);
     const b1 = await send(b.visitorId, 'b-1', 'B one', true);
     const b2 = await send(b.visitorId, 'b-2', 'B two', false);
     const c1 = await send(c.visitorId, 'c-1', 'C one', true);
-    bridge.telegram.script('sendMessage', ...Array.from({ length: 4 }, () => telegramError(502, 'Bad Gateway')));
+    expect(await claimOperatorMessage(bridge.db, b.visitorId, 'b-1', { leaseSeconds: 60, holdSeconds: 600 })).toMatchObject({
+      status: 'claimed',
+    });
     const records = [sqsRecord(a1), sqsRecord(b1), sqsRecord(c1), sqsRecord(a2), sqsRecord(b2)];
     const sentBefore = sqs.sent.length;
     const visibilityBefore = sqs.visibility.length;
     const answer = await consumer()({ Records: records } as SQSEvent);
-    // B's first failed again (a real attempt, backoff) and its second was skipped behind it; C's
-    // went through; A's replies gave way: each a copy at the end of A's group, in order.
+    // B's first must wait (and its second was skipped behind it); C's went through; A's replies
+    // gave way: each a copy at the end of A's group, in order.
     expect(answer.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([records[1]!.messageId, records[4]!.messageId]);
     expect(bridge.telegram.deliveredTo(c.chatId)).toEqual(['C one']);
     expect(bridge.telegram.deliveredTo(a.chatId)).toEqual([]);

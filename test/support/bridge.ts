@@ -106,7 +106,7 @@ export async function startTestBridge(
   };
   const logs: string[] = [];
   let queries = 0;
-  const queue = options.replyQueue ? new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES }) : undefined;
+  const queue = options.replyQueue ? new MemoryReplyQueue({ maxReceives: REDRIVE_MAX_RECEIVES, concurrency: 3 }) : undefined;
   const runtime = new Runtime({
     env,
     logSink: (line) => logs.push(line),

@@ -22,12 +22,26 @@ describe('processFifoBatch (partial failures of an SQS FIFO batch)', () => {
       },
       { timeLeftMs: () => 60_000, fallbackSeconds: 10 },
     );
-    expect(seen).toEqual(['a1', 'b1', 'b2']);
+    expect(seen.sort()).toEqual(['a1', 'b1', 'b2']);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a1' }, { itemIdentifier: 'a2' }]);
     expect(retries.map((r) => [r.record.messageId, r.afterSeconds])).toEqual([
       ['a1', 8],
       ['a2', 8],
     ]);
+  });
+
+  it('groups are handled side by side, each in its order: a slow chat does not hold up the others', async () => {
+    const finished: string[] = [];
+    await processFifoBatch(
+      [record('slow1', 'S'), record('f1', 'F'), record('slow2', 'S'), record('f2', 'F')],
+      async (r) => {
+        if (r.messageId.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, 200));
+        finished.push(r.messageId);
+        return { status: 'ok' };
+      },
+      { timeLeftMs: () => 60_000, fallbackSeconds: 10 },
+    );
+    expect(finished).toEqual(['f1', 'f2', 'slow1', 'slow2']);
   });
 
   it('a handler that throws is a failure with the fallback backoff, reported once', async () => {
