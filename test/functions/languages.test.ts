@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramError } from '../../fakes/telegram';
+import { deadlineIn } from '../../lib/core/deadline';
 import { type Catalogue, wordsOf } from '../../lib/i18n/catalogue';
+import { relayDeps } from '../../lib/relay/deps';
+import { noteUndelivered } from '../../lib/relay/notices';
 import { startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
@@ -172,6 +175,40 @@ describe.each(databaseEngines())("the bridge speaks its users' language, on $nam
         `[${ru.desk.marker.contact('Anna', '+79990001122')}]`,
         `[${ru.desk.marker.venue('Пункт выдачи, Тверская, 1', '55.75,37.62')}]`,
       ]);
+    });
+    it('every reason a note gives for an undelivered reply is in the desk language', async () => {
+      const chatId = ++next;
+      await bridge.postUpdate(speaking(textUpdate(++next, chatId, '/start'), 'en'));
+      const visitorId = await visitorOf(bridge.db, chatId);
+      const deps = relayDeps(await bridge.runtime.relayContext(), {
+        log: bridge.runtime.log,
+        deadline: deadlineIn(10_000),
+        direction: 'webim_to_telegram',
+      });
+      const reasons: [string, string][] = [
+        ['blocked_by_user', ru.desk.undeliveredWhy.blocked],
+        ['chat_not_found', ru.desk.undeliveredWhy.chatNotFound],
+        ['forbidden', ru.desk.undeliveredWhy.forbidden],
+        ['dead_lettered_chat_busy', ru.desk.undeliveredWhy.gaveUp('chat_busy')],
+        ['dead_lettered', ru.desk.undeliveredWhy.gaveUp('')],
+        ['bad_request_message_too_long', ru.desk.undeliveredWhy.refused('bad_request_message_too_long')],
+      ];
+      for (const [i, [reason]] of reasons.entries()) await noteUndelivered(deps, visitorId, `why-${i}`, reason);
+      expect(notesFor(visitorId)).toEqual(reasons.map(([, why]) => ru.desk.notDelivered(why)));
+      expect(ru.desk.undeliveredWhy.gaveUp('')).toContain('причина неизвестна');
+    });
+
+    it('a photo described in text (no file links configured) names its kind in the desk language', async () => {
+      const chatId = ++next;
+      const photo = fixture<{ update_id: number; message: { message_id: number; chat: { id: number }; from: { id: number } } }>(
+        'telegram/photo_with_caption.json',
+      );
+      photo.update_id = ++next;
+      photo.message.chat.id = chatId;
+      photo.message.from.id = chatId;
+      expect((await bridge.postUpdate(photo)).statusCode).toBe(200);
+      const visitorId = await visitorOf(bridge.db, chatId);
+      expect(linesFor(visitorId)).toEqual([`${ru.desk.fileAsText('photo', `photo-${photo.message.message_id}.jpg`)} Box arrived damaged`]);
     });
   });
 
