@@ -155,6 +155,8 @@ describe('sandbox', () => {
     sandbox.webim.reply(visitor.visitorId, 'Still there?');
     const reply = visitor.lines.at(-1)!;
     await waitFor(() => reply.status === 'not_delivered');
+    // The bridge logs the failure before it posts the note: wait for the note itself.
+    await waitFor(() => visitor.lines.at(-1)?.from === 'note');
     expect(visitor.lines.at(-1)).toMatchObject({
       from: 'note',
       text: expect.stringContaining(ru.desk.notDelivered(ru.desk.undeliveredWhy.blocked)),
