@@ -294,7 +294,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
   it('both composers keep a usable text box: whole placeholders at 1440 px, and at phone width', async () => {
     /** How much of each text box's placeholder fits (1: all of it), and the box's width. */
     // Runs in the page (a script: the test's own types know no DOM).
-    const fit = (p: Page) =>
+    const placeholdersFit = (p: Page) =>
       p.evaluate(`['tg-input', 'desk-input'].map((id) => {
         const input = document.getElementById(id);
         const style = getComputedStyle(input);
@@ -303,13 +303,13 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
         const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
         return { id, width: input.getBoundingClientRect().width, fits: ctx.measureText(input.placeholder).width <= room };
       })`) as Promise<{ id: string; width: number; fits: boolean }[]>;
-    for (const box of await fit(page)) expect(box, box.id).toMatchObject({ fits: true });
+    for (const box of await placeholdersFit(page)) expect(box, box.id).toMatchObject({ fits: true });
 
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     try {
       await phone.goto(sandbox.pageUrl);
       await phone.getByTestId('tg-input').waitFor();
-      for (const box of await fit(phone)) {
+      for (const box of await placeholdersFit(phone)) {
         expect(box.width, box.id).toBeGreaterThan(200);
         expect(box, box.id).toMatchObject({ fits: true });
       }
