@@ -29,6 +29,8 @@ export async function startFakeTelegram(options: { token: string }) {
     allowed_updates: undefined as string[] | undefined,
     has_custom_certificate: false,
   };
+  /** The command menus set, by language_code (`''` for the default menu). */
+  const commands = new Map<string, { command: string; description: string }[]>();
 
   /** Files users "sent": getFile answers for them and /file/bot<token>/<path> serves their bytes. */
   const files = new Map<string, { path: string; bytes: Buffer; tooBig?: boolean }>();
@@ -79,6 +81,9 @@ export async function startFakeTelegram(options: { token: string }) {
       case 'setWebhook':
         Object.assign(webhook, { url: params.url, max_connections: params.max_connections, allowed_updates: params.allowed_updates });
         return { status: 200, body: { ok: true, result: true, description: 'Webhook was set' } };
+      case 'setMyCommands':
+        commands.set(String(params.language_code ?? ''), params.commands as { command: string; description: string }[]);
+        return { status: 200, body: { ok: true, result: true } };
       case 'deleteWebhook':
         webhook.url = '';
         return { status: 200, body: { ok: true, result: true, description: 'Webhook was deleted' } };
@@ -147,6 +152,7 @@ export async function startFakeTelegram(options: { token: string }) {
     url: fake.url,
     calls,
     webhook,
+    commands,
     delivered,
     files,
     downloads,

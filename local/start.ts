@@ -23,6 +23,11 @@ async function main() {
     });
     say(`\nNo Telegram/Webim settings found, so this is the SANDBOX: simulated Telegram and Webim on loopback.`);
     say(`sandbox ready in ${Math.round(performance.now() - started)} ms — open ${sandbox.pageUrl}`);
+    say(
+      process.env.DATABASE_URL
+        ? `(its database is DATABASE_URL, kept as it is: the simulated users and desk start empty each time)`
+        : `(it starts clean each time: the simulated users and desk, and the bridge's database in .data/sandbox)`,
+    );
     say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see docs/local-development.md)`);
     say(`(to run the real bridge, put the settings of .env.example in .env and restart)\n`);
     keepServing(sandbox.local.runtime.log);

@@ -99,6 +99,7 @@ async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete'
   const lines = [
     `${mark} webhook    ${action === 'set' ? 'registered' : action === 'delete' ? 'deleted' : 'is'} ${report.url || '(none)'}, ${report.pending_update_count} pending, max_connections ${report.max_connections ?? '?'}`,
   ];
+  if (report.commands) lines.push(`✓ commands   menu set: ${report.commands.join(', ')}`);
   for (const check of report.checks ?? []) {
     if (check.status !== 'ok') lines.push(`  ${check.status === 'fail' ? '✗' : '!'} ${check.name}: ${check.detail}`);
   }

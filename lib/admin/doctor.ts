@@ -6,6 +6,7 @@ import { openFileLink, sealFileLink } from '../files/link';
 import type { ReplyQueue } from '../queue/reply-queue';
 import type { Settings } from '../settings/schema';
 import { SettingsError } from '../settings/schema';
+import { describeUserTexts } from '../settings/texts';
 import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
@@ -72,6 +73,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   if (input.replyQueue) checks.push(await queueCheck(() => input.replyQueue?.(settings as Settings)));
   checks.push(callbackCheck(settings));
   checks.push(fileLinkCheck(settings));
+  checks.push(...languageChecks(settings));
   for (const name of ['TELEGRAM_WEBHOOK_SECRET_PREVIOUS', 'WEBIM_CALLBACK_SECRET_PREVIOUS'] as const) {
     if (settings[name]) {
       checks.push({
@@ -360,3 +362,15 @@ const describe = (error: unknown): string => {
     return (error as { code: string }).code;
   return error instanceof Error ? error.message : String(error);
 };
+
+/** Which language users and operators read, and where each user text comes from per language (never the texts). */
+function languageChecks(settings: Settings): Check[] {
+  return [
+    {
+      name: 'languages',
+      status: 'ok',
+      detail: `users read their Telegram language, else ${settings.DEFAULT_LANGUAGE}; operators read ${settings.DESK_LANGUAGE}`,
+    },
+    ...describeUserTexts(settings).map((detail): Check => ({ name: 'texts', status: 'ok', detail })),
+  ];
+}

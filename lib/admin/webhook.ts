@@ -1,4 +1,5 @@
 import type { WebhookInfo } from '@grammyjs/types';
+import { LANGUAGES, wordsOf } from '../i18n/catalogue';
 import type { Settings } from '../settings/schema';
 import type { TelegramClient } from '../telegram/client';
 import type { Check } from './check';
@@ -26,6 +27,8 @@ export interface WebhookReport {
   ok: boolean;
   /** The judgement's lines (set and info). */
   checks?: Check[];
+  /** set: the command menus registered, by language (`default` for everyone else). */
+  commands?: string[];
 }
 
 const isoDate = (unix?: number) => (unix ? new Date(unix * 1000).toISOString() : undefined);
@@ -156,8 +159,21 @@ export async function manageWebhook(telegram: TelegramClient, settings: Settings
       max_connections: Math.min(settings.TELEGRAM_MAX_CONNECTIONS, settings.WEBHOOK_RESERVED_CONCURRENCY ?? 100),
       drop_pending_updates: request.dropPendingUpdates ?? false,
     });
+    const commands = await setCommandMenus(telegram, settings);
+    return { ...reportOf(action, await telegram.getWebhookInfo(), settings), commands };
   } else if (action === 'delete') {
     await telegram.deleteWebhook(request.dropPendingUpdates ?? false);
   }
   return reportOf(action, await telegram.getWebhookInfo(), settings);
+}
+
+/**
+ * The bot's command menu in each language of the catalogue (`language_code` scoped), and for
+ * every other user in DEFAULT_LANGUAGE. Idempotent: each call replaces the menu it names.
+ */
+export async function setCommandMenus(telegram: TelegramClient, settings: Pick<Settings, 'DEFAULT_LANGUAGE'>): Promise<string[]> {
+  const menuOf = (language: (typeof LANGUAGES)[number]) => [{ command: 'start', description: wordsOf(language).commands.start }];
+  for (const language of LANGUAGES) await telegram.setMyCommands(menuOf(language), language);
+  await telegram.setMyCommands(menuOf(settings.DEFAULT_LANGUAGE));
+  return [...LANGUAGES, `default (${settings.DEFAULT_LANGUAGE})`];
 }

@@ -65,6 +65,7 @@ export const REQUIRED_MIGRATIONS = [
   '005_reply_queue',
   '006_conversation',
   '007_reply_order',
+  '008_chat_language',
 ] as const;
 
 /** SQLSTATE undefined_table: nothing was ever migrated here. */

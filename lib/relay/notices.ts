@@ -1,5 +1,7 @@
 import type { RelayOutcome } from '../core/outcome';
 import { noteWebimDelay } from '../db/conversation';
+import type { UndeliveredWhy } from '../i18n/catalogue';
+import { deskWordsOf, userLanguageOf, userTextOf } from '../settings/texts';
 import { noteIdFor } from '../webim/wire';
 import { type RelayDeps, timedUpstream } from './deps';
 import { sendTextToUser } from './send-to-user';
@@ -10,13 +12,12 @@ const NOTICE_TIMEOUT_MS = 2_000;
 const OUTAGE_GAP_SECONDS = 600;
 
 /** What an operator reads for a reason a reply did not reach the user (never the text). */
-function undeliveredReasonText(reason: string | undefined): string {
-  if (!reason || reason === 'blocked_by_user') return 'the user blocked the bot (or deleted their account)';
-  if (reason === 'chat_not_found') return 'the Telegram chat no longer exists';
-  if (reason === 'forbidden') return 'Telegram does not let the bot write to this user';
-  if (reason.startsWith('dead_lettered'))
-    return `gave up after repeated attempts (${reason.replace(/^dead_lettered_?/, '') || 'no reason'})`;
-  if (reason.startsWith('bad_request')) return `Telegram refused the message (${reason})`;
+function undeliveredReasonText(why: UndeliveredWhy, reason: string | undefined): string {
+  if (!reason || reason === 'blocked_by_user') return why.blocked;
+  if (reason === 'chat_not_found') return why.chatNotFound;
+  if (reason === 'forbidden') return why.forbidden;
+  if (reason.startsWith('dead_lettered')) return why.gaveUp(reason.replace(/^dead_lettered_?/, ''));
+  if (reason.startsWith('bad_request')) return why.refused(reason);
   return reason;
 }
 
@@ -27,7 +28,8 @@ function undeliveredReasonText(reason: string | undefined): string {
  * never changes the reply's outcome.
  */
 export async function noteUndelivered(deps: RelayDeps, visitorId: string, messageId: string, reason: string | undefined): Promise<void> {
-  await postNote(deps, visitorId, noteIdFor(messageId), `⚠ Not delivered to the user: ${undeliveredReasonText(reason)}.`);
+  const desk = deskWordsOf(deps.settings);
+  await postNote(deps, visitorId, noteIdFor(messageId), desk.notDelivered(undeliveredReasonText(desk.undeliveredWhy, reason)));
 }
 
 /** A note only operators see (kind `for_operator`), best effort. */
@@ -49,26 +51,25 @@ export async function postNote(deps: RelayDeps, visitorId: string, noteId: strin
  * After a user's message met Webim: when Webim refused it for good, the user is told
  * (UNDELIVERED_NOTICE_TEXT); when Webim is unreachable and the chat's messages have waited
  * DELAY_NOTICE_AFTER_SECONDS, the user is told once per outage (DELAY_NOTICE_TEXT, rate-limited in
- * the database). Best effort: never throws, never changes the outcome.
+ * the database). Both in the language of the user's `languageCode` (the message's sender). Best
+ * effort: never throws, never changes the outcome.
  */
-export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOutcome): Promise<void> {
+export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOutcome, languageCode?: string): Promise<void> {
+  const language = userLanguageOf(deps.settings, languageCode);
   try {
-    if (
-      outcome.status === 'done' &&
-      outcome.result === 'failed_permanent' &&
-      outcome.failure?.upstream === 'webim' &&
-      deps.settings.UNDELIVERED_NOTICE_TEXT
-    ) {
-      await sendTextToUser(deps, chatId, deps.settings.UNDELIVERED_NOTICE_TEXT);
-      deps.log.info('user_notice_sent', { notice: 'undelivered', chat_id: chatId });
-    } else if (outcome.status === 'retry' && outcome.upstream === 'webim' && deps.settings.DELAY_NOTICE_TEXT) {
+    const undelivered = userTextOf(deps.settings, 'UNDELIVERED_NOTICE_TEXT', language).text;
+    const delayed = userTextOf(deps.settings, 'DELAY_NOTICE_TEXT', language).text;
+    if (outcome.status === 'done' && outcome.result === 'failed_permanent' && outcome.failure?.upstream === 'webim' && undelivered) {
+      await sendTextToUser(deps, chatId, undelivered);
+      deps.log.info('user_notice_sent', { notice: 'undelivered', chat_id: chatId, language });
+    } else if (outcome.status === 'retry' && outcome.upstream === 'webim' && delayed) {
       const due = await noteWebimDelay(deps.db, chatId, {
         afterSeconds: deps.settings.DELAY_NOTICE_AFTER_SECONDS,
         gapSeconds: OUTAGE_GAP_SECONDS,
       });
       if (!due) return;
-      await sendTextToUser(deps, chatId, deps.settings.DELAY_NOTICE_TEXT);
-      deps.log.info('user_notice_sent', { notice: 'delayed', chat_id: chatId });
+      await sendTextToUser(deps, chatId, delayed);
+      deps.log.info('user_notice_sent', { notice: 'delayed', chat_id: chatId, language });
     }
   } catch (error) {
     deps.log.warn('user_notice_failed', { chat_id: chatId, error });

@@ -1,6 +1,7 @@
 import { DeliveryFailure } from '../core/failure';
-import { setChatBlocked } from '../db/chat-mapping';
+import { chatLanguageOf, setChatBlocked } from '../db/chat-mapping';
 import type { HeldClaim } from '../db/delivery-claims';
+import { userWordsOf } from '../settings/texts';
 import { TelegramApiError, telegramDeliveryFailure } from '../telegram/errors';
 import { splitText } from '../telegram/split-text';
 import { allowedFileHosts, OPERATOR_FILE_LIMIT_BYTES, OperatorFileError, openOperatorFile } from '../webim/operator-files';
@@ -157,6 +158,7 @@ async function uploadFile(
 /** The user gets the file's name and a short note instead of the file; the reason is logged (not the name). */
 async function sendNote(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined, reason: string): Promise<void> {
   deps.log.error('file_not_delivered', { reason, error_class: 'permanent', media_type: file.mediaType, size: file.size });
-  const note = `📎 ${file.name} — the operator sent a file that could not be delivered here.${caption ? `\n${caption}` : ''}`;
+  const language = await chatLanguageOf(deps.db, chatId).catch(() => undefined);
+  const note = `${userWordsOf(deps.settings, language).fileNotDelivered(file.name)}${caption ? `\n${caption}` : ''}`;
   await sendTextToUser(deps, chatId, note);
 }

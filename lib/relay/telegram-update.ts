@@ -1,11 +1,12 @@
 import type { Update } from '@grammyjs/types';
 import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
-import { setChatBlocked } from '../db/chat-mapping';
+import { rememberChatLanguage, setChatBlocked } from '../db/chat-mapping';
 import { buttonIdOf } from '../db/conversation';
 import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { sealFileLink } from '../files/link';
 import type { Logger } from '../log';
+import { deskWordsOf, userLanguageOf, userTextOf, userWordsOf } from '../settings/texts';
 import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
 import { webimDeliveryFailure } from '../webim/errors';
@@ -36,7 +37,7 @@ const WEBIM_MIN_ATTEMPT_MS = 250;
 export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Promise<RelayOutcome> {
   let intent: UpdateIntent;
   try {
-    intent = interpretUpdate(update, { adminChatId: deps.settings.ADMIN_CHAT_ID });
+    intent = interpretUpdate(update, { adminChatId: deps.settings.ADMIN_CHAT_ID, desk: deskWordsOf(deps.settings) });
   } catch (error) {
     deps.log.error('message_not_delivered', {
       update_id: update.update_id,
@@ -67,7 +68,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         await sendTextToUser(
           { ...deps, log },
           intent.chatId,
-          deps.statusReport ? await deps.statusReport(deps) : 'Status is not available here.',
+          deps.statusReport ? await deps.statusReport(deps) : deskWordsOf(deps.settings).statusUnavailable,
         );
         return 'answered';
       },
@@ -89,9 +90,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
             { ...deps, log },
             visitorId,
             noteIdFor(`${intent.blocked ? 'blocked' : 'unblocked'}-${update.update_id}`),
-            intent.blocked
-              ? '⚠ The user blocked the bot: replies will not reach them until they unblock it.'
-              : '✓ The user unblocked the bot: replies reach them again.',
+            intent.blocked ? deskWordsOf(deps.settings).blocked : deskWordsOf(deps.settings).unblocked,
           );
         }
         return 'recorded';
@@ -114,6 +113,8 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
           created: mapping.created,
           start_param: intent.kind === 'start' && intent.payload ? true : undefined,
         });
+      // The user's language, kept for texts sent later in answer to Webim: written beside the Webim call, not before it.
+      const remembered = rememberLanguage(deps, log, intent.chatId, intent.sender.language, mapping.created);
       const visitor = {
         visitorId: mapping.visitorId,
         name: intent.sender.name,
@@ -127,13 +128,18 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
             ...visitor,
             startParam: intent.payload,
             messageId: webimMessageIdFor(intent.chatId, intent.messageId),
-            text: `🔗 Started the bot from a link: ${intent.payload}`,
+            text: deskWordsOf(deps.settings).startedFromLink(intent.payload, intent.sender.language),
           });
           await claim.recordParts(1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
           log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'start_link' });
         }
-        if (!deps.settings.WELCOME_TEXT) return intent.payload ? 'relayed' : 'recorded';
-        await sendTextToUser({ ...deps, log }, intent.chatId, deps.settings.WELCOME_TEXT);
+        const welcome = userTextOf(deps.settings, 'WELCOME_TEXT', userLanguageOf(deps.settings, intent.sender.language)).text;
+        if (!welcome) {
+          await remembered;
+          return intent.payload ? 'relayed' : 'recorded';
+        }
+        await sendTextToUser({ ...deps, log }, intent.chatId, welcome);
+        await remembered;
         return 'answered';
       }
       const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.edited ? update.update_id : undefined);
@@ -156,13 +162,18 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         parts: parts.length,
         ...(intent.file ? { media_type: intent.file.mediaType, size: intent.file.size } : {}),
       });
+      await remembered;
       return 'relayed';
     },
   );
   // The user hears when Webim refused their message for good, or has been unreachable for a while.
-  if (intent.kind === 'visitor_message') await tellUser({ ...deps, log }, intent.chatId, outcome);
+  if (intent.kind === 'visitor_message') await tellUser({ ...deps, log }, intent.chatId, outcome, intent.sender.language);
   return outcome;
 }
+
+/** Keeps the user's language code with the chat (best effort: a failure costs only the language of a later text). */
+const rememberLanguage = (deps: RelayDeps, log: Logger, chatId: number, code: string | undefined, fresh?: boolean): Promise<void> =>
+  rememberChatLanguage(deps.db, chatId, code, fresh).catch((error: unknown) => log.warn('chat_language_record_failed', { error }));
 
 /** Posts one visitor message or file to Webim. */
 const postToWebim = (deps: RelayDeps, input: (VisitorMessageInput & { file?: undefined }) | VisitorFileInput): Promise<void> =>
@@ -204,12 +215,14 @@ async function relayButtonPress(
     { chatId: intent.chatId, messageId: key },
     () => claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS),
     async ({ mapping }) => {
+      const remembered = rememberLanguage(deps, log, intent.chatId, intent.sender.language);
       await timedUpstream(deps, () =>
         deps.telegram.answerCallbackQuery(intent.callbackQueryId, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs)),
       ).catch((error: unknown) => log.warn('button_answer_failed', { error }));
       const buttonId = await buttonIdOf(deps.db, mapping.visitorId, intent.data);
       if (buttonId === undefined) {
         log.warn('telegram_update_ignored', { reason: 'button_unknown' });
+        await remembered;
         return 'ignored';
       }
       const text = intent.buttonText ?? buttonId;
@@ -228,7 +241,7 @@ async function relayButtonPress(
       );
       log.info('relayed_to_webim', { visitor_id: mapping.visitorId, content_type: 'button_press' });
       if (intent.keyboardMessageId !== undefined) {
-        const shown = `${intent.keyboardText ?? ''}\n\n✓ ${text}`.trim();
+        const shown = `${intent.keyboardText ?? ''}\n\n${userWordsOf(deps.settings, intent.sender.language).chosen(text)}`.trim();
         await timedUpstream(deps, () =>
           deps.telegram.editMessageText(
             intent.chatId,
@@ -238,6 +251,7 @@ async function relayButtonPress(
           ),
         ).catch((error: unknown) => log.warn('keyboard_edit_failed', { error }));
       }
+      await remembered;
       return 'relayed';
     },
   );
@@ -265,7 +279,7 @@ function webimPartsFor(deps: RelayDeps, log: Logger, intent: Extract<UpdateInten
     return [
       {
         id,
-        text: `📎 The user sent a file too large to relay: ${file.name} (${humanSize(file.size)}). Ask them for a smaller one or another channel.`,
+        text: deskWordsOf(deps.settings).fileTooLarge(file.name, humanSize(file.size)),
       },
       ...caption,
     ];
@@ -273,7 +287,7 @@ function webimPartsFor(deps: RelayDeps, log: Logger, intent: Extract<UpdateInten
   const { FILE_LINK_SECRET: secret, FILE_LINK_BASE_URL: base, FILE_LINK_TTL_HOURS: ttlHours } = deps.settings;
   if (!secret || !base) {
     log.warn('file_links_not_configured', { media_type: file.mediaType });
-    return [{ id, text: `[${file.kind.replace('_', ' ')}: ${file.name}]${intent.text ? ` ${intent.text}` : ''}` }];
+    return [{ id, text: `${deskWordsOf(deps.settings).fileAsText(file.kind, file.name)}${intent.text ? ` ${intent.text}` : ''}` }];
   }
   const token = sealFileLink(secret, {
     fileId: file.fileId,

@@ -1,9 +1,11 @@
 import { done, type RelayOutcome, type RelayResult } from '../core/outcome';
-import { findChatByVisitor } from '../db/chat-mapping';
+import { chatLanguageOf, findChatByVisitor } from '../db/chat-mapping';
 import { callbackDataFor, storeButtonIds } from '../db/conversation';
 import type { HeldClaim } from '../db/delivery-claims';
 import { claimOperatorMessage } from '../db/delivery-claims';
+import { LANGUAGES } from '../i18n/catalogue';
 import type { Logger } from '../log';
+import { userLanguageOf, userTextOf, userWordsOf } from '../settings/texts';
 import { type KeyboardButton, keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type WebimCallback } from '../webim/wire';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
@@ -27,7 +29,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   });
 
   const ids = { visitorId: callback.visitor_id, messageId: message?.id };
-  if (callback.event === 'chat_closed' && callback.visitor_id && deps.settings.CHAT_CLOSED_TEXT) {
+  if (callback.event === 'chat_closed' && callback.visitor_id && tellsChatClosed(deps.settings)) {
     return closeChat(deps, log, callback.visitor_id, chatClosedKey(callback.chat_id));
   }
   if (callback.event !== 'new_message' || !message || !callback.visitor_id) {
@@ -55,9 +57,14 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       return 'blocked';
     }
     const keyboard = buttons ? await inlineKeyboardFor(deps, visitorId, buttons) : undefined;
+    // Buttons without a question of the operator's get a prompt in the user's language (a read, only then).
+    const text =
+      buttons && !message.text?.trim()
+        ? userWordsOf(deps.settings, await chatLanguageOf(deps.db, chat.chatId)).choosePrompt
+        : rendered.text;
     const parts = file
       ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim)
-      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim, 0, { header, keyboard });
+      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, text, claim, 0, { header, keyboard });
     chatLog.info('relayed_to_telegram', { parts });
     return 'relayed';
   };
@@ -122,6 +129,10 @@ const claimForChat = (deps: RelayDeps, visitorId: string, key: string) =>
     queuedHoldSeconds: deps.settings.QUEUE_MAX_AGE_SECONDS + deps.settings.ORDER_HOLD_SECONDS,
   });
 
+/** Whether a closed chat is told to the user in some language (the text is not switched off for all). */
+const tellsChatClosed = (settings: RelayDeps['settings']) =>
+  LANGUAGES.some((language) => userTextOf(settings, 'CHAT_CLOSED_TEXT', language).text);
+
 /** The claim of a closed chat's notice: once per closed Webim chat of the visitor. */
 const chatClosedKey = (webimChatId: string | number | undefined) => `chat-closed:${webimChatId ?? ''}`;
 
@@ -130,15 +141,16 @@ const chatClosedKey = (webimChatId: string | number | undefined) => `chat-closed
  * the closed chat's notice — or undefined when it is not delivered to the user under a claim
  * (nothing for the reply queue to take over).
  */
-export function claimKeyOf(callback: WebimCallback, settings: Pick<RelayDeps['settings'], 'CHAT_CLOSED_TEXT'>): string | undefined {
+export function claimKeyOf(callback: WebimCallback, settings: RelayDeps['settings']): string | undefined {
   if (!callback.visitor_id) return undefined;
-  if (callback.event === 'chat_closed') return settings.CHAT_CLOSED_TEXT ? chatClosedKey(callback.chat_id) : undefined;
+  if (callback.event === 'chat_closed') return tellsChatClosed(settings) ? chatClosedKey(callback.chat_id) : undefined;
   return callback.event === 'new_message' ? callback.message?.id : undefined;
 }
 
 /**
- * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT, once per closed Webim chat
- * (the claim is the visitor's `chat-closed:<webim chat id>`), in order with the replies before it.
+ * Webim closed the chat: the user is told so (CHAT_CLOSED_TEXT, or the catalogue's word in the
+ * language last seen from the user), once per closed Webim chat (the claim is the visitor's
+ * `chat-closed:<webim chat id>`), in order with the replies before it.
  */
 function closeChat(deps: RelayDeps, log: Logger, visitorId: string, key: string): Promise<RelayOutcome> {
   return runClaimed(
@@ -148,8 +160,14 @@ function closeChat(deps: RelayDeps, log: Logger, visitorId: string, key: string)
     () => claimForChat(deps, visitorId, key),
     async ({ chat, claim }) => {
       if (chat.blocked) return 'blocked';
-      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, deps.settings.CHAT_CLOSED_TEXT, claim);
-      log.info('chat_closed_sent', { chat_id: chat.chatId });
+      const language = userLanguageOf(deps.settings, await chatLanguageOf(deps.db, chat.chatId));
+      const text = userTextOf(deps.settings, 'CHAT_CLOSED_TEXT', language).text;
+      if (!text) {
+        log.info('webim_callback_ignored', { reason: 'chat_closed_text_off', language });
+        return 'ignored';
+      }
+      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, text, claim);
+      log.info('chat_closed_sent', { chat_id: chat.chatId, language });
       return 'relayed';
     },
   );

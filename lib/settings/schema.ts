@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isLoopbackHost } from '../core/loopback';
+import { LANGUAGES, type Language } from '../i18n/catalogue';
 
 /**
  * The one schema for every setting of the bridge. A setting has the same name everywhere:
@@ -20,6 +21,42 @@ const intIn = (min: number, max: number, fallback: number) =>
     .min(min, `must be a whole number from ${min} to ${max} (e.g. ${fallback})`)
     .max(max, `must be a whole number from ${min} to ${max} (e.g. ${fallback})`)
     .default(fallback);
+
+/** A language the bridge has a catalogue for (`ru`, `en`, …), case-insensitive. */
+const language = (fallback: Language) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+      z.enum(LANGUAGES as [Language, ...Language[]], { message: `must be one of ${LANGUAGES.join(', ')}` }),
+    )
+    .default(fallback);
+
+/**
+ * The texts the user reads that a setting may replace, with their longest length. Unset, the
+ * catalogue's word in the user's language is sent; set, it replaces the word in every language;
+ * `off` sends nothing. `<NAME>_<LANG>` (`WELCOME_TEXT_EN`) replaces it in one language only and
+ * wins over `<NAME>`: a flat name, so it works the same as an env var, an SSM parameter and a row.
+ */
+export const USER_TEXT_LIMITS = {
+  WELCOME_TEXT: 4096,
+  CHAT_CLOSED_TEXT: 4096,
+  UNDELIVERED_NOTICE_TEXT: 1024,
+  DELAY_NOTICE_TEXT: 1024,
+} as const;
+export type UserTextSetting = keyof typeof USER_TEXT_LIMITS;
+/** A per-language override's name: `WELCOME_TEXT_RU`, `DELAY_NOTICE_TEXT_EN`, … */
+export type UserTextOverride = `${UserTextSetting}_${Uppercase<Language>}`;
+
+/** The name of a text's override for one language. */
+export const overrideName = (name: UserTextSetting, lang: Language): UserTextOverride =>
+  `${name}_${lang.toUpperCase()}` as UserTextOverride;
+
+const userTextSettings = Object.fromEntries(
+  Object.entries(USER_TEXT_LIMITS).flatMap(([name, max]) => [
+    [name, z.string().max(max).optional()],
+    ...LANGUAGES.map((lang) => [overrideName(name as UserTextSetting, lang), z.string().max(max).optional()]),
+  ]),
+) as Record<UserTextSetting | UserTextOverride, z.ZodOptional<z.ZodString>>;
 
 /** An http(s) URL without a trailing slash, so paths can be appended safely. */
 const baseUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
@@ -56,7 +93,12 @@ export const settingsSchema = z.object({
   WEBHOOK_RESERVED_CONCURRENCY: z.coerce.number().int().min(1).optional(),
   /** PEM file with extra CA certificates for the database's TLS (default: Lambda's /var/runtime/ca-cert.pem, which holds the RDS CAs). */
   DATABASE_CA_FILE: z.string().min(1).optional(),
-  WELCOME_TEXT: z.string().max(4096).default(''),
+  /** The fallback language of a user whose Telegram language has no catalogue (or who never sent one). */
+  DEFAULT_LANGUAGE: language('ru'),
+  /** The language of every operator note and every line the bridge adds to a visitor message. */
+  DESK_LANGUAGE: language('ru'),
+  /** WELCOME_TEXT, CHAT_CLOSED_TEXT, UNDELIVERED_NOTICE_TEXT, DELAY_NOTICE_TEXT and their per-language forms. */
+  ...userTextSettings,
   DATABASE_URL: z.string().min(1).optional(),
   SETTINGS_TTL_SECONDS: intIn(0, 86_400, 300),
   PORT: intIn(1, 65_535, 3000),
@@ -81,18 +123,6 @@ export const settingsSchema = z.object({
   ALERT_INTERVAL_SECONDS: intIn(10, 86_400, 900),
   /** How long hourly delivery statistics are kept. */
   STATS_RETENTION_DAYS: intIn(1, 3650, 90),
-  /** Sent to the user when Webim closes the chat; empty: nothing is sent. */
-  CHAT_CLOSED_TEXT: z.string().max(4096).default(''),
-  /** Told to the user when Webim refuses their message for good; empty: nothing is sent. */
-  UNDELIVERED_NOTICE_TEXT: z
-    .string()
-    .max(1024)
-    .default('Sorry, this message could not be passed on to our operators. Please try again, perhaps in other words.'),
-  /** Told to the user, once per outage, when their messages have waited DELAY_NOTICE_AFTER_SECONDS because Webim is unreachable; empty: nothing. */
-  DELAY_NOTICE_TEXT: z
-    .string()
-    .max(1024)
-    .default('Our operators cannot receive messages right now. Yours are kept and will reach them as soon as possible.'),
   DELAY_NOTICE_AFTER_SECONDS: intIn(10, 86_400, 120),
   /** Show the operator's name above each reply (when Webim's callback names the operator). */
   SHOW_OPERATOR_NAME: flag.default(false),

@@ -168,6 +168,14 @@ export class TelegramClient {
     );
   }
 
+  /**
+   * The bot's command menu for users whose Telegram is in `languageCode` (two letters), or for
+   * everyone else when it is undefined (Telegram's own fallback).
+   */
+  setMyCommands(commands: { command: string; description: string }[], languageCode?: string): Promise<true> {
+    return this.call<true>('setMyCommands', { commands, ...(languageCode ? { language_code: languageCode } : {}) });
+  }
+
   setWebhook(params: SetWebhookParams): Promise<true> {
     return this.call<true>('setWebhook', { ...params });
   }

@@ -1,5 +1,6 @@
 import type { Message, Update, User } from '@grammyjs/types';
 import * as z from 'zod';
+import { type DeskWords, wordsOf } from '../i18n/catalogue';
 import { fileOfMessage, type TelegramFile } from './files';
 
 /**
@@ -107,8 +108,13 @@ const START = command('start');
 const STATUS = command('status');
 const isCommand = (text: string | undefined, pattern: RegExp) => !!text && pattern.test(text);
 
-/** Decides what to do with an update. Pure: no I/O. */
-export function interpretUpdate(update: Update, options: { adminChatId?: number } = {}): UpdateIntent {
+/**
+ * Decides what to do with an update. Pure: no I/O. The lines it adds for the operator (markers of
+ * non-text content, `[edited]`, a quote's file kind) are in `desk`, the operators' words (default
+ * Russian, the product's desk language).
+ */
+export function interpretUpdate(update: Update, options: { adminChatId?: number; desk?: DeskWords } = {}): UpdateIntent {
+  const desk = options.desk ?? wordsOf('ru').desk;
   const membership = update.my_chat_member;
   if (membership) {
     if (membership.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId: membership.chat.id };
@@ -158,12 +164,12 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
   if (file) {
     // A sticker's meaning is its emoji: it travels as the caption.
     const caption = message.caption ?? (file.kind === 'sticker' ? (message.sticker?.emoji ?? '') : '');
-    const text = caption ? `${quoteOf(message)}${edited ? '[edited] ' : ''}${caption}` : '';
+    const text = caption ? `${quoteOf(message, desk)}${edited ? `${desk.edited} ` : ''}${caption}` : '';
     return { kind: 'visitor_message', chatId, messageId: message.message_id, sender, text, edited, contentType: file.kind, file };
   }
-  const content = describeContent(message);
+  const content = describeContent(message, desk);
   if (!content) return { kind: 'ignore', reason: 'no_relayable_content', chatId };
-  const text = `${quoteOf(message)}${edited ? '[edited] ' : ''}${content.text}`;
+  const text = `${quoteOf(message, desk)}${edited ? `${desk.edited} ` : ''}${content.text}`;
   return {
     kind: 'visitor_message',
     chatId,
@@ -182,11 +188,11 @@ const QUOTE_CHARS = 80;
  * A reply to an earlier message shows the operator the start of that message, taken from the
  * update itself (nothing is stored): `↩ «first 80 characters…»` on its own line.
  */
-function quoteOf(message: Message): string {
+function quoteOf(message: Message, desk: DeskWords): string {
   const replied = message.reply_to_message;
   if (!replied) return '';
   const repliedFile = (replied.text ?? replied.caption) === undefined ? fileOfMessage(replied) : undefined;
-  const source = replied.text ?? replied.caption ?? (repliedFile ? `[${repliedFile.kind.replace('_', ' ')}]` : undefined);
+  const source = replied.text ?? replied.caption ?? (repliedFile ? `[${desk.fileKind[repliedFile.kind]}]` : undefined);
   if (!source) return '';
   const flat = source.replace(/\s+/g, ' ').trim();
   const chars = [...flat];
@@ -199,42 +205,39 @@ const updateType = (update: Update) => Object.keys(update).find((k) => k !== 'up
  * The text an operator sees for a message: its text, or a short marker for other kinds (files
  * without file links, locations, polls…) followed by the caption when there is one.
  */
-function describeContent(message: Message): { type: string; text: string } | undefined {
+function describeContent(message: Message, desk: DeskWords): { type: string; text: string } | undefined {
   if (message.text !== undefined) return { type: 'text', text: message.text };
-  const marker = markerFor(message);
+  const marker = markerFor(message, desk.marker);
   if (!marker) return undefined;
   const caption = message.caption ? ` ${message.caption}` : '';
   return { type: marker.type, text: `[${marker.label}]${caption}` };
 }
 
-function markerFor(m: Message): { type: string; label: string } | undefined {
-  if (m.photo) return { type: 'photo', label: 'photo' };
-  if (m.animation) return { type: 'animation', label: 'animation' };
-  if (m.video) return { type: 'video', label: 'video' };
-  if (m.video_note) return { type: 'video_note', label: 'video note' };
-  if (m.voice) return { type: 'voice', label: typeof m.voice.duration === 'number' ? `voice ${m.voice.duration}s` : 'voice' };
-  if (m.audio) {
-    const title = [m.audio.performer, m.audio.title].filter(Boolean).join(' – ');
-    return { type: 'audio', label: title ? `audio ${title}` : 'audio' };
-  }
-  if (m.document) return { type: 'document', label: m.document.file_name ? `document ${m.document.file_name}` : 'document' };
-  if (m.sticker) return { type: 'sticker', label: m.sticker.emoji ? `sticker ${m.sticker.emoji}` : 'sticker' };
+function markerFor(m: Message, w: DeskWords['marker']): { type: string; label: string } | undefined {
+  if (m.photo) return { type: 'photo', label: w.photo };
+  if (m.animation) return { type: 'animation', label: w.animation };
+  if (m.video) return { type: 'video', label: w.video };
+  if (m.video_note) return { type: 'video_note', label: w.videoNote };
+  if (m.voice) return { type: 'voice', label: w.voice(typeof m.voice.duration === 'number' ? m.voice.duration : undefined) };
+  if (m.audio) return { type: 'audio', label: w.audio([m.audio.performer, m.audio.title].filter(Boolean).join(' – ') || undefined) };
+  if (m.document) return { type: 'document', label: w.document(m.document.file_name || undefined) };
+  if (m.sticker) return { type: 'sticker', label: w.sticker(m.sticker.emoji || undefined) };
   if (m.venue) {
-    const where = m.venue.location ? ` (${fmtCoord(m.venue.location.latitude)},${fmtCoord(m.venue.location.longitude)})` : '';
-    return { type: 'venue', label: `venue ${[m.venue.title, m.venue.address].filter(Boolean).join(', ')}${where}` };
+    const where = m.venue.location ? `${fmtCoord(m.venue.location.latitude)},${fmtCoord(m.venue.location.longitude)}` : undefined;
+    return { type: 'venue', label: w.venue([m.venue.title, m.venue.address].filter(Boolean).join(', '), where) };
   }
-  if (m.location) return { type: 'location', label: `location ${fmtCoord(m.location.latitude)},${fmtCoord(m.location.longitude)}` };
+  if (m.location) return { type: 'location', label: w.location(`${fmtCoord(m.location.latitude)},${fmtCoord(m.location.longitude)}`) };
   if (m.contact) {
     const name = [m.contact.first_name, m.contact.last_name].filter(Boolean).join(' ');
-    return { type: 'contact', label: `contact ${name} ${m.contact.phone_number}` };
+    return { type: 'contact', label: w.contact(name, m.contact.phone_number) };
   }
-  if (m.poll) return { type: 'poll', label: `poll ${m.poll.question}` };
-  if (m.dice) return { type: 'dice', label: `dice ${m.dice.emoji} ${m.dice.value}` };
-  if (m.story) return { type: 'story', label: 'story' };
-  if (m.game) return { type: 'game', label: `game ${m.game.title}` };
-  if (m.invoice) return { type: 'invoice', label: `invoice ${m.invoice.title}` };
-  if (m.paid_media) return { type: 'paid_media', label: 'paid media' };
-  if ((m as { checklist?: { title?: string } }).checklist) return { type: 'checklist', label: 'checklist' };
+  if (m.poll) return { type: 'poll', label: w.poll(m.poll.question) };
+  if (m.dice) return { type: 'dice', label: w.dice(m.dice.emoji, m.dice.value) };
+  if (m.story) return { type: 'story', label: w.story };
+  if (m.game) return { type: 'game', label: w.game(m.game.title) };
+  if (m.invoice) return { type: 'invoice', label: w.invoice(m.invoice.title) };
+  if (m.paid_media) return { type: 'paid_media', label: w.paidMedia };
+  if ((m as { checklist?: { title?: string } }).checklist) return { type: 'checklist', label: w.checklist };
   return undefined;
 }
 

@@ -23,6 +23,16 @@ const newUser = z.object({
     .string()
     .regex(/^\w{0,32}$/)
     .optional(),
+  languageCode: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/)
+    .optional(),
+});
+const language = z.object({
+  languageCode: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/)
+    .nullable(),
 });
 const press = z.object({ lineId: z.string().min(1).max(64), data: z.string().min(1).max(64) });
 const keyboard = z.object({
@@ -136,6 +146,9 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
       } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/blocked$/.exec(pathname))) {
         telegram.setBlocked(Number(m[1]), blocked.parse(body).blocked);
         send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/language$/.exec(pathname))) {
+        telegram.setLanguage(Number(m[1]), language.parse(body).languageCode ?? undefined);
+        send(res, 200, { languageCode: telegram.user(Number(m[1])).languageCode ?? null });
       } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/press$/.exec(pathname))) {
         const p = press.parse(body);
         telegram.pressButton(Number(m[1]), p.lineId, p.data);

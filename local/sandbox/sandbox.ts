@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { statsReport } from '../../lib/admin/stats';
 import { flushStats } from '../../lib/db/delivery-stats';
 import { type LocalEnvironment, prepareLocalEnvironment } from '../bootstrap';
@@ -67,9 +68,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     WEBIM_API_URL: await webim.start(),
     WEBIM_ACCESS_TOKEN: accessToken,
     WEBIM_CALLBACK_SECRET: callbackSecret,
-    WELCOME_TEXT: env.WELCOME_TEXT || 'Hello! This is the sandbox support bot. Write anything and an operator will answer here.',
+    // The welcome, the chat-closed text and every note come from the catalogue, in each user's language.
     FILE_LINK_SECRET: env.FILE_LINK_SECRET || secret(24),
-    CHAT_CLOSED_TEXT: env.CHAT_CLOSED_TEXT || 'The operator closed this chat. Write again any time.',
     // A short Telegram timeout keeps "slow upstream" experiments snappy.
     TELEGRAM_TIMEOUT_MS: env.TELEGRAM_TIMEOUT_MS || '5000',
     WEBIM_TIMEOUT_MS: env.WEBIM_TIMEOUT_MS || '5000',
@@ -77,6 +77,9 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     QUEUE_MAX_BACKOFF_SECONDS: env.QUEUE_MAX_BACKOFF_SECONDS || '3',
   });
 
+  // The simulated Telegram and desk live in memory: the bridge's database starts as empty as they
+  // do, or a restart would find chats, claims and visitors that neither simulator knows.
+  if (options.dataDir) rmSync(options.dataDir, { recursive: true, force: true });
   const local = await prepareLocalEnvironment({
     env,
     dataDir: options.dataDir,
@@ -100,8 +103,9 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
   local.runtime.invalidateSettings();
   telegram.useWebhook(`${bridge.url}/telegram-webhook`, webhookSecret);
   webim.useCallback(`${bridge.url}/webim-callback`);
-  telegram.addUser({ firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p' });
-  telegram.addUser({ firstName: 'Maria', lastName: 'Sokolova', username: 'masha_s' });
+  // One user whose Telegram is in Russian, one in English: each reads the bridge in their language.
+  telegram.addUser({ firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p', languageCode: 'ru' });
+  telegram.addUser({ firstName: 'Maria', lastName: 'Sokolova', username: 'masha_s', languageCode: 'en' });
 
   return {
     bridge,

@@ -78,6 +78,12 @@ export class TelegramSimulator {
     return user;
   }
 
+  /** The user switches their Telegram app's language (undefined: none sent); their next update carries it. */
+  setLanguage(chatId: number, languageCode: string | undefined): void {
+    this.user(chatId).languageCode = languageCode;
+    this.bus.emit('sandbox', 'user_language_changed', { chat_id: chatId, language_code: languageCode ?? 'none' });
+  }
+
   user(chatId: number): SimUser {
     const user = this.users.find((u) => u.chatId === chatId);
     if (!user) throw new Error(`no simulated user ${chatId}`);
@@ -111,7 +117,7 @@ export class TelegramSimulator {
           first_name: user.firstName,
           ...(user.lastName ? { last_name: user.lastName } : {}),
           ...(user.username ? { username: user.username } : {}),
-          language_code: 'en',
+          ...(user.languageCode ? { language_code: user.languageCode } : {}),
         },
         chat_instance: String(-user.chatId),
         data,

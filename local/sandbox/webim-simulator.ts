@@ -30,6 +30,11 @@ export interface DeskVisitor {
   /** Visitor fields the bridge sends: the user's language and the deep-link payload they came with. */
   language?: string;
   startParam?: string;
+  /**
+   * The Telegram chat this visitor is, as the bridge's message ids tell (`tg-<chat id>-…`): how the
+   * page keeps the desk and the Telegram pane on the same person.
+   */
+  chatId?: number;
   lines: DeskLine[];
 }
 
@@ -233,11 +238,13 @@ export class WebimSimulator {
     visitor.login = body.visitor?.fields?.login ?? visitor.login;
     visitor.language = body.visitor?.fields?.language ?? visitor.language;
     visitor.startParam = body.visitor?.fields?.start_param ?? visitor.startParam;
+    const chatOfId = /^tg-(-?\d+)-/.exec(message.id)?.[1];
+    if (chatOfId !== undefined) visitor.chatId = Number(chatOfId);
     const data = message.data;
     if (isNote) {
       // The bridge's note about a reply names it (note-<reply id>): the desk marks that reply too.
       const about = visitor.lines.find((l) => `note-${l.id}` === message.id);
-      if (about && /^⚠ Not delivered/.test(message.text as string)) about.status = 'not_delivered';
+      if (about && (message.text as string).startsWith('⚠')) about.status = 'not_delivered';
     }
     visitor.lines.push({
       id: message.id,

@@ -8,6 +8,8 @@ export interface SimUserIdentity {
   firstName: string;
   lastName?: string;
   username?: string;
+  /** The language of the user's Telegram app (`language_code`); absent: the user never sent one. */
+  languageCode?: string;
 }
 
 const userObject = (u: SimUserIdentity) => ({
@@ -16,7 +18,7 @@ const userObject = (u: SimUserIdentity) => ({
   first_name: u.firstName,
   ...(u.lastName ? { last_name: u.lastName } : {}),
   ...(u.username ? { username: u.username } : {}),
-  language_code: 'en',
+  ...(u.languageCode ? { language_code: u.languageCode } : {}),
 });
 
 const privateChat = (u: SimUserIdentity) => ({

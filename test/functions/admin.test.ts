@@ -7,6 +7,7 @@ import { createMigrateHandler } from '../../functions/migrate';
 import type { AdminResult } from '../../lib/admin/actions';
 import { Runtime } from '../../lib/app/runtime';
 import { readMigrations } from '../../lib/db/migrate';
+import { wordsOf } from '../../lib/i18n/catalogue';
 import { SECRETS } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
 
@@ -75,6 +76,16 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
     });
     expect(logs.join('\n')).not.toContain(SECRETS.webhookSecret);
     expect(logs.join('\n')).not.toContain(SECRETS.botToken);
+  });
+
+  it('set also sets the command menu in each language (language_code scoped) and for everyone else in DEFAULT_LANGUAGE', async () => {
+    const result = (await admin()({ action: 'set' })) as AdminResult;
+    expect(Object.fromEntries(telegram.commands)).toEqual({
+      ru: [{ command: 'start', description: wordsOf('ru').commands.start }],
+      en: [{ command: 'start', description: wordsOf('en').commands.start }],
+      '': [{ command: 'start', description: wordsOf('ru').commands.start }],
+    });
+    expect(result.lines).toContain('✓ commands   menu set: ru, en, default (ru)');
   });
 
   it('info fails the invocation (non-zero exit) when Telegram reports a delivery error; delete removes the webhook', async () => {

@@ -167,7 +167,10 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
         expect.arrayContaining([`cq-${good.update_id}`, `cq-${long.update_id}`]),
       );
       const edit = bridge.telegram.calls.find((c) => c.method === 'editMessageText' && c.params.chat_id === chatId);
-      expect(edit?.params).toMatchObject({ message_id: 77, text: 'How would you rate our help?\n\n✓ 👍 Good' });
+      expect(edit?.params).toMatchObject({
+        message_id: 77,
+        text: 'How would you rate our help?\n\n✓ Ваш выбор: 👍 Good' /* the presser's Telegram is in Russian */,
+      });
     });
 
     it('the fixture press of a known button relays its id and label', async () => {
@@ -192,7 +195,7 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatchObject({
         visitor: { fields: { start_param: 'spring-sale-7', language: 'de' } },
-        message: { kind: 'visitor', text: '🔗 Started the bot from a link: spring-sale-7' },
+        message: { kind: 'visitor', text: '🔗 Started the bot from a link: spring-sale-7 (Telegram language: de)' },
       });
     });
 

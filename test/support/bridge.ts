@@ -102,6 +102,11 @@ export async function startTestBridge(
     DATABASE_POOL_MAX: String(database.poolMax),
     TELEGRAM_TIMEOUT_MS: '2000',
     WEBIM_TIMEOUT_MS: '2000',
+    // The suites about delivery read the bridge's own words in English; test/functions/languages.test.ts covers the choice.
+    DEFAULT_LANGUAGE: 'en',
+    DESK_LANGUAGE: 'en',
+    // …and /start answers nothing unless a suite sets WELCOME_TEXT (the catalogue's welcome is on by default).
+    WELCOME_TEXT: 'off',
     ...extraEnv,
   };
   const logs: string[] = [];

@@ -107,8 +107,27 @@ function fileView(where, file) {
   return el('a', { href: file.url, download: file.name, class: 'file', 'data-testid': `${where}-file` }, `+ ${file.name}`);
 }
 
+// One person at a time: the Telegram pane and the desk show the same user. A visitor the bridge
+// made for a Telegram chat carries that chat's id; picking either side picks the other.
+const visitorOfUser = (chatId) => state.visitors.find((v) => v.chatId === chatId);
+function selectUser(chatId) {
+  selectedUser = chatId;
+  selectedVisitor = visitorOfUser(chatId)?.visitorId ?? null;
+  render();
+}
+function selectVisitor(visitorId) {
+  selectedVisitor = visitorId;
+  const visitor = state.visitors.find((v) => v.visitorId === visitorId);
+  if (visitor?.chatId !== undefined && state.users.some((u) => u.chatId === visitor.chatId)) selectedUser = visitor.chatId;
+  render();
+}
+
 function render() {
   if (selectedUser === null && state.users.length) selectedUser = state.users[0].chatId;
+  // The desk follows the user written as (their visitor appears with their first message).
+  const linked = visitorOfUser(selectedUser);
+  if (linked) selectedVisitor = linked.visitorId;
+  else if (state.visitors.find((v) => v.visitorId === selectedVisitor)?.chatId !== undefined) selectedVisitor = null;
   const tabs = $('user-tabs');
   tabs.replaceChildren(
     ...state.users.map((u) =>
@@ -118,22 +137,19 @@ function render() {
           type: 'button',
           'aria-pressed': String(u.chatId === selectedUser),
           'data-testid': `user-tab-${u.chatId}`,
-          onclick: () => {
-            selectedUser = u.chatId;
-            render();
-          },
+          onclick: () => selectUser(u.chatId),
         },
-        `${u.firstName}${u.blockedBot ? ' 🚫' : ''}`,
+        `${u.firstName}${u.languageCode ? ` · ${u.languageCode}` : ''}${u.blockedBot ? ' 🚫' : ''}`,
       ),
     ),
   );
   const user = state.users.find((u) => u.chatId === selectedUser);
   fillChat($('tg-chat'), user ? user.lines : [], (l) => l.from, 'Say /start or write something.');
   $('fault-blocked').checked = !!user?.blockedBot;
+  $('tg-language').value = user?.languageCode ?? '';
 
   const visitors = state.visitors;
-  if (!visitors.some((v) => v.visitorId === selectedVisitor))
-    selectedVisitor = visitors.length ? visitors[visitors.length - 1].visitorId : null;
+  if (!visitors.some((v) => v.visitorId === selectedVisitor)) selectedVisitor = null;
   $('visitor-list').replaceChildren(
     ...visitors.map((v) =>
       el(
@@ -144,17 +160,21 @@ function render() {
           'data-testid': 'visitor',
           'data-visitor-id': v.visitorId,
           title: v.visitorId,
-          onclick: () => {
-            selectedVisitor = v.visitorId;
-            render();
-          },
+          onclick: () => selectVisitor(v.visitorId),
         },
         `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`,
       ),
     ),
   );
   const visitor = visitors.find((v) => v.visitorId === selectedVisitor);
-  fillChat($('desk-chat'), visitor ? visitor.lines : [], (l) => l.from, 'No visitors yet. Write something as a Telegram user.');
+  fillChat(
+    $('desk-chat'),
+    visitor ? visitor.lines : [],
+    (l) => l.from,
+    user
+      ? `${user.firstName} has not written yet: the desk shows them once they do.`
+      : 'No visitors yet. Write something as a Telegram user.',
+  );
   $('desk-input').disabled = !visitor;
   document.querySelector('[data-testid="desk-send"]').disabled = !visitor;
   $('desk-file').disabled = !visitor;
@@ -266,9 +286,17 @@ $('desk-close').addEventListener('click', () => selectedVisitor && api(`visitors
 $('add-user').addEventListener('click', async () => {
   const name = prompt('First name of the new Telegram user', 'Alex');
   if (!name) return;
-  const res = await api('users', { firstName: name, username: name.toLowerCase().replace(/\W/g, '').slice(0, 32) });
-  if (res.ok) selectedUser = (await res.json()).chatId;
+  const res = await api('users', {
+    firstName: name,
+    username: name.toLowerCase().replace(/\W/g, '').slice(0, 32),
+    languageCode: 'ru',
+  });
+  if (res.ok) selectUser((await res.json()).chatId);
 });
+$('tg-language').addEventListener(
+  'change',
+  (e) => selectedUser !== null && api(`users/${selectedUser}/language`, { languageCode: e.target.value || null }),
+);
 $('fault-blocked').addEventListener(
   'change',
   (e) => selectedUser !== null && api(`users/${selectedUser}/blocked`, { blocked: e.target.checked }),

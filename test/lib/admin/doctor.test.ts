@@ -75,6 +75,23 @@ describe('doctor', () => {
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
   });
 
+  it('shows which language each user text comes from: the catalogue, a setting for all, one for a language, or off', async () => {
+    const report = await doctor({
+      DESK_LANGUAGE: 'en',
+      WELCOME_TEXT_EN: 'Hello there',
+      CHAT_CLOSED_TEXT: 'Closed, in every language',
+      DELAY_NOTICE_TEXT_RU: 'off',
+    });
+    expect(check(report, 'languages').map((c) => c.detail)).toEqual(['users read their Telegram language, else ru; operators read en']);
+    expect(check(report, 'texts').map((c) => c.detail)).toEqual([
+      'WELCOME_TEXT: ru catalogue, en WELCOME_TEXT_EN',
+      'CHAT_CLOSED_TEXT: ru CHAT_CLOSED_TEXT, en CHAT_CLOSED_TEXT',
+      'UNDELIVERED_NOTICE_TEXT: ru catalogue, en catalogue',
+      'DELAY_NOTICE_TEXT: ru off (DELAY_NOTICE_TEXT_RU), en catalogue',
+    ]);
+    expect(report.lines.join('\n')).not.toContain('Hello there');
+  });
+
   it('a webhook registered elsewhere → ✗ with the command that fixes it', async () => {
     telegram.webhook.url = 'https://old.example.com/hook';
     const report = await doctor();

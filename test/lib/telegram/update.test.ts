@@ -1,9 +1,13 @@
 import type { Update } from '@grammyjs/types';
 import { describe, expect, it } from 'vitest';
+import { wordsOf } from '../../../lib/i18n/catalogue';
 import { interpretUpdate, parseUpdate } from '../../../lib/telegram/update';
 import { fixture } from '../../support/events';
 
-const interpret = (name: string) => interpretUpdate(parseUpdate(fixture(name)) as Update);
+/** These cases read the desk's words in English (the catalogue test covers the languages). */
+const inEnglish = { desk: wordsOf('en').desk };
+
+const interpret = (name: string) => interpretUpdate(parseUpdate(fixture(name)) as Update, inEnglish);
 
 describe('Telegram updates', () => {
   it('rejects what is not an update and tolerates unknown fields', () => {
@@ -22,11 +26,11 @@ describe('Telegram updates', () => {
     for (const text of ['/start ref_42', '/start@shop_support_bot']) {
       const u = fixture<{ message: { text: string } }>('telegram/start_command.json');
       u.message.text = text;
-      expect(interpretUpdate(u as unknown as Update).kind).toBe('start');
+      expect(interpretUpdate(u as unknown as Update, inEnglish).kind).toBe('start');
     }
     const u = fixture<{ message: { text: string } }>('telegram/start_command.json');
     u.message.text = '/started';
-    expect(interpretUpdate(u as unknown as Update).kind).toBe('visitor_message');
+    expect(interpretUpdate(u as unknown as Update, inEnglish).kind).toBe('visitor_message');
   });
 
   it.each([
@@ -64,7 +68,7 @@ describe('Telegram updates', () => {
     const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
     delete base.message.sticker;
     Object.assign(base.message, content);
-    expect(interpretUpdate(base as unknown as Update)).toMatchObject({ kind: 'visitor_message', text });
+    expect(interpretUpdate(base as unknown as Update, inEnglish)).toMatchObject({ kind: 'visitor_message', text });
   });
 
   it.each([
@@ -88,7 +92,7 @@ describe('Telegram updates', () => {
     const base = fixture<{ update_id: number; message: Record<string, unknown> }>('telegram/sticker.json');
     delete base.message.sticker;
     Object.assign(base.message, content);
-    expect(interpretUpdate(base as unknown as Update)).toMatchObject({ kind: 'visitor_message', file, text });
+    expect(interpretUpdate(base as unknown as Update, inEnglish)).toMatchObject({ kind: 'visitor_message', file, text });
   });
 
   it('marks edits', () => {
@@ -106,7 +110,7 @@ describe('Telegram updates', () => {
     const service = fixture<{ message: Record<string, unknown> }>('telegram/sticker.json');
     delete service.message.sticker;
     service.message.pinned_message = { message_id: 1 };
-    expect(interpretUpdate(service as unknown as Update)).toMatchObject({ kind: 'ignore', reason: 'no_relayable_content' });
+    expect(interpretUpdate(service as unknown as Update, inEnglish)).toMatchObject({ kind: 'ignore', reason: 'no_relayable_content' });
   });
 
   it('reads block and unblock from my_chat_member', () => {

@@ -2,11 +2,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wordsOf } from '../../../lib/i18n/catalogue';
 import { type Sandbox, startSandbox } from '../../../local/sandbox/sandbox';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const ARTIFACTS = path.join(process.cwd(), 'test-artifacts');
+/** With UPDATE_SCREENSHOTS=1 the pictures in docs/ are taken anew (check them in); otherwise they land in test-artifacts/ only. */
+const DOCS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(process.cwd(), 'docs') : ARTIFACTS;
+const ru = wordsOf('ru');
+const en = wordsOf('en');
 
 if (!hasChromium) {
   console.warn(`[sandbox browser test] skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
@@ -46,7 +51,8 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
 
   it('relays a message to the operator desk and the reply back to the user', async () => {
     await page.getByTestId('tg-start').click();
-    await expect.poll(() => tgChat().innerText()).toContain('Hello! This is the sandbox support bot.');
+    // Ivan's Telegram is in Russian: the welcome is the Russian catalogue's.
+    await expect.poll(() => tgChat().innerText()).toContain(ru.user.welcome);
 
     await page.getByTestId('tg-input').fill('Where is my order 5512?');
     await page.getByTestId('tg-send').click();
@@ -197,13 +203,13 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(3);
     await tgChat().getByTestId('tg-button').filter({ hasText: 'Call me back' }).click();
     await expect.poll(() => deskChat().innerText()).toContain('▸ pressed “Call me back”');
-    await expect.poll(() => tgChat().innerText()).toContain('✓ Call me back');
+    await expect.poll(() => tgChat().innerText()).toContain(ru.user.chosen('Call me back'));
     await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(0);
   });
 
   it('a deep-link start and a sticker reach the desk with their context', async () => {
     await page.getByTestId('tg-start-link').click();
-    await expect.poll(() => deskChat().innerText()).toContain('🔗 Started the bot from a link: spring-sale-7');
+    await expect.poll(() => deskChat().innerText()).toContain(ru.desk.startedFromLink('spring-sale-7', 'ru'));
     await expect.poll(() => page.getByTestId('visitor').last().innerText()).toContain('from spring-sale-7');
     await page.getByTestId('tg-file').selectOption('sticker');
     await expect.poll(() => deskChat().innerText()).toContain('👍');
@@ -220,13 +226,101 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await expect.poll(() => deskChat().innerText()).toContain('⚠ not delivered');
     await expect
       .poll(() => deskChat().locator('[data-from="note"]').last().innerText())
-      .toContain('Not delivered to the user: the user blocked the bot');
+      .toContain(ru.desk.notDelivered(ru.desk.undeliveredWhy.blocked));
     expect(await deskChat().innerText()).not.toContain('✓ acknowledged');
     await page.getByTestId('fault-blocked').uncheck();
-    await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain('The user unblocked the bot');
+    await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain(ru.desk.unblocked);
+  });
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'sandbox.png'), fullPage: true });
-    expect(existsSync(path.join(ARTIFACTS, 'sandbox.png'))).toBe(true);
+  it('a new user ("+ user"): the desk follows the user being written as, the reply reaches them; picking a visitor shows their chat', async () => {
+    page.once('dialog', (dialog) => void dialog.accept('Olga'));
+    await page.getByTestId('add-user').click();
+    const olga = () => sandbox.telegram.users.find((u) => u.firstName === 'Olga');
+    await expect.poll(() => olga()?.chatId).toBeDefined();
+    await expect.poll(() => page.locator('[data-testid^="user-tab-"][aria-pressed="true"]').innerText()).toContain('Olga');
+    // Before Olga writes, the desk shows nobody else's conversation.
+    await expect.poll(() => deskChat().innerText()).toContain('Olga has not written yet');
+    await page.getByTestId('tg-input').fill('Olga here: my card was charged twice');
+    await page.getByTestId('tg-send').click();
+    await expect.poll(() => deskChat().innerText()).toContain('Olga here: my card was charged twice');
+    await expect.poll(() => page.locator('[data-testid="visitor"][aria-pressed="true"]').innerText()).toContain('Olga');
+    await page.getByTestId('desk-input').fill('Olga, the second charge is refunded.');
+    await page.getByTestId('desk-send').click();
+    await expect.poll(() => tgChat().innerText()).toContain('Olga, the second charge is refunded.');
+    const olgaLines = () => olga()!.lines.map((l) => l.text);
+    expect(olgaLines()).toContain('Olga, the second charge is refunded.');
+    expect(sandbox.telegram.users[0]!.lines.map((l) => l.text)).not.toContain('Olga, the second charge is refunded.');
+    // Her buttons and her "blocked" show on her side.
+    await page.getByTestId('desk-buttons').click();
+    await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(3);
+    // The reverse: picking Ivan's visitor on the desk shows Ivan's Telegram chat.
+    await page.getByTestId('visitor').filter({ hasText: 'Ivan' }).click();
+    await expect.poll(() => page.locator('[data-testid^="user-tab-"][aria-pressed="true"]').innerText()).toContain('Ivan');
+    await expect.poll(() => tgChat().innerText()).toContain('It ships tomorrow.');
+  });
+
+  it('each user reads the bridge in their Telegram language; the desk reads Russian; switching the language switches the words', async () => {
+    // Maria's Telegram is in English.
+    await page.locator('[data-testid^="user-tab-"]').filter({ hasText: 'Maria' }).click();
+    expect(await page.getByTestId('tg-language').inputValue()).toBe('en');
+    await page.getByTestId('tg-start-link').click();
+    await expect.poll(() => tgChat().innerText()).toContain(en.user.welcome);
+    await expect.poll(() => deskChat().innerText()).toContain(ru.desk.startedFromLink('spring-sale-7', 'en'));
+    await page.getByTestId('desk-buttons').click();
+    await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(3);
+    await tgChat().getByTestId('tg-button').filter({ hasText: 'No' }).click();
+    await expect.poll(() => tgChat().innerText()).toContain(en.user.chosen('No'));
+    await page.getByTestId('desk-close').click();
+    await expect.poll(() => tgChat().innerText()).toContain(en.user.chatClosed);
+    await page.screenshot({ path: path.join(DOCS, 'sandbox-en.png') });
+
+    // Ivan switches his Telegram to English, then back to Russian.
+    await page.locator('[data-testid^="user-tab-"]').filter({ hasText: 'Ivan' }).click();
+    await page.getByTestId('tg-language').selectOption('en');
+    await expect.poll(() => page.locator('[data-testid^="user-tab-"][aria-pressed="true"]').innerText()).toContain('Ivan · en');
+    await page.getByTestId('tg-start').click();
+    await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText()).toContain(en.user.welcome);
+    await page.getByTestId('tg-language').selectOption('ru');
+    await page.getByTestId('tg-start').click();
+    await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText()).toContain(ru.user.welcome);
+    await page.getByTestId('desk-close').click();
+    await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText()).toContain(ru.user.chatClosed);
+
+    mkdirSync(DOCS, { recursive: true });
+    await page.screenshot({ path: path.join(DOCS, 'sandbox.png'), fullPage: true });
+    expect(existsSync(path.join(DOCS, 'sandbox.png'))).toBe(true);
+  });
+
+  it('both composers keep a usable text box: whole placeholders at 1440 px, and at phone width', async () => {
+    /** How much of each text box's placeholder fits (1: all of it), and the box's width. */
+    // Runs in the page (a script: the test's own types know no DOM).
+    const placeholdersFit = (p: Page) =>
+      p.evaluate(`['tg-input', 'desk-input'].map((id) => {
+        const input = document.getElementById(id);
+        const style = getComputedStyle(input);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = style.fontSize + ' ' + style.fontFamily;
+        const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return { id, width: input.getBoundingClientRect().width, fits: ctx.measureText(input.placeholder).width <= room };
+      })`) as Promise<{ id: string; width: number; fits: boolean }[]>;
+    for (const box of await placeholdersFit(page)) expect(box, box.id).toMatchObject({ fits: true });
+
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    try {
+      await phone.goto(sandbox.pageUrl);
+      await phone.getByTestId('tg-input').waitFor();
+      for (const box of await placeholdersFit(phone)) {
+        expect(box.width, box.id).toBeGreaterThan(200);
+        expect(box, box.id).toMatchObject({ fits: true });
+      }
+      // Nothing wider than the screen: no sideways scrolling.
+      expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      await phone.getByTestId('tg-input').fill('Writing from a phone');
+      await phone.getByTestId('tg-send').click();
+      await expect.poll(() => phone.getByTestId('desk-chat').innerText()).toContain('Writing from a phone');
+      await phone.screenshot({ path: path.join(DOCS, 'sandbox-phone.png'), fullPage: true });
+    } finally {
+      await phone.close();
+    }
   });
 });

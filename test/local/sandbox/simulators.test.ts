@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wordsOf } from '../../../lib/i18n/catalogue';
 import { TelegramClient } from '../../../lib/telegram/client';
 import { classifyTelegramError } from '../../../lib/telegram/errors';
 import { parseUpdate } from '../../../lib/telegram/update';
@@ -16,7 +17,9 @@ function shape(value: unknown, path = ''): string[] {
   return [`${path}:${typeof value}`];
 }
 
-const ivan = { chatId: 287164003, firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p' };
+const ivan = { chatId: 287164003, firstName: 'Ivan', lastName: 'Petrov', username: 'ivan_p', languageCode: 'ru' };
+const ru = wordsOf('ru');
+const en = wordsOf('en');
 const waitFor = async (check: () => boolean, timeoutMs = 10_000) => {
   const end = Date.now() + timeoutMs;
   while (!check()) {
@@ -123,11 +126,11 @@ describe('sandbox', () => {
   }, 30_000);
 
   it('the conversation both ways: a note on the desk for a blocked user, buttons the user presses, a sticker, a deep-link start', async () => {
-    const user = sandbox.telegram.addUser({ firstName: 'Olga', username: 'olga_k' });
+    const user = sandbox.telegram.addUser({ firstName: 'Olga', username: 'olga_k', languageCode: 'en' });
     sandbox.telegram.sendAsUser(user.chatId, '/start spring-sale-7');
     await waitFor(() => sandbox.webim.visitors.some((v) => v.startParam === 'spring-sale-7'));
     const visitor = sandbox.webim.visitors.find((v) => v.startParam === 'spring-sale-7')!;
-    expect(visitor.lines.map((l) => l.text)).toEqual(['🔗 Started the bot from a link: spring-sale-7']);
+    expect(visitor.lines.map((l) => l.text)).toEqual([ru.desk.startedFromLink('spring-sale-7', 'en')]);
     expect(visitor.language).toBe('en');
 
     sandbox.telegram.sendFileAsUser(user.chatId, 'sticker');
@@ -145,14 +148,19 @@ describe('sandbox', () => {
     const question = user.lines.find((l) => l.buttons)!;
     sandbox.telegram.pressButton(user.chatId, question.id, question.buttons![1]![0]!.data);
     await waitFor(() => visitor.lines.some((l) => l.text === '▸ pressed “Call me back”'));
-    await waitFor(() => question.text.endsWith('✓ Call me back') && !question.buttons);
+    await waitFor(() => question.text.endsWith(en.user.chosen('Call me back')) && !question.buttons);
 
     sandbox.telegram.setBlocked(user.chatId, true);
-    await waitFor(() => visitor.lines.some((l) => l.from === 'note' && l.text.startsWith('⚠ The user blocked the bot')));
+    await waitFor(() => visitor.lines.some((l) => l.from === 'note' && l.text === ru.desk.blocked));
     sandbox.webim.reply(visitor.visitorId, 'Still there?');
     const reply = visitor.lines.at(-1)!;
     await waitFor(() => reply.status === 'not_delivered');
-    expect(visitor.lines.at(-1)).toMatchObject({ from: 'note', text: expect.stringContaining('⚠ Not delivered to the user') });
+    // The bridge logs the failure before it posts the note: wait for the note itself.
+    await waitFor(() => visitor.lines.at(-1)?.from === 'note');
+    expect(visitor.lines.at(-1)).toMatchObject({
+      from: 'note',
+      text: expect.stringContaining(ru.desk.notDelivered(ru.desk.undeliveredWhy.blocked)),
+    });
   }, 30_000);
 
   it('Telegram down: a reply posted once shows as queued on the desk and reaches the user when Telegram is back', async () => {
