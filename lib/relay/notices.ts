@@ -1,8 +1,9 @@
+import { businessRefusalText } from '../core/business-words';
 import type { RelayOutcome } from '../core/outcome';
 import { noteWebimDelay } from '../db/conversation';
 import { noteIdFor } from '../webim/wire';
 import { type RelayDeps, timedUpstream } from './deps';
-import { sendTextToUser } from './send-to-user';
+import { type Recipient, recipientOf, sendTextToUser } from './send-to-user';
 
 /** A note or notice gets at most this long; it never holds up the answer for more. */
 const NOTICE_TIMEOUT_MS = 2_000;
@@ -11,6 +12,8 @@ const OUTAGE_GAP_SECONDS = 600;
 
 /** What an operator reads for a reason a reply did not reach the user (never the text). */
 function undeliveredReasonText(reason: string | undefined): string {
+  const business = reason ? businessRefusalText(reason) : undefined;
+  if (business) return business;
   if (!reason || reason === 'blocked_by_user') return 'the user blocked the bot (or deleted their account)';
   if (reason === 'chat_not_found') return 'the Telegram chat no longer exists';
   if (reason === 'forbidden') return 'Telegram does not let the bot write to this user';
@@ -51,7 +54,9 @@ export async function postNote(deps: RelayDeps, visitorId: string, noteId: strin
  * DELAY_NOTICE_AFTER_SECONDS, the user is told once per outage (DELAY_NOTICE_TEXT, rate-limited in
  * the database). Best effort: never throws, never changes the outcome.
  */
-export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOutcome): Promise<void> {
+export async function tellUser(deps: RelayDeps, to: number | Recipient, outcome: RelayOutcome): Promise<void> {
+  const recipient = recipientOf(to);
+  const chatId = recipient.chatKey;
   try {
     if (
       outcome.status === 'done' &&
@@ -59,7 +64,7 @@ export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOu
       outcome.failure?.upstream === 'webim' &&
       deps.settings.UNDELIVERED_NOTICE_TEXT
     ) {
-      await sendTextToUser(deps, chatId, deps.settings.UNDELIVERED_NOTICE_TEXT);
+      await sendTextToUser(deps, recipient, deps.settings.UNDELIVERED_NOTICE_TEXT);
       deps.log.info('user_notice_sent', { notice: 'undelivered', chat_id: chatId });
     } else if (outcome.status === 'retry' && outcome.upstream === 'webim' && deps.settings.DELAY_NOTICE_TEXT) {
       const due = await noteWebimDelay(deps.db, chatId, {
@@ -67,7 +72,7 @@ export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOu
         gapSeconds: OUTAGE_GAP_SECONDS,
       });
       if (!due) return;
-      await sendTextToUser(deps, chatId, deps.settings.DELAY_NOTICE_TEXT);
+      await sendTextToUser(deps, recipient, deps.settings.DELAY_NOTICE_TEXT);
       deps.log.info('user_notice_sent', { notice: 'delayed', chat_id: chatId });
     }
   } catch (error) {

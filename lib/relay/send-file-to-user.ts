@@ -6,7 +6,7 @@ import { splitText } from '../telegram/split-text';
 import { allowedFileHosts, OPERATOR_FILE_LIMIT_BYTES, OperatorFileError, openOperatorFile } from '../webim/operator-files';
 import type { OperatorFile } from '../webim/wire';
 import { type RelayDeps, timedUpstream } from './deps';
-import { sendTextToUser } from './send-to-user';
+import { businessParams, type Recipient, recipientOf, sendTextToUser } from './send-to-user';
 
 /** Telegram's caption limit; a longer text goes as its own message(s) after the file. */
 const CAPTION_LIMIT = 1024;
@@ -38,11 +38,12 @@ function uploadMethodFor(
  */
 export async function sendFileToUser(
   deps: RelayDeps,
-  chatId: number,
+  to: number | Recipient,
   file: OperatorFile,
   text: string | undefined,
   claim?: HeldClaim,
 ): Promise<number> {
+  const chatId = recipientOf(to);
   const caption = text && text.length <= CAPTION_LIMIT ? text : undefined;
   const rest = text && !caption ? text : undefined;
   const total = 1 + (rest ? splitText(rest).length : 0);
@@ -61,7 +62,7 @@ export async function sendFileToUser(
  * too does the user get the file's name and a note. The caption travels with each attempt, so the
  * text always reaches the user.
  */
-async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined): Promise<void> {
+async function deliverFilePart(deps: RelayDeps, chatId: Recipient, file: OperatorFile, caption: string | undefined): Promise<void> {
   const first = await uploadFile(deps, chatId, file, caption, false);
   if (first.status === 'sent') return;
   deps.log.warn('file_upload_refused', {
@@ -83,7 +84,7 @@ const refusedAsSent = (error: unknown): error is TelegramApiError =>
 
 async function uploadFile(
   deps: RelayDeps,
-  chatId: number,
+  chatId: Recipient,
   file: OperatorFile,
   caption: string | undefined,
   asDocument: boolean,
@@ -118,7 +119,7 @@ async function uploadFile(
     await timedUpstream(deps, () =>
       deps.telegram.sendFile(
         method,
-        { chat_id: String(chatId), ...(caption ? { caption } : {}) },
+        { chat_id: String(chatId.chatId), ...businessParams(chatId), ...(caption ? { caption } : {}) },
         { field, name: file.name, mediaType, body: download.body, length: download.length, maxBytes: OPERATOR_FILE_LIMIT_BYTES },
         {
           timeoutMs: remaining,
@@ -141,7 +142,7 @@ async function uploadFile(
     if (refusedAsSent(error)) return { status: 'refused', method, reason: telegramDeliveryFailure(error).reason };
     const failure = telegramDeliveryFailure(error);
     if (failure.kind === 'blocked')
-      await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
+      await setChatBlocked(deps.db, chatId.chatKey, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
     throw failure;
   }
   deps.log.info('file_relayed_to_telegram', {
@@ -155,7 +156,13 @@ async function uploadFile(
 }
 
 /** The user gets the file's name and a short note instead of the file; the reason is logged (not the name). */
-async function sendNote(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined, reason: string): Promise<void> {
+async function sendNote(
+  deps: RelayDeps,
+  chatId: Recipient,
+  file: OperatorFile,
+  caption: string | undefined,
+  reason: string,
+): Promise<void> {
   deps.log.error('file_not_delivered', { reason, error_class: 'permanent', media_type: file.mediaType, size: file.size });
   const note = `📎 ${file.name} — the operator sent a file that could not be delivered here.${caption ? `\n${caption}` : ''}`;
   await sendTextToUser(deps, chatId, note);

@@ -5,6 +5,7 @@ import type { HeldClaim } from '../db/delivery-claims';
 import { claimOperatorMessage } from '../db/delivery-claims';
 import type { Logger } from '../log';
 import { type KeyboardButton, keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type WebimCallback } from '../webim/wire';
+import { markCustomerRead, replyRouteOf } from './business';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { noteUndelivered } from './notices';
@@ -54,11 +55,14 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
       return 'blocked';
     }
+    // A business chat's reply goes out through its connection (and may be refused before any call).
+    const route = await replyRouteOf(deps, chat.chatId);
     const keyboard = buttons ? await inlineKeyboardFor(deps, visitorId, buttons) : undefined;
     const parts = file
-      ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim)
-      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim, 0, { header, keyboard });
-    chatLog.info('relayed_to_telegram', { parts });
+      ? await sendFileToUser({ ...deps, log: chatLog }, route.to, file, message.text?.trim() ? message.text : undefined, claim)
+      : await sendTextToUser({ ...deps, log: chatLog }, route.to, rendered.text, claim, 0, { header, keyboard });
+    chatLog.info('relayed_to_telegram', { parts, business: route.business ? true : undefined });
+    await markCustomerRead(deps, chatLog, route.business);
     return 'relayed';
   };
 
@@ -130,7 +134,8 @@ function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId:
     () => claimForChat(deps, visitorId, key),
     async ({ chat, claim }) => {
       if (chat.blocked) return 'blocked';
-      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, deps.settings.CHAT_CLOSED_TEXT, claim);
+      const route = await replyRouteOf(deps, chat.chatId);
+      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, route.to, deps.settings.CHAT_CLOSED_TEXT, claim);
       log.info('chat_closed_sent', { chat_id: chat.chatId });
       return 'relayed';
     },
