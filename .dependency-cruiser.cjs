@@ -1,7 +1,9 @@
 // The layering, bottom to top, held in CI by `npm run lint` (dependency-cruiser). A module may
 // import from its own layer and the layers below it, never from above; no import circles.
 //
-//   core      lib/core, lib/log.ts, lib/metrics.ts      shared words: outcomes, directions, failure kinds; logging, metrics
+//   core      lib/core, lib/i18n, lib/log.ts, lib/metrics.ts
+//                                                       shared words: outcomes, directions, failure kinds; the
+//                                                       catalogue of what the bridge says; logging, metrics
 //   plumbing  lib/db, lib/http, lib/aws                 database and HTTP plumbing
 //   adapters  lib/telegram, lib/webim, lib/settings, lib/queue
 //   app       lib/app, lib/files, lib/alerts            runtime, the route wrapper, clients built once; its services
@@ -10,7 +12,7 @@
 //   functions functions/                                the Lambda handlers
 //   top       local/, bench/, scripts/                  local server and sandbox, benchmarks, CLIs
 const LAYERS = [
-  ['core', '^lib/(core/|log\\.ts$|metrics\\.ts$)'],
+  ['core', '^lib/(core/|i18n/|log\\.ts$|metrics\\.ts$)'],
   ['plumbing', '^lib/(db|http|aws)/'],
   ['adapters', '^lib/(telegram|webim|settings|queue)/'],
   ['app', '^lib/(app|files|alerts)/'],

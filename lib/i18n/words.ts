@@ -1,0 +1,101 @@
+/**
+ * Every word the bridge itself writes, by audience. A catalogue (`ru.ts`, `en.ts`, …) implements
+ * `Catalogue` in full: a word missing from one fails the typecheck. Words with parameters are
+ * functions, so each language orders and inflects them its own way.
+ *
+ * Adding a word: add it here (with a line on where it shows), then to every catalogue file.
+ * New features add their words at the end of the group they belong to, under a comment naming
+ * the feature, so parallel additions do not touch the same lines.
+ */
+
+/** The kinds of Telegram file the bridge names to operators (as `TelegramFile['kind']`). */
+export type FileKindWord = 'photo' | 'document' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'sticker';
+
+/** What the Telegram user reads: chosen by the user's `language_code` (fallback `DEFAULT_LANGUAGE`). */
+export interface UserWords {
+  /** The answer to `/start` (WELCOME_TEXT overrides it; empty turns it off). */
+  welcome: string;
+  /** Sent when the operator closes the chat (CHAT_CLOSED_TEXT). */
+  chatClosed: string;
+  /** Webim refused the user's message for good (UNDELIVERED_NOTICE_TEXT). */
+  undelivered: string;
+  /** Webim has been unreachable for a while; the messages wait (DELAY_NOTICE_TEXT). */
+  delayed: string;
+  /** Above an operator's buttons when the operator wrote no question of their own. */
+  choosePrompt: string;
+  /** Added under a keyboard once a button was pressed: the choice, as the user sees it afterwards. */
+  chosen: (label: string) => string;
+  /** Instead of an operator's file that could not be delivered (too large, gone, refused). */
+  fileNotDelivered: (name: string) => string;
+}
+
+/** Why a reply did not reach the user, as an operator note says it (the reason codes are the bridge's). */
+export interface UndeliveredWhy {
+  blocked: string;
+  chatNotFound: string;
+  forbidden: string;
+  /** Dead-lettered after repeated attempts; `detail` is the last reason code (or empty). */
+  gaveUp: (detail: string) => string;
+  /** Telegram refused the message; `detail` is the reason code. */
+  refused: (detail: string) => string;
+}
+
+/** What operators read in the desk: chosen by `DESK_LANGUAGE`. */
+export interface DeskWords {
+  /** The note when a reply could not be delivered; `why` is one of `undeliveredWhy`. */
+  notDelivered: (why: string) => string;
+  undeliveredWhy: UndeliveredWhy;
+  /** The note when the user blocks the bot. */
+  blocked: string;
+  /** The note when the user unblocks the bot. */
+  unblocked: string;
+  /** The visible line for a `/start <payload>` deep link; `language` is the user's Telegram language code when known. */
+  startedFromLink: (payload: string, language?: string) => string;
+  /** Stands in for a file over Telegram's bot download limit. */
+  fileTooLarge: (name: string, size: string) => string;
+  /** A file described in text (no file links configured): `[photo: name]`. */
+  fileAsText: (kind: FileKindWord, name: string) => string;
+  /** A file kind on its own, as in a quote of a replied-to file: `[photo]`. */
+  fileKind: Record<FileKindWord, string>;
+  /** Put before the text of an edited message. */
+  edited: string;
+  /** The markers for messages that are not text (the caption follows the marker). */
+  marker: MarkerWords;
+  /** The admin chat's `/status` where no report is wired. */
+  statusUnavailable: string;
+}
+
+/** Markers of non-text content, between square brackets in the desk. Coordinates come formatted. */
+export interface MarkerWords {
+  photo: string;
+  animation: string;
+  video: string;
+  videoNote: string;
+  voice: (seconds?: number) => string;
+  audio: (title?: string) => string;
+  document: (name?: string) => string;
+  sticker: (emoji?: string) => string;
+  venue: (place: string, coordinates?: string) => string;
+  location: (coordinates: string) => string;
+  contact: (name: string, phone: string) => string;
+  poll: (question: string) => string;
+  dice: (emoji: string, value: number) => string;
+  story: string;
+  game: (title: string) => string;
+  invoice: (title: string) => string;
+  paidMedia: string;
+  checklist: string;
+}
+
+/** The bot's command menu (`setMyCommands`), per language. */
+export interface CommandWords {
+  /** The description of `/start` in Telegram's menu. */
+  start: string;
+}
+
+/** One language, complete. */
+export interface Catalogue {
+  user: UserWords;
+  desk: DeskWords;
+  commands: CommandWords;
+}
