@@ -9,6 +9,7 @@ import { SettingsError } from '../settings/schema';
 import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
+import { businessConnectionsCheck } from './business-check';
 import type { Check, CheckStatus } from './check';
 import { judgeWebhook } from './webhook';
 
@@ -57,7 +58,12 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     checks.push(settingsCheck(error));
   }
 
-  checks.push(...(await databaseChecks(input)));
+  const databaseLines = await databaseChecks(input);
+  checks.push(...databaseLines);
+  if (databaseLines[0]?.status === 'ok') {
+    const business = await input.database().then(businessConnectionsCheck, () => undefined);
+    if (business) checks.push(business);
+  }
 
   if (!settings) {
     checks.push({ name: 'telegram', status: 'warn', detail: 'not checked: settings incomplete' });

@@ -1,5 +1,8 @@
 import type { Catalogue } from './words';
 
+/** Message ids as a short list: the first 20, then how many more. */
+const listIds = (ids: readonly number[]) => `${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ` and ${ids.length - 20} more` : ''}`;
+
 /** English. */
 export const en: Catalogue = {
   user: {
@@ -19,6 +22,14 @@ export const en: Catalogue = {
       forbidden: 'Telegram does not let the bot write to this user',
       gaveUp: (detail) => `gave up after repeated attempts (${detail || 'no reason'})`,
       refused: (detail) => `Telegram refused the message (${detail})`,
+      businessConnectionGone: 'the business account disconnected the bot (Telegram no longer knows the connection)',
+      businessConnectionDisabled: 'the business account has disabled its connection to the bot',
+      businessReplyNotAllowed:
+        'the business account does not allow the bot to reply (Telegram Business → Chatbots → the bot: allow replying to messages)',
+      businessReplyWindowClosed:
+        "Telegram lets a business bot answer only within 24 hours of the customer's last message; answer from the account itself or wait for the customer to write",
+      businessChatExcluded: 'the business account excluded this chat from the bot',
+      businessModeOff: 'Business Mode is switched off for the bot in @BotFather',
     },
     blocked: '⚠ The user blocked the bot: replies will not reach them until they unblock it.',
     unblocked: '✓ The user unblocked the bot: replies reach them again.',
@@ -59,6 +70,16 @@ export const en: Catalogue = {
       checklist: 'checklist',
     },
     statusUnavailable: 'Status is not available here.',
+    businessAccount: ({ username, ownerId }) =>
+      username ? `Telegram Business @${username}` : ownerId !== undefined ? `Telegram Business account ${ownerId}` : 'Telegram Business',
+    businessOwnerWrote: (text, edited) =>
+      text === undefined
+        ? '✍ The business account answered this customer directly in Telegram (the text is not shown here).'
+        : `✍ The business account replied directly${edited ? ' (edited)' : ''}: ${text}`,
+    businessDeleted: (ids) =>
+      ids.length === 1
+        ? `🗑 A message was deleted in the Telegram chat (message ${ids[0]}).`
+        : `🗑 ${ids.length} messages were deleted in the Telegram chat (messages ${listIds(ids)}).`,
   },
   commands: {
     start: 'Start a conversation with an operator',

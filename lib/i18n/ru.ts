@@ -1,5 +1,8 @@
 import type { Catalogue } from './words';
 
+/** Message ids as a short list: the first 20, then how many more. */
+const listIds = (ids: readonly number[]) => `${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ` и ещё ${ids.length - 20}` : ''}`;
+
 /** Russian: the product's first language. A support team's tone: polite, short, «Вы». */
 export const ru: Catalogue = {
   user: {
@@ -19,6 +22,14 @@ export const ru: Catalogue = {
       forbidden: 'Telegram не разрешает боту писать этому пользователю',
       gaveUp: (detail) => `попытки доставки исчерпаны (${detail || 'причина неизвестна'})`,
       refused: (detail) => `Telegram не принял сообщение (${detail})`,
+      businessConnectionGone: 'бизнес-аккаунт отключил бота (Telegram больше не знает это подключение)',
+      businessConnectionDisabled: 'бизнес-аккаунт приостановил подключение бота',
+      businessReplyNotAllowed:
+        'бизнес-аккаунт не разрешил боту отвечать (Telegram Business → Чат-боты → бот: разрешите отвечать на сообщения)',
+      businessReplyWindowClosed:
+        'Telegram разрешает бизнес-боту отвечать только в течение 24 часов после последнего сообщения клиента; ответьте из самого аккаунта или дождитесь, когда клиент напишет',
+      businessChatExcluded: 'бизнес-аккаунт исключил этот чат из обслуживания ботом',
+      businessModeOff: 'у бота выключен Business Mode в @BotFather',
     },
     blocked: '⚠ Пользователь заблокировал бота: ответы не дойдут до него, пока он не разблокирует бота.',
     unblocked: '✓ Пользователь разблокировал бота: ответы снова доходят.',
@@ -59,6 +70,16 @@ export const ru: Catalogue = {
       checklist: 'чек-лист',
     },
     statusUnavailable: 'Статус здесь недоступен.',
+    businessAccount: ({ username, ownerId }) =>
+      username ? `Telegram Business @${username}` : ownerId !== undefined ? `Telegram Business, аккаунт ${ownerId}` : 'Telegram Business',
+    businessOwnerWrote: (text, edited) =>
+      text === undefined
+        ? '✍ Бизнес-аккаунт ответил этому клиенту напрямую в Telegram (текст здесь не показывается).'
+        : `✍ Бизнес-аккаунт ответил напрямую${edited ? ' (изменено)' : ''}: ${text}`,
+    businessDeleted: (ids) =>
+      ids.length === 1
+        ? `🗑 В чате Telegram удалено сообщение (№ ${ids[0]}).`
+        : `🗑 В чате Telegram удалены сообщения: ${ids.length} (№ ${listIds(ids)}).`,
   },
   commands: {
     start: 'Начать диалог с оператором',

@@ -1,4 +1,4 @@
-import { businessAccountLabel, messagesDeletedNote, ownerWroteNote } from '../core/business-words';
+import { businessAccountLabel, deskWords } from '../core/business-words';
 import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
 import {
@@ -50,7 +50,8 @@ export const businessRecipient = (mapping: BusinessChatMapping, chat: { connecti
 });
 
 /** The account's name in the visitor's fields. */
-export const businessAccountOf = (mapping: BusinessChatMapping): string => businessAccountLabel(mapping);
+export const businessAccountOf = (deps: RelayDeps, mapping: BusinessChatMapping): string =>
+  businessAccountLabel(deskWords(deps.settings), mapping);
 
 /**
  * A business_connection update: recorded (ids, owner, rights, enabled; no text), once per update.
@@ -77,7 +78,7 @@ export function relayBusinessConnection(
       known_before: change.wasKnown,
     });
     if (!change.recorded) return 'recorded';
-    const account = businessAccountLabel(c);
+    const account = businessAccountLabel(deskWords(deps.settings), c);
     const wasUsable = change.wasKnown && change.wasEnabled === true;
     if (wasUsable && !c.isEnabled) await deps.alerts?.businessConnection('lost', account, c.id);
     else if (c.isEnabled && !c.canReply && (!change.wasKnown || change.couldReply === true))
@@ -119,7 +120,7 @@ export async function relayOwnerMessage(
         log.info('telegram_update_ignored', { reason: 'business_chat_unknown' });
         return 'ignored';
       }
-      const text = ownerWroteNote({ text: mode === 'with_text' ? intent.text : undefined, edited: intent.edited });
+      const text = deskWords(deps.settings).businessOwnerWrote(mode === 'with_text' ? intent.text : undefined, intent.edited);
       await postNote({ ...deps, log }, mapping.visitorId, noteIdFor(`owner-${key}`), text);
       log.info('business_owner_message_noted', {
         visitor_id: mapping.visitorId,
@@ -154,7 +155,12 @@ export async function relayBusinessDeleted(
         log.info('telegram_update_ignored', { reason: 'business_chat_unknown' });
         return 'ignored';
       }
-      await postNote({ ...deps, log }, mapping.visitorId, noteIdFor(`deleted-${key}`), messagesDeletedNote(intent.messageIds));
+      await postNote(
+        { ...deps, log },
+        mapping.visitorId,
+        noteIdFor(`deleted-${key}`),
+        deskWords(deps.settings).businessDeleted(intent.messageIds),
+      );
       log.info('business_messages_deleted_noted', { visitor_id: mapping.visitorId, messages: intent.messageIds.length });
       return 'recorded';
     },

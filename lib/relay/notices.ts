@@ -1,4 +1,4 @@
-import { businessRefusalText } from '../core/business-words';
+import { businessRefusalText, deskWords } from '../core/business-words';
 import type { RelayOutcome } from '../core/outcome';
 import { noteWebimDelay } from '../db/conversation';
 import { noteIdFor } from '../webim/wire';
@@ -11,8 +11,8 @@ const NOTICE_TIMEOUT_MS = 2_000;
 const OUTAGE_GAP_SECONDS = 600;
 
 /** What an operator reads for a reason a reply did not reach the user (never the text). */
-function undeliveredReasonText(reason: string | undefined): string {
-  const business = reason ? businessRefusalText(reason) : undefined;
+function undeliveredReasonText(reason: string | undefined, settings: object): string {
+  const business = reason ? businessRefusalText(deskWords(settings), reason) : undefined;
   if (business) return business;
   if (!reason || reason === 'blocked_by_user') return 'the user blocked the bot (or deleted their account)';
   if (reason === 'chat_not_found') return 'the Telegram chat no longer exists';
@@ -30,7 +30,7 @@ function undeliveredReasonText(reason: string | undefined): string {
  * never changes the reply's outcome.
  */
 export async function noteUndelivered(deps: RelayDeps, visitorId: string, messageId: string, reason: string | undefined): Promise<void> {
-  await postNote(deps, visitorId, noteIdFor(messageId), `⚠ Not delivered to the user: ${undeliveredReasonText(reason)}.`);
+  await postNote(deps, visitorId, noteIdFor(messageId), `⚠ Not delivered to the user: ${undeliveredReasonText(reason, deps.settings)}.`);
 }
 
 /** A note only operators see (kind `for_operator`), best effort. */

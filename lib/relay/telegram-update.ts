@@ -142,7 +142,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         name: intent.sender.name,
         login: intent.sender.login,
         language: intent.sender.language,
-        ...(business ? { businessAccount: businessAccountOf(mapping as BusinessChatMapping) } : {}),
+        ...(business ? { businessAccount: businessAccountOf(deps, mapping as BusinessChatMapping) } : {}),
       };
       if (intent.kind === 'start') {
         // A deep link's payload (an ad, a campaign) reaches the operator as a visitor field and a visible line.
@@ -249,7 +249,7 @@ async function relayButtonPress(
             name: intent.sender.name,
             login: intent.sender.login,
             language: intent.sender.language,
-            ...(business ? { businessAccount: businessAccountOf(mapping as BusinessChatMapping) } : {}),
+            ...(business ? { businessAccount: businessAccountOf(deps, mapping as BusinessChatMapping) } : {}),
             messageId: pressMessageIdFor(mapping.chatKey ?? intent.chatId, key),
             button: { id: buttonId, text },
           },
