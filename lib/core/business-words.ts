@@ -15,7 +15,17 @@ export const deskWords = (settings: object): DeskWords =>
 
 /** The name operators see for a connected business account: its username, else its owner's id. */
 export const businessAccountLabel = (desk: DeskWords, account: { ownerUsername?: string; ownerUserId?: number }): string =>
-  desk.businessAccount({ username: account.ownerUsername, ownerId: account.ownerUserId });
+  desk.businessAccount(account.ownerUsername ? `@${account.ownerUsername}` : `id ${account.ownerUserId ?? '?'}`);
+
+/** The note when the account's owner wrote in the chat: with their text only when the setting allows it. */
+export const ownerWroteNote = (desk: DeskWords, options: { text?: string; edited: boolean }): string =>
+  options.text === undefined
+    ? desk.businessOwnerWrote
+    : desk.businessOwnerQuoted(`${options.edited ? `${desk.edited} ` : ''}${options.text}`);
+
+/** The note when messages of the chat were deleted: their ids (the first 20, then how many more). */
+export const deletedNote = (desk: DeskWords, messageIds: readonly number[]): string =>
+  desk.businessDeleted(`${messageIds.slice(0, 20).join(', ')}${messageIds.length > 20 ? ` (+${messageIds.length - 20})` : ''}`);
 
 /** Why a reply through a business account did not reach the customer; undefined for other reasons. */
 export function businessRefusalText(desk: DeskWords, reason: string): string | undefined {

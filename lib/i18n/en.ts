@@ -1,8 +1,5 @@
 import type { Catalogue } from './words';
 
-/** Message ids as a short list: the first 20, then how many more. */
-const listIds = (ids: readonly number[]) => `${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ` and ${ids.length - 20} more` : ''}`;
-
 /** English. */
 export const en: Catalogue = {
   user: {
@@ -70,16 +67,10 @@ export const en: Catalogue = {
       checklist: 'checklist',
     },
     statusUnavailable: 'Status is not available here.',
-    businessAccount: ({ username, ownerId }) =>
-      username ? `Telegram Business @${username}` : ownerId !== undefined ? `Telegram Business account ${ownerId}` : 'Telegram Business',
-    businessOwnerWrote: (text, edited) =>
-      text === undefined
-        ? '✍ The business account answered this customer directly in Telegram (the text is not shown here).'
-        : `✍ The business account replied directly${edited ? ' (edited)' : ''}: ${text}`,
-    businessDeleted: (ids) =>
-      ids.length === 1
-        ? `🗑 A message was deleted in the Telegram chat (message ${ids[0]}).`
-        : `🗑 ${ids.length} messages were deleted in the Telegram chat (messages ${listIds(ids)}).`,
+    businessAccount: (handle) => `Telegram Business account ${handle}`,
+    businessOwnerWrote: '✍ The business account answered this customer directly in Telegram (the text is not shown here).',
+    businessOwnerQuoted: (text) => `✍ The business account replied directly in Telegram: ${text}`,
+    businessDeleted: (ids) => `🗑 Deleted in the Telegram chat: message ${ids}.`,
   },
   commands: {
     start: 'Start a conversation with an operator',

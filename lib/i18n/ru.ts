@@ -1,8 +1,5 @@
 import type { Catalogue } from './words';
 
-/** Message ids as a short list: the first 20, then how many more. */
-const listIds = (ids: readonly number[]) => `${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ` и ещё ${ids.length - 20}` : ''}`;
-
 /** Russian: the product's first language. A support team's tone: polite, short, «Вы». */
 export const ru: Catalogue = {
   user: {
@@ -70,16 +67,10 @@ export const ru: Catalogue = {
       checklist: 'чек-лист',
     },
     statusUnavailable: 'Статус здесь недоступен.',
-    businessAccount: ({ username, ownerId }) =>
-      username ? `Telegram Business @${username}` : ownerId !== undefined ? `Telegram Business, аккаунт ${ownerId}` : 'Telegram Business',
-    businessOwnerWrote: (text, edited) =>
-      text === undefined
-        ? '✍ Бизнес-аккаунт ответил этому клиенту напрямую в Telegram (текст здесь не показывается).'
-        : `✍ Бизнес-аккаунт ответил напрямую${edited ? ' (изменено)' : ''}: ${text}`,
-    businessDeleted: (ids) =>
-      ids.length === 1
-        ? `🗑 В чате Telegram удалено сообщение (№ ${ids[0]}).`
-        : `🗑 В чате Telegram удалены сообщения: ${ids.length} (№ ${listIds(ids)}).`,
+    businessAccount: (handle) => `Telegram Business, аккаунт ${handle}`,
+    businessOwnerWrote: '✍ Бизнес-аккаунт ответил этому клиенту напрямую в Telegram (текст здесь не показывается).',
+    businessOwnerQuoted: (text) => `✍ Бизнес-аккаунт ответил напрямую в Telegram: ${text}`,
+    businessDeleted: (ids) => `🗑 В чате Telegram удалено: сообщение № ${ids}.`,
   },
   commands: {
     start: 'Начать диалог с оператором',

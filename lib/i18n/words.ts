@@ -77,12 +77,14 @@ export interface DeskWords {
   /** The admin chat's `/status` where no report is wired. */
   statusUnavailable: string;
   // Telegram Business (a company's own Telegram account connected to the bot).
-  /** The visitor field naming the business account the customer wrote to: its username, else its owner's id. */
-  businessAccount: (account: { username?: string; ownerId?: number }) => string;
-  /** The account's owner wrote in the customer's chat themselves; `text` only with BUSINESS_OWNER_NOTES=with_text. */
-  businessOwnerWrote: (text: string | undefined, edited: boolean) => string;
-  /** Messages of the customer's chat were deleted in Telegram (their ids). */
-  businessDeleted: (messageIds: readonly number[]) => string;
+  /** The visitor field naming the business account a customer wrote to; `handle` is `@username`, else `id <owner id>`. */
+  businessAccount: (handle: string) => string;
+  /** The account's owner wrote in the customer's chat themselves (BUSINESS_OWNER_NOTES=without_text). */
+  businessOwnerWrote: string;
+  /** The same, quoting what the owner wrote (BUSINESS_OWNER_NOTES=with_text). */
+  businessOwnerQuoted: (text: string) => string;
+  /** Messages of the customer's chat were deleted in Telegram; `ids` lists their ids. */
+  businessDeleted: (ids: string) => string;
 }
 
 /** Markers of non-text content, between square brackets in the desk. Coordinates come formatted. */

@@ -1,4 +1,4 @@
-import { businessAccountLabel, deskWords } from '../core/business-words';
+import { businessAccountLabel, deletedNote, deskWords, ownerWroteNote } from '../core/business-words';
 import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
 import {
@@ -120,7 +120,10 @@ export async function relayOwnerMessage(
         log.info('telegram_update_ignored', { reason: 'business_chat_unknown' });
         return 'ignored';
       }
-      const text = deskWords(deps.settings).businessOwnerWrote(mode === 'with_text' ? intent.text : undefined, intent.edited);
+      const text = ownerWroteNote(deskWords(deps.settings), {
+        text: mode === 'with_text' ? intent.text : undefined,
+        edited: intent.edited,
+      });
       await postNote({ ...deps, log }, mapping.visitorId, noteIdFor(`owner-${key}`), text);
       log.info('business_owner_message_noted', {
         visitor_id: mapping.visitorId,
@@ -159,7 +162,7 @@ export async function relayBusinessDeleted(
         { ...deps, log },
         mapping.visitorId,
         noteIdFor(`deleted-${key}`),
-        deskWords(deps.settings).businessDeleted(intent.messageIds),
+        deletedNote(deskWords(deps.settings), intent.messageIds),
       );
       log.info('business_messages_deleted_noted', { visitor_id: mapping.visitorId, messages: intent.messageIds.length });
       return 'recorded';

@@ -92,7 +92,7 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
     expect(last.visitor.fields).toMatchObject({
       name: 'Ivan Petrov',
       login: 'ivan_p',
-      business_account: 'Telegram Business @acme_flowers',
+      business_account: 'Telegram Business account @acme_flowers',
     });
     // The key of the business chat is its own, never the customer's Telegram id.
     const [mapping] = await bridge.db.sql<{ chat_id: string }[]>`
@@ -175,7 +175,7 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
   it('a deletion in the chat becomes a note with the message ids (no text)', async () => {
     const { connection, customer, visitorId } = await connectedChat();
     expect((await bridge.postUpdate(update('deleted_business_messages', { connection, customer }))).statusCode).toBe(200);
-    expect(notesFor(visitorId).at(-1)?.message.text).toBe('🗑 A message was deleted in the Telegram chat (message 3313).');
+    expect(notesFor(visitorId).at(-1)?.message.text).toBe('🗑 Deleted in the Telegram chat: message 3313.');
     // A deletion in a chat the desk never saw creates no visitor.
     const count = received().length;
     expect((await bridge.postUpdate(update('deleted_business_messages', { connection, customer: ++next }))).statusCode).toBe(200);
@@ -227,7 +227,7 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
       expect((await bridge.postUpdate(disable)).statusCode).toBe(200);
       expect((await bridge.postUpdate(disable)).statusCode).toBe(200); // redelivered: no second alert
       const alerts = bridge.telegram.deliveredTo(ADMIN_CHAT).filter((t) => t.includes('disconnected or disabled'));
-      expect(alerts).toEqual([expect.stringContaining('Telegram Business @acme_flowers disconnected or disabled the bot')]);
+      expect(alerts).toEqual([expect.stringContaining('Telegram Business account @acme_flowers disconnected or disabled the bot')]);
 
       const calls = bridge.telegram.calls.length;
       expect((await bridge.postCallback(reply(visitorId, `disabled-${next}`, 'Anyone?'))).statusCode).toBe(200);
@@ -279,7 +279,7 @@ describe("Telegram Business with the owner's text shown (BUSINESS_OWNER_NOTES=wi
     expect((await bridge.postUpdate(ids('business_message_from_owner'))).statusCode).toBe(200);
     const received = bridge.webim.received as unknown as Received[];
     expect(received.map((m) => m.message.kind)).toEqual(['visitor', 'for_operator']);
-    expect(received[1]?.message.text).toBe('✍ The business account replied directly: Yes, we deliver there until 8 pm');
+    expect(received[1]?.message.text).toBe('✍ The business account replied directly in Telegram: Yes, we deliver there until 8 pm');
     const visitorId = received[0]?.visitor.id as string;
     await bridge.postCallback({ event: 'new_message', visitor_id: visitorId, message: { id: 'op-1', kind: 'operator', text: 'Hi' } });
     expect(bridge.telegram.deliveredThrough(FIXTURE_CONNECTION, FIXTURE_CUSTOMER)).toEqual(['Hi']);
