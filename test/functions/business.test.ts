@@ -153,6 +153,32 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
     expect((await bridge.postCallback(keyboard)).statusCode).toBe(200);
     const sent = sendCalls(customer).at(-1);
     expect(sent?.params).toMatchObject({ business_connection_id: connection, reply_markup: { inline_keyboard: [[{ text: 'Pink' }]] } });
+
+    // The customer presses the button under the account's message: the press reaches the business visitor.
+    const press = {
+      update_id: ++next,
+      callback_query: {
+        id: `cq-${next}`,
+        from: { id: customer, is_bot: false, first_name: 'Ivan' },
+        chat_instance: '-5512',
+        data: 'b1:pink',
+        message: {
+          message_id: 5001,
+          date: 1795339100,
+          chat: { id: customer, type: 'private', first_name: 'Ivan' },
+          business_connection_id: connection,
+          text: 'Which colour?',
+          reply_markup: { inline_keyboard: [[{ text: 'Pink', callback_data: 'b1:pink' }]] },
+        },
+      },
+    };
+    expect((await bridge.postUpdate(press)).statusCode).toBe(200);
+    expect(forVisitor(visitorId).at(-1)?.message).toMatchObject({
+      kind: 'keyboard_response',
+      data: { button: { id: 'pink', text: 'Pink' } },
+    });
+    const shown = bridge.telegram.calls.filter((c) => c.method === 'editMessageText').at(-1);
+    expect(shown?.params).toMatchObject({ chat_id: customer, message_id: 5001, business_connection_id: connection });
   });
 
   it("the owner typing in the chat is not the customer's words: the operator sees a note without the text", async () => {
@@ -259,6 +285,57 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
       expect(logs).not.toContain(text);
     }
   });
+});
+
+describe.each(databaseEngines())('Telegram Business replies that must wait, on $name', (engine) => {
+  let bridge: TestBridge;
+  const received = () => bridge.webim.received as unknown as Received[];
+  const sent = () => bridge.telegram.calls.filter((c) => c.method === 'sendMessage').length;
+  const reply = (visitorId: string, id: string, text: string) => ({
+    event: 'new_message',
+    visitor_id: visitorId,
+    message: { id, kind: 'operator', text },
+  });
+  const until = async (check: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!check() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 25));
+  };
+  let visitorId: string;
+
+  beforeAll(async () => {
+    bridge = await startTestBridge(engine, { QUEUE_MAX_BACKOFF_SECONDS: '1' }, { replyQueue: true });
+    expect((await bridge.postUpdate(fixture('telegram/business/business_connection.json'))).statusCode).toBe(200);
+    expect((await bridge.postUpdate(fixture('telegram/business/business_message_text.json'))).statusCode).toBe(200);
+    visitorId = received().at(-1)?.visitor.id as string;
+  });
+  afterAll(() => bridge.close());
+
+  it('wait in the reply queue and leave through the account once Telegram is back: once each, in order', async () => {
+    bridge.telegram.script('sendMessage', ...Array.from({ length: 8 }, () => telegramError(502, 'Bad Gateway')));
+    for (const [i, text] of ['one', 'two', 'three'].entries())
+      expect((await bridge.postCallback(reply(visitorId, `q-${i}`, text))).statusCode).toBe(200);
+    await until(() => bridge.telegram.deliveredThrough(FIXTURE_CONNECTION, FIXTURE_CUSTOMER).length >= 3, 30_000);
+    await bridge.queue?.drained(30_000);
+    expect(bridge.telegram.deliveredThrough(FIXTURE_CONNECTION, FIXTURE_CUSTOMER)).toEqual(['one', 'two', 'three']);
+    expect(bridge.telegram.deliveredTo(FIXTURE_CUSTOMER)).toEqual([]);
+  }, 60_000);
+
+  it('a refusal met by the queue ends the reply with a note, not another round', async () => {
+    // The callback's own attempts fail (it hands the reply to the queue); the queue's attempt is refused.
+    bridge.telegram.script('sendMessage', ...Array.from({ length: 4 }, () => telegramError(502, 'Bad Gateway')));
+    bridge.telegram.script('sendMessage', telegramError(400, 'Bad Request: BUSINESS_PEER_USAGE_MISSING'));
+    const before = sent();
+    expect((await bridge.postCallback(reply(visitorId, 'q-late', 'late'))).statusCode).toBe(200);
+    const notes = () => received().filter((m) => m.visitor.id === visitorId && m.message.kind === 'for_operator');
+    await until(() => notes().length > 0, 30_000);
+    await bridge.queue?.drained(30_000);
+    expect(notes().map((n) => n.message.id)).toEqual(['note-q-late']);
+    expect(notes()[0]?.message.text).toMatch(/24 hours/);
+    // Four failures and the refusal, and no attempt after it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(sent() - before).toBe(5);
+    expect(bridge.telegram.deliveredThrough(FIXTURE_CONNECTION, FIXTURE_CUSTOMER)).not.toContain('late');
+  }, 60_000);
 });
 
 describe("Telegram Business with the owner's text shown (BUSINESS_OWNER_NOTES=with_text)", () => {
