@@ -30,6 +30,8 @@ export async function startFakeTelegram(options: { token: string }) {
     has_custom_certificate: false,
   };
 
+  /** Business connections getBusinessConnection answers for (a BusinessConnection each, by id). */
+  const businessConnections = new Map<string, Record<string, unknown>>();
   /** Files users "sent": getFile answers for them and /file/bot<token>/<path> serves their bytes. */
   const files = new Map<string, { path: string; bytes: Buffer; tooBig?: boolean }>();
   const fake = await startHttpFake((req: RecordedRequest): ScriptedResponse => {
@@ -124,6 +126,12 @@ export async function startFakeTelegram(options: { token: string }) {
             },
           },
         };
+      case 'getBusinessConnection': {
+        const connection = businessConnections.get(String(params.business_connection_id));
+        if (!connection)
+          return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: business connection not found' } };
+        return { status: 200, body: { ok: true, result: connection } };
+      }
       case 'getWebhookInfo':
         return { status: 200, body: { ok: true, result: { ...webhook } } };
       case 'answerCallbackQuery':
@@ -153,6 +161,7 @@ export async function startFakeTelegram(options: { token: string }) {
     webhook,
     delivered,
     files,
+    businessConnections,
     downloads,
     uploads,
     /** Registers a file as if a user had sent it: getFile and the file endpoint will serve it. */

@@ -15,7 +15,11 @@ export const deskWords = (settings: object): DeskWords =>
 
 /** The name operators see for a connected business account: its username, else its owner's id. */
 export const businessAccountLabel = (desk: DeskWords, account: { ownerUsername?: string; ownerUserId?: number }): string =>
-  desk.businessAccount(account.ownerUsername ? `@${account.ownerUsername}` : `id ${account.ownerUserId ?? '?'}`);
+  desk
+    .businessAccount(
+      account.ownerUsername ? `@${account.ownerUsername}` : account.ownerUserId !== undefined ? `id ${account.ownerUserId}` : '',
+    )
+    .replace(/[\s,]+$/, '');
 
 /** The note when the account's owner wrote in the chat: with their text only when the setting allows it. */
 export const ownerWroteNote = (desk: DeskWords, options: { text?: string; edited: boolean }): string =>

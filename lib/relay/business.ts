@@ -11,7 +11,7 @@ import {
 } from '../db/business';
 import { type ClaimAttempt, claimUpdate } from '../db/delivery-claims';
 import type { Logger } from '../log';
-import type { UpdateIntent } from '../telegram/update';
+import { businessConnectionStateOf, type UpdateIntent } from '../telegram/update';
 import { noteIdFor } from '../webim/wire';
 import { finish, runClaimed } from './claimed';
 import { type RelayDeps, timedUpstream } from './deps';
@@ -48,6 +48,29 @@ export const businessRecipient = (mapping: BusinessChatMapping, chat: { connecti
   chatKey: mapping.chatKey,
   businessConnectionId: chat.connectionId,
 });
+
+/** A connection is looked up at most this long; the message goes on without it otherwise. */
+const LOOKUP_TIMEOUT_MS = 2_000;
+
+/**
+ * A connection the bridge never recorded (connected before the webhook asked for business
+ * updates): asked of Telegram once (getBusinessConnection) and recorded under update id 0, so any
+ * real update of it wins. Best effort: on failure the account's name is not known this time.
+ */
+export async function learnConnection(deps: RelayDeps, log: Logger, connectionId: string): Promise<Partial<BusinessChatMapping>> {
+  const budget = Math.min(LOOKUP_TIMEOUT_MS, deps.telegram.timeoutMs, deps.deadline.remaining() - 3_000);
+  if (budget < 250) return {};
+  try {
+    const connection = await timedUpstream(deps, () => deps.telegram.getBusinessConnection(connectionId, budget));
+    const state = businessConnectionStateOf(connection);
+    await recordBusinessConnection(deps.db, state, 0);
+    log.info('business_connection_learned', { business_connection_id: connectionId, enabled: state.isEnabled, can_reply: state.canReply });
+    return { ownerUserId: state.ownerUserId, ownerUsername: state.ownerUsername };
+  } catch (error) {
+    log.warn('business_connection_lookup_failed', { business_connection_id: connectionId, error });
+    return {};
+  }
+}
 
 /** The account's name in the visitor's fields. */
 export const businessAccountOf = (deps: RelayDeps, mapping: BusinessChatMapping): string =>

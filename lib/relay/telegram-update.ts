@@ -22,6 +22,7 @@ import {
   businessAccountOf,
   businessRecipient,
   claimBusinessChat,
+  learnConnection,
   relayBusinessConnection,
   relayBusinessDeleted,
   relayOwnerMessage,
@@ -131,6 +132,9 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       const chatKey = mapping.chatKey ?? intent.chatId;
       if (business && mapping.chatKey !== undefined)
         recipient = businessRecipient(mapping as BusinessChatMapping, { connectionId: business.connectionId, chatId: intent.chatId });
+      // A connection never recorded yet: its account's name is asked of Telegram, once.
+      if (business && mapping.ownerUserId === undefined && claim.partsDone < 1)
+        Object.assign(mapping, await learnConnection(deps, log, business.connectionId));
       if (mapping.created || intent.kind === 'start')
         log.info('chat_registered', {
           visitor_id: mapping.visitorId,

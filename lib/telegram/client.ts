@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type { BusinessConnection, File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -173,6 +173,11 @@ export class TelegramClient {
       },
       timeoutMs,
     );
+  }
+
+  /** A business connection's current state (the bot's view of a connected account). */
+  getBusinessConnection(businessConnectionId: string, timeoutMs?: number): Promise<BusinessConnection> {
+    return this.call<BusinessConnection>('getBusinessConnection', { business_connection_id: businessConnectionId }, timeoutMs);
   }
 
   /** Marks a customer's message (and so the chat up to it) read on behalf of a business account (needs `can_read_messages`). */

@@ -256,6 +256,22 @@ function visitorMessageOf(message: Message, edited: boolean, business?: Business
   };
 }
 
+/** A BusinessConnection (from an update or getBusinessConnection) as the bridge records it. */
+export function businessConnectionStateOf(connection: NonNullable<Update['business_connection']>): BusinessConnectionState {
+  const rights = rightsOf(connection);
+  return {
+    id: connection.id,
+    ownerUserId: connection.user.id,
+    ownerUsername: connection.user.username,
+    userChatId: connection.user_chat_id,
+    isEnabled: connection.is_enabled,
+    canReply: rights.can_reply === true,
+    canReadMessages: rights.can_read_messages === true,
+    rights,
+    date: connection.date,
+  };
+}
+
 /** The rights a business connection grants, by name (Bot API 9.0 `rights`; `can_reply` of older answers too). */
 function rightsOf(connection: NonNullable<Update['business_connection']>): Record<string, boolean> {
   const rights: Record<string, boolean> = {};
@@ -274,23 +290,7 @@ function rightsOf(connection: NonNullable<Update['business_connection']>): Recor
  */
 function interpretBusinessUpdate(update: Update): UpdateIntent | undefined {
   const connection = update.business_connection;
-  if (connection) {
-    const rights = rightsOf(connection);
-    return {
-      kind: 'business_connection',
-      connection: {
-        id: connection.id,
-        ownerUserId: connection.user.id,
-        ownerUsername: connection.user.username,
-        userChatId: connection.user_chat_id,
-        isEnabled: connection.is_enabled,
-        canReply: rights.can_reply === true,
-        canReadMessages: rights.can_read_messages === true,
-        rights,
-        date: connection.date,
-      },
-    };
-  }
+  if (connection) return { kind: 'business_connection', connection: businessConnectionStateOf(connection) };
   const deleted = update.deleted_business_messages;
   if (deleted) {
     if (deleted.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId: deleted.chat.id };

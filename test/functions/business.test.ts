@@ -129,6 +129,25 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
     expect(reads.at(-1)?.params).toMatchObject({ chat_id: customer, message_id: 3312 });
   });
 
+  it('a connection made before the bridge listened is asked of Telegram once, for the name operators see', async () => {
+    const ids = { connection: `conn-${++next}`, owner: ++next, customer: ++next };
+    const connection = (update('business_connection', ids) as unknown as { business_connection: Record<string, unknown> })
+      .business_connection;
+    bridge.telegram.businessConnections.set(ids.connection, {
+      ...connection,
+      user: { ...(connection.user as object), username: 'old_shop' },
+    });
+    for (let i = 0; i < 2; i++) expect((await bridge.postUpdate(update('business_message_text', ids))).statusCode).toBe(200);
+    expect(received().at(-1)?.visitor.fields.business_account).toBe('Telegram Business account @old_shop');
+    expect(
+      bridge.telegram.calls.filter((c) => c.method === 'getBusinessConnection' && c.params.business_connection_id === ids.connection),
+    ).toHaveLength(1);
+    // An account Telegram does not know either: the message still goes, under a plain label.
+    const unknown = { connection: `conn-${++next}`, customer: ++next };
+    expect((await bridge.postUpdate(update('business_message_text', unknown))).statusCode).toBe(200);
+    expect(received().at(-1)?.visitor.fields.business_account).toBe('Telegram Business account');
+  });
+
   it('files both ways, edits and replies with buttons through the account', async () => {
     const { connection, customer, visitorId } = await connectedChat();
     expect((await bridge.postUpdate(update('business_message_photo', { connection, customer }))).statusCode).toBe(200);
