@@ -30,6 +30,8 @@ export interface DeskVisitor {
   /** Visitor fields the bridge sends: the user's language and the deep-link payload they came with. */
   language?: string;
   startParam?: string;
+  /** The Telegram Business account the customer wrote to (a chat of that account, not of the bot). */
+  businessAccount?: string;
   lines: DeskLine[];
 }
 
@@ -195,7 +197,10 @@ export class WebimSimulator {
       return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
     let body: {
       event?: string;
-      visitor?: { id?: string; fields?: { name?: string; login?: string; language?: string; start_param?: string } };
+      visitor?: {
+        id?: string;
+        fields?: { name?: string; login?: string; language?: string; start_param?: string; business_account?: string };
+      };
       message?: {
         id?: string;
         kind?: string;
@@ -233,6 +238,7 @@ export class WebimSimulator {
     visitor.login = body.visitor?.fields?.login ?? visitor.login;
     visitor.language = body.visitor?.fields?.language ?? visitor.language;
     visitor.startParam = body.visitor?.fields?.start_param ?? visitor.startParam;
+    visitor.businessAccount = body.visitor?.fields?.business_account ?? visitor.businessAccount;
     const data = message.data;
     if (isNote) {
       // The bridge's note about a reply names it (note-<reply id>): the desk marks that reply too.
