@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { SandboxEventBus } from './events';
-import type { ChatLine, SimUser } from './telegram-simulator';
+import type { SimUserIdentity } from './wire';
+
+/** A line of a customer's chat with the business account (as the Telegram simulator's chat lines). */
+export interface BusinessLine {
+  id: string;
+  from: 'user' | 'bot';
+  text: string;
+  time: string;
+  /** For the customer's messages: where the update is on its way to the bridge. */
+  status?: 'sending' | 'retrying' | 'delivered';
+  /** The account marked it read (readBusinessMessage). */
+  read?: boolean;
+}
 
 /** What the business simulator needs of the Telegram simulator: its users and its ordered webhook delivery. */
 export interface BusinessHost {
-  users: readonly SimUser[];
+  users: readonly SimUserIdentity[];
   nextUpdateId(): number;
-  deliver(chatId: number, body: { update_id: number }, line?: ChatLine): void;
+  deliver(chatId: number, body: { update_id: number }, line?: BusinessLine): void;
 }
 
 type Reply = (status: number, body: unknown) => void;
@@ -19,7 +31,7 @@ export interface BusinessState {
   canReply: boolean;
   canReadMessages: boolean;
   /** Each customer's chat with the account, by the customer's chat id. */
-  chats: { chatId: number; lines: (ChatLine & { read?: boolean })[] }[];
+  chats: { chatId: number; lines: BusinessLine[] }[];
 }
 
 const error = (reply: Reply, status: number, description: string) => reply(status, { ok: false, error_code: status, description });
@@ -94,7 +106,7 @@ export class BusinessAccountSimulator {
     const user = this.host.users.find((u) => u.chatId === chatId);
     if (!user) throw new Error(`no simulated user ${chatId}`);
     const messageId = this.nextMessageId++;
-    const line: ChatLine = {
+    const line: BusinessLine = {
       id: `${as === 'owner' ? 'o' : 'u'}-${messageId}`,
       from: as === 'owner' ? 'bot' : 'user',
       text,
