@@ -173,6 +173,25 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
     const sent = sendCalls(customer).at(-1);
     expect(sent?.params).toMatchObject({ business_connection_id: connection, reply_markup: { inline_keyboard: [[{ text: 'Pink' }]] } });
 
+    // The operator sends a file: uploaded through the account, the bytes as the desk had them.
+    const bytes = Buffer.from('%PDF-1.4 price list for the business chat');
+    const url = bridge.webim.addFile(`prices-${next}.pdf`, bytes, 'application/pdf');
+    const fileReply = {
+      event: 'new_message',
+      visitor_id: visitorId,
+      message: {
+        id: `file-${next}`,
+        kind: 'file_operator',
+        text: 'Our prices',
+        data: { url, name: 'prices.pdf', media_type: 'application/pdf', size: bytes.length },
+      },
+    };
+    expect((await bridge.postCallback(fileReply)).statusCode).toBe(200);
+    const upload = bridge.telegram.calls.filter((c) => c.method === 'sendDocument').at(-1);
+    expect(upload?.params).toMatchObject({ chat_id: String(customer), business_connection_id: connection, caption: 'Our prices' });
+    expect(bridge.telegram.uploads.at(-1)?.bytes.equals(bytes)).toBe(true);
+    expect(bridge.telegram.deliveredThrough(connection, customer)).toContain('[sendDocument prices.pdf | Our prices]');
+
     // The customer presses the button under the account's message: the press reaches the business visitor.
     const press = {
       update_id: ++next,
