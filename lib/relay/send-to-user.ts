@@ -28,6 +28,7 @@ export const businessParams = (to: Recipient): { business_connection_id?: string
 
 /**
  * Sends a text to a Telegram chat as one or more messages (split at the 4096 limit), in order.
+ * `to` is a bot chat's id, or a Recipient — a business chat's messages go through its connection.
  *
  * With a claim, progress is kept after each part of a split text (counted after `partOffset`
  * earlier parts of the same message, such as a file) so that a retry after a
