@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramError } from '../../fakes/telegram';
 import { businessConnectionsCheck } from '../../lib/admin/business-check';
+import { runDoctor } from '../../lib/admin/doctor';
 import { BUSINESS_CHAT_KEY_MIN } from '../../lib/db/business';
+import { readMigrations } from '../../lib/db/migrate';
 import { startTestBridge, type TestBridge, textUpdate, visitorOf } from '../support/bridge';
 import { type DatabaseEngine, databaseEngines } from '../support/databases';
 import { fixture } from '../support/events';
@@ -83,6 +85,13 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
     const check = await businessConnectionsCheck(bridge.db);
     expect(check?.status).toBe('ok');
     expect(check?.detail).toMatch(/@acme_flowers \(may reply, read receipts, 0 chats\)/);
+    // The doctor's report carries the line.
+    const report = await runDoctor({
+      settings: async () => (await bridge.runtime.context()).settings,
+      database: () => bridge.runtime.databaseOnly(),
+      migrations: await readMigrations(),
+    });
+    expect(report.lines.find((l) => l.includes('business'))).toMatch(/^✓ business +1 connected: @acme_flowers \(may reply/);
   });
 
   it("a customer's message reaches Webim as a visitor of its own, naming the account; the same person's bot chat is another visitor", async () => {
