@@ -150,7 +150,7 @@ function render() {
             render();
           },
         },
-        `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`,
+        `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''}${v.businessAccount ? ` · via ${v.businessAccount.replace(/^Telegram Business account /, 'Business ')}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`,
       ),
     ),
   );
