@@ -51,13 +51,20 @@ export const businessRecipient = (mapping: BusinessChatMapping, chat: { connecti
 
 /** A connection is looked up at most this long; the message goes on without it otherwise. */
 const LOOKUP_TIMEOUT_MS = 2_000;
+/** Connections this container has asked Telegram about already (answered or not), at most this many. */
+const LOOKED_UP = new Set<string>();
+const LOOKED_UP_MAX = 1_000;
 
 /**
  * A connection the bridge never recorded (connected before the webhook asked for business
- * updates): asked of Telegram once (getBusinessConnection) and recorded under update id 0, so any
- * real update of it wins. Best effort: on failure the account's name is not known this time.
+ * updates): asked of Telegram (getBusinessConnection) once per container and recorded under update
+ * id 0, so any real update of it wins. Best effort: on failure the account's name stays unknown.
  */
 export async function learnConnection(deps: RelayDeps, log: Logger, connectionId: string): Promise<Partial<BusinessChatMapping>> {
+  // Once per container: a connection Telegram does not know either costs no call per message.
+  if (LOOKED_UP.has(connectionId)) return {};
+  if (LOOKED_UP.size >= LOOKED_UP_MAX) LOOKED_UP.clear();
+  LOOKED_UP.add(connectionId);
   const budget = Math.min(LOOKUP_TIMEOUT_MS, deps.telegram.timeoutMs, deps.deadline.remaining() - 3_000);
   if (budget < 250) return {};
   try {

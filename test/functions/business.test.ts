@@ -153,8 +153,11 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
     ).toHaveLength(1);
     // An account Telegram does not know either: the message still goes, under a plain label.
     const unknown = { connection: `conn-${++next}`, customer: ++next };
-    expect((await bridge.postUpdate(update('business_message_text', unknown))).statusCode).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await bridge.postUpdate(update('business_message_text', unknown))).statusCode).toBe(200);
     expect(received().at(-1)?.visitor.fields.business_account).toBe('Telegram Business account');
+    expect(
+      bridge.telegram.calls.filter((c) => c.method === 'getBusinessConnection' && c.params.business_connection_id === unknown.connection),
+    ).toHaveLength(1);
   });
 
   it('files both ways, edits and replies with buttons through the account', async () => {
