@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramError } from '../../fakes/telegram';
 import { businessConnectionsCheck } from '../../lib/admin/business-check';
@@ -139,7 +140,8 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
   });
 
   it('a connection made before the bridge listened is asked of Telegram once, for the name operators see', async () => {
-    const ids = { connection: `conn-${++next}`, owner: ++next, customer: ++next };
+    // Ids of their own per run: a container remembers the connections it has asked about.
+    const ids = { connection: `conn-${randomUUID()}`, owner: ++next, customer: ++next };
     const connection = (update('business_connection', ids) as unknown as { business_connection: Record<string, unknown> })
       .business_connection;
     bridge.telegram.businessConnections.set(ids.connection, {
@@ -152,7 +154,7 @@ describe.each(databaseEngines())('Telegram Business on $name', (engine) => {
       bridge.telegram.calls.filter((c) => c.method === 'getBusinessConnection' && c.params.business_connection_id === ids.connection),
     ).toHaveLength(1);
     // An account Telegram does not know either: the message still goes, under a plain label.
-    const unknown = { connection: `conn-${++next}`, customer: ++next };
+    const unknown = { connection: `conn-${randomUUID()}`, customer: ++next };
     for (let i = 0; i < 2; i++) expect((await bridge.postUpdate(update('business_message_text', unknown))).statusCode).toBe(200);
     expect(received().at(-1)?.visitor.fields.business_account).toBe('Telegram Business account');
     expect(
