@@ -19,8 +19,8 @@ export async function startFakeTelegram(options: { token: string }) {
   /** Files uploaded with multipart (sendPhoto, sendDocument, …), bytes as received. */
   const uploads: { method: string; chatId: number; caption?: string; field: string; name: string; contentType: string; bytes: Buffer }[] =
     [];
-  /** Messages Telegram accepted (answered ok), in order. */
-  const delivered: { chatId: number; text: string }[] = [];
+  /** Messages Telegram accepted (answered ok), in order; a business account's with its connection. */
+  const delivered: { chatId: number; text: string; businessConnectionId?: string }[] = [];
   let messageId = 1000;
   const webhook = {
     url: '',
@@ -32,6 +32,8 @@ export async function startFakeTelegram(options: { token: string }) {
   /** The command menus set, by language_code (`''` for the default menu). */
   const commands = new Map<string, { command: string; description: string }[]>();
 
+  /** Business connections getBusinessConnection answers for (a BusinessConnection each, by id). */
+  const businessConnections = new Map<string, Record<string, unknown>>();
   /** Files users "sent": getFile answers for them and /file/bot<token>/<path> serves their bytes. */
   const files = new Map<string, { path: string; bytes: Buffer; tooBig?: boolean }>();
   const fake = await startHttpFake((req: RecordedRequest): ScriptedResponse => {
@@ -54,11 +56,14 @@ export async function startFakeTelegram(options: { token: string }) {
     const scripted = scripts.get(method)?.shift();
     if (scripted && !scripted.pass) return scripted;
     const answer = normalAnswer(method, params);
-    if (method === 'sendMessage' && answer.status === 200) delivered.push({ chatId: Number(params.chat_id), text: String(params.text) });
+    const business = params.business_connection_id ? { businessConnectionId: String(params.business_connection_id) } : {};
+    if (method === 'sendMessage' && answer.status === 200)
+      delivered.push({ chatId: Number(params.chat_id), text: String(params.text), ...business });
     if (form?.file && answer.status === 200)
       delivered.push({
         chatId: Number(params.chat_id),
         text: `[${method} ${form.file.name}${params.caption ? ` | ${params.caption}` : ''}]`,
+        ...business,
       });
     return { ...answer, delayMs: scripted?.delayMs, after: scripted?.after };
   });
@@ -126,9 +131,16 @@ export async function startFakeTelegram(options: { token: string }) {
             },
           },
         };
+      case 'getBusinessConnection': {
+        const connection = businessConnections.get(String(params.business_connection_id));
+        if (!connection)
+          return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: business connection not found' } };
+        return { status: 200, body: { ok: true, result: connection } };
+      }
       case 'getWebhookInfo':
         return { status: 200, body: { ok: true, result: { ...webhook } } };
       case 'answerCallbackQuery':
+      case 'readBusinessMessage':
         return { status: 200, body: { ok: true, result: true } };
       case 'editMessageText':
         return {
@@ -155,14 +167,18 @@ export async function startFakeTelegram(options: { token: string }) {
     commands,
     delivered,
     files,
+    businessConnections,
     downloads,
     uploads,
     /** Registers a file as if a user had sent it: getFile and the file endpoint will serve it. */
     addFile(fileId: string, bytes: Buffer, options: { path?: string; tooBig?: boolean } = {}) {
       files.set(fileId, { path: options.path ?? `documents/${fileId}.bin`, bytes, tooBig: options.tooBig });
     },
-    /** Texts Telegram accepted for a chat, in order (failed attempts left out). */
-    deliveredTo: (chatId: number) => delivered.filter((d) => d.chatId === chatId).map((d) => d.text),
+    /** Texts Telegram accepted for a bot chat, in order (failed attempts left out). */
+    deliveredTo: (chatId: number) => delivered.filter((d) => d.chatId === chatId && !d.businessConnectionId).map((d) => d.text),
+    /** Texts Telegram accepted for a chat of a business account (sent through its connection), in order. */
+    deliveredThrough: (businessConnectionId: string, chatId: number) =>
+      delivered.filter((d) => d.chatId === chatId && d.businessConnectionId === businessConnectionId).map((d) => d.text),
     /** Texts sent with sendMessage to a chat, in order (every attempt, also failed ones). */
     sentTo: (chatId: number) =>
       calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).map((c) => String(c.params.text)),

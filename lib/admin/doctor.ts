@@ -10,6 +10,7 @@ import { describeUserTexts } from '../settings/texts';
 import { TelegramClient } from '../telegram/client';
 import { classifyTelegramError } from '../telegram/errors';
 import { WebimClient } from '../webim/client';
+import { businessConnectionsCheck } from './business-check';
 import type { Check, CheckStatus } from './check';
 import { judgeWebhook } from './webhook';
 
@@ -58,7 +59,12 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     checks.push(settingsCheck(error));
   }
 
-  checks.push(...(await databaseChecks(input)));
+  const databaseLines = await databaseChecks(input);
+  checks.push(...databaseLines);
+  if (databaseLines[0]?.status === 'ok') {
+    const business = await input.database().then(businessConnectionsCheck, () => undefined);
+    if (business) checks.push(business);
+  }
 
   if (!settings) {
     checks.push({ name: 'telegram', status: 'warn', detail: 'not checked: settings incomplete' });

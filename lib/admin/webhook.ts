@@ -5,7 +5,17 @@ import type { TelegramClient } from '../telegram/client';
 import type { Check } from './check';
 
 /** The update types the bridge handles; set explicitly so a stale filter never hides some. */
-export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member', 'callback_query'];
+export const ALLOWED_UPDATES = [
+  'message',
+  'edited_message',
+  'my_chat_member',
+  'callback_query',
+  // Telegram Business: connections, and the chats of connected accounts (docs/business.md).
+  'business_connection',
+  'business_message',
+  'edited_business_message',
+  'deleted_business_messages',
+];
 
 export type WebhookAction = 'set' | 'info' | 'delete';
 

@@ -1,3 +1,4 @@
+import { connectionAlertText } from '../core/business-words';
 import type { Deadline } from '../core/deadline';
 import type { DeliveryFailure } from '../core/failure';
 import type { Database } from '../db/database';
@@ -62,6 +63,20 @@ export class AdminAlerts {
       } else if (failure.kind === 'transient') {
         await this.failing(failure.upstream, failure.reason);
       }
+    } catch (error) {
+      this.deps.log.warn('alert_failed', { error });
+    }
+  }
+
+  /**
+   * A connected Telegram Business account was lost (disconnected or disabled) or no longer lets
+   * the bot reply. The caller reports each change once (it is decided in the database); the usual
+   * rate limit applies per connection.
+   */
+  async businessConnection(change: 'lost' | 'cannot_reply', account: string, connectionId: string): Promise<void> {
+    if (this.deps.settings.ADMIN_CHAT_ID === undefined) return;
+    try {
+      await this.send(`business:${change}:${connectionId}`, `⚠️ ${connectionAlertText(change, account)}`);
     } catch (error) {
       this.deps.log.warn('alert_failed', { error });
     }

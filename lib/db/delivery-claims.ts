@@ -114,7 +114,7 @@ export type ClaimAttempt<Extra extends object = object> =
   | { status: 'unknown_visitor' };
 
 /** A claim outcome other than `claimed`, as the claim functions name it. */
-function notClaimed(outcome: string | undefined): Exclude<ClaimAttempt, { status: 'claimed' }> {
+export function notClaimed(outcome: string | undefined): Exclude<ClaimAttempt, { status: 'claimed' }> {
   if (outcome === 'done' || outcome === 'chat_busy' || outcome === 'chat_queued' || outcome === 'unknown_visitor')
     return { status: outcome };
   return { status: 'in_progress' };

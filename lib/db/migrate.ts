@@ -66,6 +66,7 @@ export const REQUIRED_MIGRATIONS = [
   '006_conversation',
   '007_reply_order',
   '008_chat_language',
+  '009_business_connections',
 ] as const;
 
 /** SQLSTATE undefined_table: nothing was ever migrated here. */

@@ -19,6 +19,14 @@ export const en: Catalogue = {
       forbidden: 'Telegram does not let the bot write to this user',
       gaveUp: (detail) => `gave up after repeated attempts (${detail || 'no reason'})`,
       refused: (detail) => `Telegram refused the message (${detail})`,
+      businessConnectionGone: 'the business account disconnected the bot (Telegram no longer knows the connection)',
+      businessConnectionDisabled: 'the business account has disabled its connection to the bot',
+      businessReplyNotAllowed:
+        'the business account does not allow the bot to reply (Telegram Business → Chatbots → the bot: allow replying to messages)',
+      businessReplyWindowClosed:
+        "Telegram lets a business bot answer only within 24 hours of the customer's last message; answer from the account itself or wait for the customer to write",
+      businessChatExcluded: 'the business account excluded this chat from the bot',
+      businessModeOff: 'Business Mode is switched off for the bot in @BotFather',
     },
     blocked: '⚠ The user blocked the bot: replies will not reach them until they unblock it.',
     unblocked: '✓ The user unblocked the bot: replies reach them again.',
@@ -59,6 +67,10 @@ export const en: Catalogue = {
       checklist: 'checklist',
     },
     statusUnavailable: 'Status is not available here.',
+    businessAccount: (handle) => `Telegram Business account ${handle}`,
+    businessOwnerWrote: '✍ The business account answered this customer directly in Telegram (the text is not shown here).',
+    businessOwnerQuoted: (text) => `✍ The business account replied directly in Telegram: ${text}`,
+    businessDeleted: (ids) => `🗑 Deleted in the Telegram chat: message ${ids}.`,
   },
   commands: {
     start: 'Start a conversation with an operator',

@@ -19,6 +19,14 @@ export const ru: Catalogue = {
       forbidden: 'Telegram не разрешает боту писать этому пользователю',
       gaveUp: (detail) => `попытки доставки исчерпаны (${detail || 'причина неизвестна'})`,
       refused: (detail) => `Telegram не принял сообщение (${detail})`,
+      businessConnectionGone: 'бизнес-аккаунт отключил бота (Telegram больше не знает это подключение)',
+      businessConnectionDisabled: 'бизнес-аккаунт приостановил подключение бота',
+      businessReplyNotAllowed:
+        'бизнес-аккаунт не разрешил боту отвечать (Telegram Business → Чат-боты → бот: разрешите отвечать на сообщения)',
+      businessReplyWindowClosed:
+        'Telegram разрешает бизнес-боту отвечать только в течение 24 часов после последнего сообщения клиента; ответьте из самого аккаунта или дождитесь, когда клиент напишет',
+      businessChatExcluded: 'бизнес-аккаунт исключил этот чат из обслуживания ботом',
+      businessModeOff: 'у бота выключен Business Mode в @BotFather',
     },
     blocked: '⚠ Пользователь заблокировал бота: ответы не дойдут до него, пока он не разблокирует бота.',
     unblocked: '✓ Пользователь разблокировал бота: ответы снова доходят.',
@@ -59,6 +67,10 @@ export const ru: Catalogue = {
       checklist: 'чек-лист',
     },
     statusUnavailable: 'Статус здесь недоступен.',
+    businessAccount: (handle) => `Telegram Business, аккаунт ${handle}`,
+    businessOwnerWrote: '✍ Бизнес-аккаунт ответил этому клиенту напрямую в Telegram (текст здесь не показывается).',
+    businessOwnerQuoted: (text) => `✍ Бизнес-аккаунт ответил напрямую в Telegram: ${text}`,
+    businessDeleted: (ids) => `🗑 В чате Telegram удалено: сообщение № ${ids}.`,
   },
   commands: {
     start: 'Начать диалог с оператором',

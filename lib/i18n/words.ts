@@ -38,6 +38,19 @@ export interface UndeliveredWhy {
   gaveUp: (detail: string) => string;
   /** Telegram refused the message; `detail` is the reason code. */
   refused: (detail: string) => string;
+  // Telegram Business: a reply through a connected business account was refused.
+  /** Telegram no longer knows the connection (the account disconnected the bot). */
+  businessConnectionGone: string;
+  /** The account disabled its connection to the bot. */
+  businessConnectionDisabled: string;
+  /** The account did not grant the bot the right to reply. */
+  businessReplyNotAllowed: string;
+  /** The customer's last message is older than the window Telegram allows a business bot to answer in. */
+  businessReplyWindowClosed: string;
+  /** The account excluded this chat from the bot. */
+  businessChatExcluded: string;
+  /** Business Mode is off for the bot in @BotFather. */
+  businessModeOff: string;
 }
 
 /** What operators read in the desk: chosen by `DESK_LANGUAGE`. */
@@ -63,6 +76,15 @@ export interface DeskWords {
   marker: MarkerWords;
   /** The admin chat's `/status` where no report is wired. */
   statusUnavailable: string;
+  // Telegram Business (a company's own Telegram account connected to the bot).
+  /** The visitor field naming the business account a customer wrote to; `handle` is `@username`, else `id <owner id>`. */
+  businessAccount: (handle: string) => string;
+  /** The account's owner wrote in the customer's chat themselves (BUSINESS_OWNER_NOTES=without_text). */
+  businessOwnerWrote: string;
+  /** The same, quoting what the owner wrote (BUSINESS_OWNER_NOTES=with_text). */
+  businessOwnerQuoted: (text: string) => string;
+  /** Messages of the customer's chat were deleted in Telegram; `ids` lists their ids. */
+  businessDeleted: (ids: string) => string;
 }
 
 /** Markers of non-text content, between square brackets in the desk. Coordinates come formatted. */

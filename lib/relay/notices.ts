@@ -1,10 +1,11 @@
+import { businessRefusalText } from '../core/business-words';
 import type { RelayOutcome } from '../core/outcome';
 import { noteWebimDelay } from '../db/conversation';
-import type { UndeliveredWhy } from '../i18n/catalogue';
+import type { DeskWords } from '../i18n/words';
 import { deskWordsOf, userLanguageOf, userTextOf } from '../settings/texts';
 import { noteIdFor } from '../webim/wire';
 import { type RelayDeps, timedUpstream } from './deps';
-import { sendTextToUser } from './send-to-user';
+import { type Recipient, recipientOf, sendTextToUser } from './send-to-user';
 
 /** A note or notice gets at most this long; it never holds up the answer for more. */
 const NOTICE_TIMEOUT_MS = 2_000;
@@ -12,7 +13,10 @@ const NOTICE_TIMEOUT_MS = 2_000;
 const OUTAGE_GAP_SECONDS = 600;
 
 /** What an operator reads for a reason a reply did not reach the user (never the text). */
-function undeliveredReasonText(why: UndeliveredWhy, reason: string | undefined): string {
+function undeliveredReasonText(desk: DeskWords, reason: string | undefined): string {
+  const why = desk.undeliveredWhy;
+  const business = reason ? businessRefusalText(desk, reason) : undefined;
+  if (business) return business;
   if (!reason || reason === 'blocked_by_user') return why.blocked;
   if (reason === 'chat_not_found') return why.chatNotFound;
   if (reason === 'forbidden') return why.forbidden;
@@ -29,7 +33,7 @@ function undeliveredReasonText(why: UndeliveredWhy, reason: string | undefined):
  */
 export async function noteUndelivered(deps: RelayDeps, visitorId: string, messageId: string, reason: string | undefined): Promise<void> {
   const desk = deskWordsOf(deps.settings);
-  await postNote(deps, visitorId, noteIdFor(messageId), desk.notDelivered(undeliveredReasonText(desk.undeliveredWhy, reason)));
+  await postNote(deps, visitorId, noteIdFor(messageId), desk.notDelivered(undeliveredReasonText(desk, reason)));
 }
 
 /** A note only operators see (kind `for_operator`), best effort. */
@@ -54,13 +58,15 @@ export async function postNote(deps: RelayDeps, visitorId: string, noteId: strin
  * the database). Both in the language of the user's `languageCode` (the message's sender). Best
  * effort: never throws, never changes the outcome.
  */
-export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOutcome, languageCode?: string): Promise<void> {
+export async function tellUser(deps: RelayDeps, to: number | Recipient, outcome: RelayOutcome, languageCode?: string): Promise<void> {
+  const recipient = recipientOf(to);
+  const chatId = recipient.chatKey;
   const language = userLanguageOf(deps.settings, languageCode);
   try {
     const undelivered = userTextOf(deps.settings, 'UNDELIVERED_NOTICE_TEXT', language).text;
     const delayed = userTextOf(deps.settings, 'DELAY_NOTICE_TEXT', language).text;
     if (outcome.status === 'done' && outcome.result === 'failed_permanent' && outcome.failure?.upstream === 'webim' && undelivered) {
-      await sendTextToUser(deps, chatId, undelivered);
+      await sendTextToUser(deps, recipient, undelivered);
       deps.log.info('user_notice_sent', { notice: 'undelivered', chat_id: chatId, language });
     } else if (outcome.status === 'retry' && outcome.upstream === 'webim' && delayed) {
       const due = await noteWebimDelay(deps.db, chatId, {
@@ -68,7 +74,7 @@ export async function tellUser(deps: RelayDeps, chatId: number, outcome: RelayOu
         gapSeconds: OUTAGE_GAP_SECONDS,
       });
       if (!due) return;
-      await sendTextToUser(deps, chatId, delayed);
+      await sendTextToUser(deps, recipient, delayed);
       deps.log.info('user_notice_sent', { notice: 'delayed', chat_id: chatId, language });
     }
   } catch (error) {

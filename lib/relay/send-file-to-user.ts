@@ -7,7 +7,7 @@ import { splitText } from '../telegram/split-text';
 import { allowedFileHosts, OPERATOR_FILE_LIMIT_BYTES, OperatorFileError, openOperatorFile } from '../webim/operator-files';
 import type { OperatorFile } from '../webim/wire';
 import { type RelayDeps, timedUpstream } from './deps';
-import { sendTextToUser } from './send-to-user';
+import { businessParams, type Recipient, recipientOf, sendTextToUser } from './send-to-user';
 
 /** Telegram's caption limit; a longer text goes as its own message(s) after the file. */
 const CAPTION_LIMIT = 1024;
@@ -29,7 +29,7 @@ function uploadMethodFor(
 }
 
 /**
- * Sends an operator's file to the user: downloaded from Webim's file host (allowed hosts only,
+ * Sends an operator's file to the user (a bot chat, or a business chat through its connection): downloaded from Webim's file host (allowed hosts only,
  * HTTPS, ≤ 50 MB) and uploaded to Telegram in one stream — nothing is written anywhere. The text
  * with it becomes the caption, or follows as its own message(s) when longer than 1024 characters.
  * Part 1 is the file, then the text parts; progress is recorded in the claim, so a retry neither
@@ -39,19 +39,20 @@ function uploadMethodFor(
  */
 export async function sendFileToUser(
   deps: RelayDeps,
-  chatId: number,
+  to: number | Recipient,
   file: OperatorFile,
   text: string | undefined,
   claim?: HeldClaim,
 ): Promise<number> {
+  const recipient = recipientOf(to);
   const caption = text && text.length <= CAPTION_LIMIT ? text : undefined;
   const rest = text && !caption ? text : undefined;
   const total = 1 + (rest ? splitText(rest).length : 0);
   if ((claim?.partsDone ?? 0) < 1) {
-    await deliverFilePart(deps, chatId, file, caption);
+    await deliverFilePart(deps, recipient, file, caption);
     if (claim && total > 1) await claim.recordParts(1).catch((e: unknown) => deps.log.warn('progress_record_failed', { error: e }));
   }
-  if (rest) await sendTextToUser(deps, chatId, rest, claim, 1);
+  if (rest) await sendTextToUser(deps, recipient, rest, claim, 1);
   return total;
 }
 
@@ -62,18 +63,18 @@ export async function sendFileToUser(
  * too does the user get the file's name and a note. The caption travels with each attempt, so the
  * text always reaches the user.
  */
-async function deliverFilePart(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined): Promise<void> {
-  const first = await uploadFile(deps, chatId, file, caption, false);
+async function deliverFilePart(deps: RelayDeps, to: Recipient, file: OperatorFile, caption: string | undefined): Promise<void> {
+  const first = await uploadFile(deps, to, file, caption, false);
   if (first.status === 'sent') return;
   deps.log.warn('file_upload_refused', {
     method: first.method,
     reason: first.reason,
     fallback: first.method === 'sendDocument' ? 'note' : 'sendDocument',
   });
-  if (first.method === 'sendDocument') return sendNote(deps, chatId, file, caption, first.reason);
-  const second = await uploadFile(deps, chatId, file, caption, true);
+  if (first.method === 'sendDocument') return sendNote(deps, to, file, caption, first.reason);
+  const second = await uploadFile(deps, to, file, caption, true);
   if (second.status === 'sent') return;
-  return sendNote(deps, chatId, file, caption, second.reason);
+  return sendNote(deps, to, file, caption, second.reason);
 }
 
 type UploadResult = { status: 'sent' } | { status: 'refused'; method: string; reason: string };
@@ -84,7 +85,7 @@ const refusedAsSent = (error: unknown): error is TelegramApiError =>
 
 async function uploadFile(
   deps: RelayDeps,
-  chatId: number,
+  to: Recipient,
   file: OperatorFile,
   caption: string | undefined,
   asDocument: boolean,
@@ -100,7 +101,7 @@ async function uploadFile(
     });
   } catch (error) {
     if (error instanceof OperatorFileError && error.kind === 'permanent') {
-      await sendNote(deps, chatId, file, caption, error.reason);
+      await sendNote(deps, to, file, caption, error.reason);
       return { status: 'sent' };
     }
     throw new DeliveryFailure(
@@ -119,7 +120,7 @@ async function uploadFile(
     await timedUpstream(deps, () =>
       deps.telegram.sendFile(
         method,
-        { chat_id: String(chatId), ...(caption ? { caption } : {}) },
+        { chat_id: String(to.chatId), ...businessParams(to), ...(caption ? { caption } : {}) },
         { field, name: file.name, mediaType, body: download.body, length: download.length, maxBytes: OPERATOR_FILE_LIMIT_BYTES },
         {
           timeoutMs: remaining,
@@ -134,7 +135,7 @@ async function uploadFile(
   } catch (error) {
     if (error instanceof OperatorFileError) {
       if (error.kind === 'permanent') {
-        await sendNote(deps, chatId, file, caption, error.reason);
+        await sendNote(deps, to, file, caption, error.reason);
         return { status: 'sent' };
       }
       throw new DeliveryFailure('transient', 'webim', error.reason, undefined, { cause: error });
@@ -142,7 +143,7 @@ async function uploadFile(
     if (refusedAsSent(error)) return { status: 'refused', method, reason: telegramDeliveryFailure(error).reason };
     const failure = telegramDeliveryFailure(error);
     if (failure.kind === 'blocked')
-      await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
+      await setChatBlocked(deps.db, to.chatKey, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
     throw failure;
   }
   deps.log.info('file_relayed_to_telegram', {
@@ -156,9 +157,9 @@ async function uploadFile(
 }
 
 /** The user gets the file's name and a short note instead of the file; the reason is logged (not the name). */
-async function sendNote(deps: RelayDeps, chatId: number, file: OperatorFile, caption: string | undefined, reason: string): Promise<void> {
+async function sendNote(deps: RelayDeps, to: Recipient, file: OperatorFile, caption: string | undefined, reason: string): Promise<void> {
   deps.log.error('file_not_delivered', { reason, error_class: 'permanent', media_type: file.mediaType, size: file.size });
-  const language = await chatLanguageOf(deps.db, chatId).catch(() => undefined);
+  const language = await chatLanguageOf(deps.db, to.chatKey).catch(() => undefined);
   const note = `${userWordsOf(deps.settings, language).fileNotDelivered(file.name)}${caption ? `\n${caption}` : ''}`;
-  await sendTextToUser(deps, chatId, note);
+  await sendTextToUser(deps, to, note);
 }

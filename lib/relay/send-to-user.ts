@@ -7,7 +7,28 @@ import { splitText } from '../telegram/split-text';
 import { type RelayDeps, timedUpstream } from './deps';
 
 /**
+ * Where a message to a user goes: a bot chat (its Telegram id), or a business chat — the
+ * customer's chat with a connected business account, which every send names by its connection.
+ */
+export interface Recipient {
+  /** The Telegram chat the message is sent to. */
+  chatId: number;
+  /** The chat's key in chat_mapping: the bot chat's own id, or a business chat's key. */
+  chatKey: number;
+  /** A business chat's connection (`business_connection_id` on every send). */
+  businessConnectionId?: string;
+}
+
+/** A bare chat id is a bot chat. */
+export const recipientOf = (to: number | Recipient): Recipient => (typeof to === 'number' ? { chatId: to, chatKey: to } : to);
+
+/** The send parameter that routes a message through a business connection, when it has one. */
+export const businessParams = (to: Recipient): { business_connection_id?: string } =>
+  to.businessConnectionId ? { business_connection_id: to.businessConnectionId } : {};
+
+/**
  * Sends a text to a Telegram chat as one or more messages (split at the 4096 limit), in order.
+ * `to` is a bot chat's id, or a Recipient — a business chat's messages go through its connection.
  *
  * With a claim, progress is kept after each part of a split text (counted after `partOffset`
  * earlier parts of the same message, such as a file) so that a retry after a
@@ -19,12 +40,14 @@ import { type RelayDeps, timedUpstream } from './deps';
  */
 export async function sendTextToUser(
   deps: RelayDeps,
-  chatId: number,
+  to: number | Recipient,
   text: string,
   claim?: HeldClaim,
   partOffset = 0,
   extra: { header?: string; keyboard?: InlineKeyboardMarkup } = {},
 ): Promise<number> {
+  const recipient = recipientOf(to);
+  const chatId = recipient.chatId;
   // A header (the operator's name) is the first line, bold by an entity: never a parse mode,
   // which user content could break.
   const parts = splitText(extra.header ? `${extra.header}\n${text}` : text);
@@ -44,6 +67,7 @@ export async function sendTextToUser(
       ...(sent === 0 && extra.header ? { entities: [{ type: 'bold' as const, offset: 0, length: extra.header.length }] } : {}),
       // The buttons go under the last part, where the question ends.
       ...(sent === parts.length - 1 && extra.keyboard ? { reply_markup: extra.keyboard } : {}),
+      ...businessParams(recipient),
     };
     try {
       await withTelegramRetries(
@@ -54,7 +78,9 @@ export async function sendTextToUser(
       );
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
-        await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));
+        await setChatBlocked(deps.db, recipient.chatKey, true).catch((e: unknown) =>
+          deps.log.warn('chat_block_record_failed', { error: e }),
+        );
       }
       throw error;
     }

@@ -1,9 +1,10 @@
 import type { Update } from '@grammyjs/types';
 import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
+import type { BusinessChatMapping } from '../db/business';
 import { rememberChatLanguage, setChatBlocked } from '../db/chat-mapping';
 import { buttonIdOf } from '../db/conversation';
-import { claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
+import { type ClaimAttempt, claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { sealFileLink } from '../files/link';
 import type { Logger } from '../log';
 import { deskWordsOf, userLanguageOf, userTextOf, userWordsOf } from '../settings/texts';
@@ -18,10 +19,19 @@ import {
   type VisitorMessageInput,
   webimMessageIdFor,
 } from '../webim/wire';
+import {
+  businessAccountOf,
+  businessRecipient,
+  claimBusinessChat,
+  learnConnection,
+  relayBusinessConnection,
+  relayBusinessDeleted,
+  relayOwnerMessage,
+} from './business';
 import { finish, runClaimed } from './claimed';
 import { type RelayDeps, timedUpstream } from './deps';
 import { postNote, tellUser } from './notices';
-import { sendTextToUser } from './send-to-user';
+import { type Recipient, sendTextToUser } from './send-to-user';
 
 /** Time kept back after the Webim call for completing the claim and answering. */
 const WEBIM_RESERVE_MS = 1_000;
@@ -99,14 +109,31 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
   }
 
   if (intent.kind === 'button_press') return relayButtonPress(deps, log, key, intent);
+  if (intent.kind === 'business_connection') return relayBusinessConnection(deps, log, key, intent);
+  if (intent.kind === 'business_owner_message') return relayOwnerMessage(deps, log, key, intent);
+  if (intent.kind === 'business_deleted') return relayBusinessDeleted(deps, log, key, intent);
 
+  // A customer of a business account is a chat of its own (its own key and visitor), apart from
+  // the same person's chat with the bot.
+  const business = intent.kind === 'visitor_message' ? intent.business : undefined;
+  /** Where notices to this user go (known once the update is claimed). */
+  let recipient: Recipient | undefined = business ? undefined : { chatId: intent.chatId, chatKey: intent.chatId };
   // Claiming the update also creates (or refreshes) the chat's mapping: one round trip.
   const outcome = await runClaimed(
     deps,
     log,
     ids,
-    () => claimUpdateForChat(deps.db, key, intent.chatId, lease),
+    (): Promise<ClaimAttempt<{ mapping: { visitorId: string; created: boolean } & Partial<BusinessChatMapping> }>> =>
+      business && intent.kind === 'visitor_message'
+        ? claimBusinessChat(deps, key, { connectionId: business.connectionId, chatId: intent.chatId, messageId: intent.messageId })
+        : claimUpdateForChat(deps.db, key, intent.chatId, lease),
     async ({ mapping, claim }) => {
+      const chatKey = mapping.chatKey ?? intent.chatId;
+      if (business && mapping.chatKey !== undefined)
+        recipient = businessRecipient(mapping as BusinessChatMapping, { connectionId: business.connectionId, chatId: intent.chatId });
+      // A connection never recorded yet: its account's name is asked of Telegram, once.
+      if (business && mapping.ownerUserId === undefined && claim.partsDone < 1)
+        Object.assign(mapping, await learnConnection(deps, log, business.connectionId));
       if (mapping.created || intent.kind === 'start')
         log.info('chat_registered', {
           visitor_id: mapping.visitorId,
@@ -114,12 +141,13 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
           start_param: intent.kind === 'start' && intent.payload ? true : undefined,
         });
       // The user's language, kept for texts sent later in answer to Webim: written beside the Webim call, not before it.
-      const remembered = rememberLanguage(deps, log, intent.chatId, intent.sender.language, mapping.created);
+      const remembered = rememberLanguage(deps, log, chatKey, intent.sender.language, mapping.created);
       const visitor = {
         visitorId: mapping.visitorId,
         name: intent.sender.name,
         login: intent.sender.login,
         language: intent.sender.language,
+        ...(business ? { businessAccount: businessAccountOf(deps, mapping as BusinessChatMapping) } : {}),
       };
       if (intent.kind === 'start') {
         // A deep link's payload (an ad, a campaign) reaches the operator as a visitor field and a visible line.
@@ -142,7 +170,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         await remembered;
         return 'answered';
       }
-      const webimMessageId = webimMessageIdFor(intent.chatId, intent.messageId, intent.edited ? update.update_id : undefined);
+      const webimMessageId = webimMessageIdFor(chatKey, intent.messageId, intent.edited ? update.update_id : undefined);
       const parts = webimPartsFor(deps, log, intent, webimMessageId);
       // A file and its caption are two Webim messages: progress is recorded after the first, so a
       // retry after a failure of the second does not post the file again.
@@ -159,6 +187,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         webim_message_id: webimMessageId,
         content_type: intent.contentType,
         edited: intent.edited,
+        business: business ? true : undefined,
         parts: parts.length,
         ...(intent.file ? { media_type: intent.file.mediaType, size: intent.file.size } : {}),
       });
@@ -167,7 +196,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
     },
   );
   // The user hears when Webim refused their message for good, or has been unreachable for a while.
-  if (intent.kind === 'visitor_message') await tellUser({ ...deps, log }, intent.chatId, outcome, intent.sender.language);
+  if (intent.kind === 'visitor_message' && recipient) await tellUser({ ...deps, log }, recipient, outcome, intent.sender.language);
   return outcome;
 }
 
@@ -209,11 +238,15 @@ async function relayButtonPress(
   key: string,
   intent: Extract<UpdateIntent, { kind: 'button_press' }>,
 ): Promise<RelayOutcome> {
+  const business = intent.business;
   return runClaimed(
     deps,
     log,
     { chatId: intent.chatId, messageId: key },
-    () => claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS),
+    (): Promise<ClaimAttempt<{ mapping: { visitorId: string } & Partial<BusinessChatMapping> }>> =>
+      business
+        ? claimBusinessChat(deps, key, { connectionId: business.connectionId, chatId: intent.chatId })
+        : claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS),
     async ({ mapping }) => {
       const remembered = rememberLanguage(deps, log, intent.chatId, intent.sender.language);
       await timedUpstream(deps, () =>
@@ -233,7 +266,8 @@ async function relayButtonPress(
             name: intent.sender.name,
             login: intent.sender.login,
             language: intent.sender.language,
-            messageId: pressMessageIdFor(intent.chatId, key),
+            ...(business ? { businessAccount: businessAccountOf(deps, mapping as BusinessChatMapping) } : {}),
+            messageId: pressMessageIdFor(mapping.chatKey ?? intent.chatId, key),
             button: { id: buttonId, text },
           },
           budget,
@@ -248,6 +282,8 @@ async function relayButtonPress(
             intent.keyboardMessageId as number,
             shown,
             Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs),
+            undefined,
+            business?.connectionId,
           ),
         ).catch((error: unknown) => log.warn('keyboard_edit_failed', { error }));
       }

@@ -7,6 +7,7 @@ import { LANGUAGES } from '../i18n/catalogue';
 import type { Logger } from '../log';
 import { userLanguageOf, userTextOf, userWordsOf } from '../settings/texts';
 import { type KeyboardButton, keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type WebimCallback } from '../webim/wire';
+import { markCustomerRead, replyRouteOf } from './business';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
 import { noteUndelivered } from './notices';
@@ -56,6 +57,8 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       chatLog.error('message_not_delivered', { reason: 'blocked_by_user', error_class: 'blocked' });
       return 'blocked';
     }
+    // A business chat's reply goes out through its connection (and may be refused before any call).
+    const route = await replyRouteOf(deps, chat.chatId);
     const keyboard = buttons ? await inlineKeyboardFor(deps, visitorId, buttons) : undefined;
     // Buttons without a question of the operator's get a prompt in the user's language (a read, only then).
     const text =
@@ -63,9 +66,10 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
         ? userWordsOf(deps.settings, await chatLanguageOf(deps.db, chat.chatId)).choosePrompt
         : rendered.text;
     const parts = file
-      ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim)
-      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, text, claim, 0, { header, keyboard });
-    chatLog.info('relayed_to_telegram', { parts });
+      ? await sendFileToUser({ ...deps, log: chatLog }, route.to, file, message.text?.trim() ? message.text : undefined, claim)
+      : await sendTextToUser({ ...deps, log: chatLog }, route.to, text, claim, 0, { header, keyboard });
+    chatLog.info('relayed_to_telegram', { parts, business: route.business ? true : undefined });
+    await markCustomerRead(deps, chatLog, route.business);
     return 'relayed';
   };
 
@@ -166,7 +170,8 @@ function closeChat(deps: RelayDeps, log: Logger, visitorId: string, key: string)
         log.info('webim_callback_ignored', { reason: 'chat_closed_text_off', language });
         return 'ignored';
       }
-      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, text, claim);
+      const route = await replyRouteOf(deps, chat.chatId);
+      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, route.to, text, claim);
       log.info('chat_closed_sent', { chat_id: chat.chatId, language });
       return 'relayed';
     },

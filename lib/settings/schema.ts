@@ -171,6 +171,16 @@ export const settingsSchema = z.object({
   QUEUE_MAX_AGE_SECONDS: intIn(60, 14 * 86_400, 3600),
   /** Longest backoff between two attempts of a waiting reply (a 429's retry_after may ask for more, never less). */
   QUEUE_MAX_BACKOFF_SECONDS: intIn(1, 900, 60),
+  /**
+   * Telegram Business: what operators see when the connected account's owner writes in a
+   * customer's chat themselves — `without_text` (a note that they did, default), `with_text` (the
+   * note quotes their message: it then passes through the bridge to Webim) or `off`.
+   */
+  BUSINESS_OWNER_NOTES: z
+    .enum(['off', 'without_text', 'with_text'], { message: 'must be off, without_text or with_text' })
+    .default('without_text'),
+  /** Telegram Business: once a reply is delivered, mark the customer's messages read (when the account allows it). */
+  BUSINESS_READ_RECEIPTS: flag.default(true),
   /** Allow plain-http outbound URLs to non-loopback hosts (never in production). */
   ALLOW_INSECURE_HTTP: flag.default(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

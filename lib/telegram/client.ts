@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type { BusinessConnection, File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -143,7 +143,7 @@ export class TelegramClient {
     chatId: number,
     text: string,
     timeoutMs?: number,
-    extra: { entities?: MessageEntity[]; reply_markup?: InlineKeyboardMarkup } = {},
+    extra: { entities?: MessageEntity[]; reply_markup?: InlineKeyboardMarkup; business_connection_id?: string } = {},
   ): Promise<Message> {
     return this.call<Message>('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...extra }, timeoutMs);
   }
@@ -160,10 +160,31 @@ export class TelegramClient {
     text: string,
     timeoutMs?: number,
     entities?: MessageEntity[],
+    businessConnectionId?: string,
   ): Promise<Message | true> {
     return this.call<Message | true>(
       'editMessageText',
-      { chat_id: chatId, message_id: messageId, text, ...(entities ? { entities } : {}) },
+      {
+        chat_id: chatId,
+        message_id: messageId,
+        text,
+        ...(entities ? { entities } : {}),
+        ...(businessConnectionId ? { business_connection_id: businessConnectionId } : {}),
+      },
+      timeoutMs,
+    );
+  }
+
+  /** A business connection's current state (the bot's view of a connected account). */
+  getBusinessConnection(businessConnectionId: string, timeoutMs?: number): Promise<BusinessConnection> {
+    return this.call<BusinessConnection>('getBusinessConnection', { business_connection_id: businessConnectionId }, timeoutMs);
+  }
+
+  /** Marks a customer's message (and so the chat up to it) read on behalf of a business account (needs `can_read_messages`). */
+  readBusinessMessage(businessConnectionId: string, chatId: number, messageId: number, timeoutMs?: number): Promise<true> {
+    return this.call<true>(
+      'readBusinessMessage',
+      { business_connection_id: businessConnectionId, chat_id: chatId, message_id: messageId },
       timeoutMs,
     );
   }

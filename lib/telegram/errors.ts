@@ -53,6 +53,20 @@ export type TelegramFailureAction =
   /** Retrying cannot help (bad request, chat not found, …). */
   | { action: 'permanent'; reason: string };
 
+/**
+ * Telegram's refusals of a send through a business connection (texts as the Bot API passes them
+ * on). Each is permanent for the reply — retrying cannot help until the account changes something
+ * — and has its own reason, so the operator's note says which.
+ */
+const BUSINESS_REFUSALS: readonly [RegExp, string][] = [
+  [/BUSINESS_PEER_USAGE_MISSING/i, 'business_reply_window_closed'],
+  [/BUSINESS_CONNECTION_INVALID|business connection not found/i, 'business_connection_gone'],
+  [/BUSINESS_CONNECTION_DISABLED|business connection is disabled/i, 'business_connection_disabled'],
+  [/BOT_ACCESS_FORBIDDEN|bot can't reply|not enough rights to (reply|send)|BUSINESS_BOT_RIGHTS/i, 'business_reply_not_allowed'],
+  [/BUSINESS_PEER_INVALID/i, 'business_chat_excluded'],
+  [/BUSINESS_CONNECTION_NOT_ALLOWED|BOT_BUSINESS_MISSING/i, 'business_mode_off'],
+];
+
 const STOP_CONTACT = [/blocked by the user/i, /user is deactivated/i, /bot was kicked/i, /bot can't initiate conversation/i];
 
 /** The single decision point for what to do after a failed Bot API call. */
@@ -71,6 +85,8 @@ export function classifyTelegramError(error: unknown): TelegramFailureAction {
   if (status >= 500) return { action: 'backoff', reason: `server_error_${status}` };
   if (status === 401) return { action: 'configuration', reason: 'telegram_token_rejected' };
   if (status === 404) return { action: 'configuration', reason: 'telegram_token_or_api_base_wrong' };
+  const business = BUSINESS_REFUSALS.find(([re]) => re.test(description));
+  if (business) return { action: 'permanent', reason: business[1] };
   if (status === 403 && STOP_CONTACT.some((re) => re.test(description))) return { action: 'stop_contact', reason: 'blocked_by_user' };
   if (/chat not found/i.test(description)) return { action: 'permanent', reason: 'chat_not_found' };
   if (status === 403) return { action: 'permanent', reason: 'forbidden' };

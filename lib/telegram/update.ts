@@ -23,6 +23,13 @@ const messageSchema = z.looseObject({
   caption: z.string().optional(),
   edit_date: z.number().int().optional(),
 });
+/** A Telegram-made id string (a business connection's): checked like every id at the edge. */
+const idString = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\p{Cc}]+$/u);
+const businessMessageSchema = messageSchema.extend({ business_connection_id: idString });
 const updateSchema = z.looseObject({
   update_id: z
     .number()
@@ -37,8 +44,30 @@ const updateSchema = z.looseObject({
       id: z.string().min(1).max(256),
       from: z.looseObject({ id: z.number().int(), first_name: z.string() }),
       data: z.string().max(64).optional(),
-      message: z.looseObject({ message_id: z.number().int(), chat: chatSchema, text: z.string().optional() }).optional(),
+      message: z
+        .looseObject({
+          message_id: z.number().int(),
+          chat: chatSchema,
+          text: z.string().optional(),
+          business_connection_id: idString.optional(),
+        })
+        .optional(),
     })
+    .optional(),
+  business_connection: z
+    .looseObject({
+      id: idString,
+      user: z.looseObject({ id: telegramId, first_name: z.string() }),
+      user_chat_id: telegramId,
+      date: z.number().int(),
+      is_enabled: z.boolean(),
+      rights: z.looseObject({}).optional(),
+    })
+    .optional(),
+  business_message: businessMessageSchema.optional(),
+  edited_business_message: businessMessageSchema.optional(),
+  deleted_business_messages: z
+    .looseObject({ business_connection_id: idString, chat: chatSchema, message_ids: z.array(z.number().int()).max(1000) })
     .optional(),
 });
 
@@ -53,6 +82,25 @@ export interface Sender {
   login?: string;
   /** The user's Telegram language (`language_code`). */
   language?: string;
+}
+
+/** The business connection a chat of a connected Telegram Business account came through. */
+export interface BusinessChat {
+  connectionId: string;
+}
+
+/** A business_connection update: the connection's state as the bridge records it (ids and rights, no text). */
+export interface BusinessConnectionState {
+  id: string;
+  ownerUserId: number;
+  ownerUsername?: string;
+  userChatId: number;
+  isEnabled: boolean;
+  canReply: boolean;
+  canReadMessages: boolean;
+  /** Every right granted, by Bot API name (true ones only). */
+  rights: Record<string, boolean>;
+  date: number;
 }
 
 /** What one update asks of the bridge. */
@@ -73,6 +121,8 @@ export type UpdateIntent =
       /** The pressed button's label, from the keyboard the update carries. */
       buttonText?: string;
       sender: Sender;
+      /** Pressed under a reply sent through a business account. */
+      business?: BusinessChat;
     }
   | {
       kind: 'visitor_message';
@@ -85,7 +135,26 @@ export type UpdateIntent =
       contentType: string;
       /** A file to relay as a file message; `text` then follows as its own message. */
       file?: TelegramFile;
+      /** A customer's message to a connected business account (not to the bot itself). */
+      business?: BusinessChat;
     }
+  /** A business account's connection was made, changed, disabled or removed. */
+  | { kind: 'business_connection'; chatId?: undefined; connection: BusinessConnectionState }
+  /**
+   * The business account's owner wrote in a customer's chat themselves (from their phone): never
+   * relayed as the customer's words. `text` is what the operator may be shown, by setting.
+   */
+  | {
+      kind: 'business_owner_message';
+      chatId: number;
+      messageId: number;
+      business: BusinessChat;
+      text: string;
+      edited: boolean;
+      contentType: string;
+    }
+  /** Messages of a business chat were deleted (ids only). */
+  | { kind: 'business_deleted'; chatId: number; business: BusinessChat; messageIds: number[] }
   | { kind: 'membership'; chatId: number; blocked: boolean }
   /** `/status` in the admin chat: answer with the doctor's summary and the last 24 hours. */
   | { kind: 'admin_status'; chatId: number };
@@ -124,6 +193,9 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number;
     return { kind: 'ignore', reason: `membership_${status}`, chatId: membership.chat.id };
   }
 
+  const business = interpretBusinessUpdate(update, desk);
+  if (business) return business;
+
   const press = update.callback_query;
   if (press) {
     const chat = press.message?.chat;
@@ -141,6 +213,7 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number;
       keyboardText,
       buttonText: button?.text,
       sender: senderOf(press.from),
+      ...(press.message?.business_connection_id ? { business: { connectionId: press.message.business_connection_id } } : {}),
     };
   }
 
@@ -159,13 +232,20 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number;
 
   if (!edited && isCommand(message.text, START))
     return { kind: 'start', chatId, messageId: message.message_id, sender, payload: startPayloadOf(message.text) };
+  return visitorMessageOf(message, edited, desk);
+}
 
+/** A user's message (to the bot, or a customer's to a business account) as the operator receives it. */
+function visitorMessageOf(message: Message, edited: boolean, desk: DeskWords, business?: BusinessChat): UpdateIntent {
+  const chatId = message.chat.id;
+  const sender = senderOf(message.from);
+  const extra = business ? { business } : {};
   const file = fileOfMessage(message);
   if (file) {
     // A sticker's meaning is its emoji: it travels as the caption.
     const caption = message.caption ?? (file.kind === 'sticker' ? (message.sticker?.emoji ?? '') : '');
     const text = caption ? `${quoteOf(message, desk)}${edited ? `${desk.edited} ` : ''}${caption}` : '';
-    return { kind: 'visitor_message', chatId, messageId: message.message_id, sender, text, edited, contentType: file.kind, file };
+    return { kind: 'visitor_message', chatId, messageId: message.message_id, sender, text, edited, contentType: file.kind, file, ...extra };
   }
   const content = describeContent(message, desk);
   if (!content) return { kind: 'ignore', reason: 'no_relayable_content', chatId };
@@ -178,7 +258,77 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number;
     text,
     edited,
     contentType: content.type,
+    ...extra,
   };
+}
+
+/** A BusinessConnection (from an update or getBusinessConnection) as the bridge records it. */
+export function businessConnectionStateOf(connection: NonNullable<Update['business_connection']>): BusinessConnectionState {
+  const rights = rightsOf(connection);
+  return {
+    id: connection.id,
+    ownerUserId: connection.user.id,
+    ownerUsername: connection.user.username,
+    userChatId: connection.user_chat_id,
+    isEnabled: connection.is_enabled,
+    canReply: rights.can_reply === true,
+    canReadMessages: rights.can_read_messages === true,
+    rights,
+    date: connection.date,
+  };
+}
+
+/** The rights a business connection grants, by name (Bot API 9.0 `rights`; `can_reply` of older answers too). */
+function rightsOf(connection: NonNullable<Update['business_connection']>): Record<string, boolean> {
+  const rights: Record<string, boolean> = {};
+  for (const [name, value] of Object.entries(connection.rights ?? {}))
+    if (value === true && /^[a-z_]{1,64}$/.test(name)) rights[name] = true;
+  if ((connection as { can_reply?: unknown }).can_reply === true) rights.can_reply = true;
+  return rights;
+}
+
+/**
+ * The business updates (Telegram Business, Bot API 7.2+): a connection's state, a customer's
+ * message or edit in a chat of the connected account, the owner's own message there, deletions.
+ * A business chat's id is the customer's user id, so in a private business chat a message whose
+ * sender is not the chat is the account's side: the owner typing, or a bot sending for the
+ * account (`sender_business_bot`, the bridge's own replies among them: never relayed back).
+ */
+function interpretBusinessUpdate(update: Update, desk: DeskWords): UpdateIntent | undefined {
+  const connection = update.business_connection;
+  if (connection) return { kind: 'business_connection', connection: businessConnectionStateOf(connection) };
+  const deleted = update.deleted_business_messages;
+  if (deleted) {
+    if (deleted.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId: deleted.chat.id };
+    return {
+      kind: 'business_deleted',
+      chatId: deleted.chat.id,
+      business: { connectionId: deleted.business_connection_id },
+      messageIds: deleted.message_ids,
+    };
+  }
+  const message = update.business_message ?? update.edited_business_message;
+  if (!message) return undefined;
+  const chatId = message.chat.id;
+  if (message.chat.type !== 'private') return { kind: 'ignore', reason: 'not_private_chat', chatId };
+  const business = { connectionId: message.business_connection_id as string };
+  const edited = !update.business_message;
+  if (message.sender_business_bot) return { kind: 'ignore', reason: 'sent_by_business_bot', chatId };
+  if (message.from && message.from.id !== chatId) {
+    const file = fileOfMessage(message);
+    const content = describeContent(message, desk) ?? (file ? { type: 'file', text: `[${desk.fileKind[file.kind]}]` } : undefined);
+    if (!content) return { kind: 'ignore', reason: 'no_relayable_content', chatId };
+    return {
+      kind: 'business_owner_message',
+      chatId,
+      messageId: message.message_id,
+      business,
+      text: content.text,
+      edited,
+      contentType: content.type,
+    };
+  }
+  return visitorMessageOf(message, edited, desk, business);
 }
 
 /** Characters of a replied-to message the operator sees above the reply. */

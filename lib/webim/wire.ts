@@ -17,6 +17,8 @@ export interface VisitorFields {
   login?: string;
   language?: string;
   start_param?: string;
+  /** The Telegram Business account the customer wrote to (a chat of that account, not of the bot). */
+  business_account?: string;
 }
 
 /** What we post to WEBIM_API_URL for each visitor message. */
@@ -32,17 +34,20 @@ export interface VisitorMessageInput {
   login?: string;
   language?: string;
   startParam?: string;
+  /** For a customer of a connected business account: the account's name as operators know it. */
+  businessAccount?: string;
   /** Stable per Telegram message, so Webim can drop our own retries: `tg-<chat_id>-<message_id>`. */
   messageId: string;
   text: string;
 }
 
-const fieldsOf = (input: Pick<VisitorMessageInput, 'name' | 'login' | 'language' | 'startParam'>): VisitorFields => {
+const fieldsOf = (input: Pick<VisitorMessageInput, 'name' | 'login' | 'language' | 'startParam' | 'businessAccount'>): VisitorFields => {
   const fields: VisitorFields = {};
   if (input.name) fields.name = input.name;
   if (input.login) fields.login = input.login;
   if (input.language) fields.language = input.language;
   if (input.startParam) fields.start_param = input.startParam;
+  if (input.businessAccount) fields.business_account = input.businessAccount;
   return fields;
 };
 
@@ -106,7 +111,10 @@ export interface OutboundKeyboardResponse {
 }
 
 export function buildKeyboardResponse(
-  input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; button: KeyboardButton },
+  input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language' | 'businessAccount'> & {
+    messageId: string;
+    button: KeyboardButton;
+  },
 ): OutboundKeyboardResponse {
   return {
     event: 'new_message',

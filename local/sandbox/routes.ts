@@ -56,6 +56,7 @@ const faults = z.object({
   telegramDown: z.boolean().optional(),
 });
 const blocked = z.object({ blocked: z.boolean() });
+const businessRights = z.object({ canReply: z.boolean().optional(), canReadMessages: z.boolean().optional() });
 const duplicate = z.object({ target: z.enum(['update', 'callback']) });
 const fileSample = z.object({ sample: z.enum(SAMPLES), text: z.string().trim().max(4000).optional() });
 
@@ -159,6 +160,15 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
         send(res, 202, { queued: true });
       } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/replies$/.exec(pathname))) {
         webim.reply(decodeURIComponent(m[1] as string), text.parse(body).text);
+        send(res, 202, { queued: true });
+      } else if (pathname === '/sandbox/api/business/connect') {
+        telegram.business.connect(businessRights.parse(body));
+        send(res, 202, { queued: true });
+      } else if (pathname === '/sandbox/api/business/disconnect') {
+        telegram.business.disconnect();
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/business\/chats\/(\d+)\/(customer|owner)$/.exec(pathname))) {
+        telegram.business.write(Number(m[1]), text.parse(body).text, m[2] as 'customer' | 'owner');
         send(res, 202, { queued: true });
       } else if (pathname === '/sandbox/api/faults') {
         const f = faults.parse(body);

@@ -50,6 +50,7 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
   const snapshot = () => ({
     users: telegram?.users ?? [],
     visitors: webim?.visitors ?? [],
+    business: telegram?.business.state,
     faults: {
       webimDown: webim?.faults.down ?? false,
       telegramRateLimit: telegram?.faults.rateLimit ?? false,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LoopbackServer, startLoopbackServer } from '../../fakes/loopback-server';
+import { BusinessAccountSimulator } from './business';
 import type { SandboxEventBus } from './events';
 import { multipartBoundary, parseMultipart } from './multipart';
 import { OrderedRedelivery, postToBridge } from './redelivery';
@@ -55,10 +56,18 @@ export class TelegramSimulator {
   readonly received = new Map<string, { name: string; mediaType: string; bytes: Buffer }>();
   private nextFile = 1;
 
+  /** A Telegram Business account that can connect the bot (its customers are the sandbox's users). */
+  readonly business: BusinessAccountSimulator;
+
   constructor(
     private readonly bus: SandboxEventBus,
     private readonly token: string,
-  ) {}
+  ) {
+    this.business = new BusinessAccountSimulator(
+      { users: this.users, nextUpdateId: () => this.nextUpdateId++, deliver: (chatId, body, line) => this.deliver(chatId, body, line) },
+      bus,
+    );
+  }
 
   /** Starts the Bot API server on loopback; returns its base URL (the bridge's TELEGRAM_API_BASE). */
   async start(): Promise<string> {
@@ -238,6 +247,7 @@ export class TelegramSimulator {
     } catch {
       return reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
     }
+    if (this.business.handle(method, params, form?.file, reply)) return;
     switch (method) {
       case 'sendMessage':
         return this.sendMessage(params, reply);

@@ -35,6 +35,8 @@ export interface DeskVisitor {
    * page keeps the desk and the Telegram pane on the same person.
    */
   chatId?: number;
+  /** The Telegram Business account the customer wrote to (a chat of that account, not of the bot). */
+  businessAccount?: string;
   lines: DeskLine[];
 }
 
@@ -200,7 +202,10 @@ export class WebimSimulator {
       return reply(401, { error: 'unauthorized', desc: 'invalid access token' });
     let body: {
       event?: string;
-      visitor?: { id?: string; fields?: { name?: string; login?: string; language?: string; start_param?: string } };
+      visitor?: {
+        id?: string;
+        fields?: { name?: string; login?: string; language?: string; start_param?: string; business_account?: string };
+      };
       message?: {
         id?: string;
         kind?: string;
@@ -240,6 +245,7 @@ export class WebimSimulator {
     visitor.startParam = body.visitor?.fields?.start_param ?? visitor.startParam;
     const chatOfId = /^tg-(-?\d+)-/.exec(message.id)?.[1];
     if (chatOfId !== undefined) visitor.chatId = Number(chatOfId);
+    visitor.businessAccount = body.visitor?.fields?.business_account ?? visitor.businessAccount;
     const data = message.data;
     if (isNote) {
       // The bridge's note about a reply names it (note-<reply id>): the desk marks that reply too.

@@ -11,6 +11,9 @@ import { wordsOf } from '../../lib/i18n/catalogue';
 import { SECRETS } from '../support/bridge';
 import { databaseEngines, type TestDatabase } from '../support/databases';
 
+/** The business update types the webhook must ask Telegram for (docs/business.md). */
+const BUSINESS_UPDATES = ['business_connection', 'business_message', 'edited_business_message', 'deleted_business_messages'];
+
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 
 describe.each(databaseEngines())('admin, migrate and housekeeping functions on $name', (engine) => {
@@ -65,7 +68,7 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
     expect(set?.params).toEqual({
       url: `${API}/telegram-webhook`,
       secret_token: SECRETS.webhookSecret,
-      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'],
+      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
       max_connections: 19,
       drop_pending_updates: false,
     });
@@ -138,7 +141,7 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
           url: `${API}/telegram-webhook`,
           has_custom_certificate: false,
           pending_update_count: pending,
-          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'],
+          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
           max_connections: 19,
           last_error_date: Math.floor(Date.now() / 1000) - ageSeconds,
           last_error_message: 'Wrong response from the webhook: 503 Service Unavailable',

@@ -38,6 +38,7 @@ const STATUS_MARK = {
   delivered: '✓ delivered',
   refused: '✗ refused (503)',
   not_delivered: '⚠ not delivered',
+  read: '✓✓ read by the account',
 };
 const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 const shortId = (id) => (typeof id === 'string' && id.length > 12 ? `${id.slice(0, 8)}…` : id);
@@ -162,7 +163,7 @@ function render() {
           title: v.visitorId,
           onclick: () => selectVisitor(v.visitorId),
         },
-        `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`,
+        `${v.name || 'Visitor'}${v.login ? ` @${v.login}` : ''}${v.language ? ` · ${v.language}` : ''}${v.startParam ? ` · from ${v.startParam}` : ''}${v.businessAccount ? ` · via ${v.businessAccount.replace(/^Telegram Business account /, 'Business ')}` : ''} (${v.lines.filter((l) => l.from === 'visitor').length})`,
       ),
     ),
   );
@@ -231,6 +232,7 @@ function connect() {
   events.addEventListener('state', (e) => {
     state = JSON.parse(e.data);
     render();
+    renderBusiness();
     scheduleStats();
   });
   events.addEventListener('log', (e) => appendLog(JSON.parse(e.data)));
@@ -365,3 +367,32 @@ function scheduleStats() {
   statsTimer = setTimeout(() => void refreshStats(), 300);
 }
 refreshStats();
+
+// Telegram Business: the selected user's chat with the sandbox's business account, and its connection.
+function renderBusiness() {
+  const business = state.business;
+  if (!business) return;
+  $('biz-connect').textContent = business.connected ? `Disconnect @${business.owner.username}` : `Connect @${business.owner.username}`;
+  const chat = business.chats.find((c) => c.chatId === selectedUser);
+  const lines = (chat?.lines ?? []).map((l) => ({ ...l, status: l.read ? 'read' : l.status }));
+  fillChat(
+    $('biz-chat'),
+    lines,
+    (l) => l.from,
+    business.connected ? 'No messages with the account yet.' : 'The account has not connected the bot.',
+  );
+}
+$('biz-connect').addEventListener('click', () =>
+  state.business?.connected ? api('business/disconnect') : api('business/connect', { canReply: $('biz-can-reply').checked }),
+);
+const writeToBusiness = (as) => {
+  const input = $('biz-input');
+  if (!input.value.trim() || selectedUser === null) return;
+  void api(`business/chats/${selectedUser}/${as}`, { text: input.value });
+  input.value = '';
+};
+$('biz-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  writeToBusiness('customer');
+});
+$('biz-send-owner').addEventListener('click', () => writeToBusiness('owner'));

@@ -9,6 +9,9 @@ import { migrate, readMigrations } from '../../../lib/db/migrate';
 import { SECRETS, startUpstreams, upstreamEnv } from '../../support/bridge';
 import { databaseEngines, type TestDatabase } from '../../support/databases';
 
+/** The business update types the webhook must ask Telegram for (docs/business.md). */
+const BUSINESS_UPDATES = ['business_connection', 'business_message', 'edited_business_message', 'deleted_business_messages'];
+
 const API = 'https://abcd1234ef.execute-api.eu-central-1.amazonaws.com';
 
 /** A loopback port nothing listens on. */
@@ -63,7 +66,7 @@ describe('doctor', () => {
   it('all good: every line ✓, with the bot name and the callback URL to give Webim', async () => {
     Object.assign(telegram.webhook, {
       url: `${API}/telegram-webhook`,
-      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'],
+      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
       pending_update_count: 0,
     });
     const report = await doctor();
@@ -113,7 +116,7 @@ describe('doctor', () => {
           url: `${API}/telegram-webhook`,
           has_custom_certificate: false,
           pending_update_count: 12,
-          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query'],
+          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
           last_error_date: 1_795_339_880,
           last_error_message: 'Wrong response from the webhook: 401 Unauthorized',
         },
