@@ -62,7 +62,7 @@ describe('Telegram Business updates', () => {
     expect(interpret('edited_business_message')).toMatchObject({
       kind: 'visitor_message',
       edited: true,
-      text: '[edited] Hello! Do you deliver tulips to Khimki tomorrow morning?',
+      text: '[изменено] Hello! Do you deliver tulips to Khimki tomorrow morning?',
     });
   });
 
