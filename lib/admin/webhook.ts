@@ -4,7 +4,7 @@ import type { TelegramClient } from '../telegram/client';
 import type { Check } from './check';
 
 /** The update types the bridge handles; set explicitly so a stale filter never hides some. */
-export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member', 'callback_query'];
+export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member', 'callback_query', 'message_reaction'];
 
 export type WebhookAction = 'set' | 'info' | 'delete';
 

@@ -64,6 +64,7 @@ export const REQUIRED_MIGRATIONS = [
   '004_per_message_functions',
   '005_reply_queue',
   '006_conversation',
+  '010_ratings_and_reactions',
 ] as const;
 
 /** SQLSTATE undefined_table: nothing was ever migrated here. */

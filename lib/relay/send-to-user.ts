@@ -23,7 +23,7 @@ export async function sendTextToUser(
   text: string,
   claim?: HeldClaim,
   partOffset = 0,
-  extra: { header?: string; keyboard?: InlineKeyboardMarkup } = {},
+  extra: { header?: string; keyboard?: InlineKeyboardMarkup; onSent?: (messageId: number) => void } = {},
 ): Promise<number> {
   // A header (the operator's name) is the first line, bold by an entity: never a parse mode,
   // which user content could break.
@@ -46,12 +46,13 @@ export async function sendTextToUser(
       ...(sent === parts.length - 1 && extra.keyboard ? { reply_markup: extra.keyboard } : {}),
     };
     try {
-      await withTelegramRetries(
+      const sentMessage = await withTelegramRetries(
         (ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms, options)),
         timeoutMs,
         deps.deadline,
         policy,
       );
+      extra.onSent?.(sentMessage.message_id);
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
         await setChatBlocked(deps.db, chatId, true).catch((e: unknown) => deps.log.warn('chat_block_record_failed', { error: e }));

@@ -7,6 +7,7 @@ import type { Logger } from '../log';
 import { type KeyboardButton, keyboardOf, operatorFileOf, operatorNameOf, userTextFor, type WebimCallback } from '../webim/wire';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
+import { sendRatingPrompt } from './feedback';
 import { noteUndelivered } from './notices';
 import { sendFileToUser } from './send-file-to-user';
 import { sendTextToUser } from './send-to-user';
@@ -27,7 +28,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
   });
 
   const ids = { visitorId: callback.visitor_id, messageId: message?.id };
-  if (callback.event === 'chat_closed' && callback.visitor_id && deps.settings.CHAT_CLOSED_TEXT) {
+  if (callback.event === 'chat_closed' && callback.visitor_id && (deps.settings.CHAT_CLOSED_TEXT || deps.settings.RATING_PROMPT)) {
     return closeChat(deps, log, callback.visitor_id, callback.chat_id);
   }
   if (callback.event !== 'new_message' || !message || !callback.visitor_id) {
@@ -55,9 +56,11 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       return 'blocked';
     }
     const keyboard = buttons ? await inlineKeyboardFor(deps, visitorId, buttons) : undefined;
+    // Each Telegram message of the reply is noted in the claim: its completion records which reply it was.
+    const onSent = (sent: number) => claim?.noteDelivered(chat.chatId, sent);
     const parts = file
-      ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim)
-      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim, 0, { header, keyboard });
+      ? await sendFileToUser({ ...deps, log: chatLog }, chat.chatId, file, message.text?.trim() ? message.text : undefined, claim, onSent)
+      : await sendTextToUser({ ...deps, log: chatLog }, chat.chatId, rendered.text, claim, 0, { header, keyboard, onSent });
     chatLog.info('relayed_to_telegram', { parts });
     return 'relayed';
   };
@@ -118,8 +121,9 @@ const claimForChat = (deps: RelayDeps, visitorId: string, key: string) =>
   });
 
 /**
- * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT, once per closed Webim chat
- * (the claim is the visitor's `chat-closed:<webim chat id>`), in order with the replies before it.
+ * Webim closed the chat: the user is told so with CHAT_CLOSED_TEXT and asked for a rating
+ * (RATING_PROMPT), once per closed Webim chat (the claim is the visitor's
+ * `chat-closed:<webim chat id>`), in order with the replies before it.
  */
 function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId: string | number | undefined): Promise<RelayOutcome> {
   const key = `chat-closed:${webimChatId ?? ''}`;
@@ -130,8 +134,18 @@ function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId:
     () => claimForChat(deps, visitorId, key),
     async ({ chat, claim }) => {
       if (chat.blocked) return 'blocked';
-      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, chat.chatId, deps.settings.CHAT_CLOSED_TEXT, claim);
-      log.info('chat_closed_sent', { chat_id: chat.chatId });
+      const chatDeps = { ...deps, log: log.child({ chat_id: chat.chatId }) };
+      let sent = 0;
+      if (deps.settings.CHAT_CLOSED_TEXT) {
+        sent = await sendTextToUser(chatDeps, chat.chatId, deps.settings.CHAT_CLOSED_TEXT, claim);
+        log.info('chat_closed_sent', { chat_id: chat.chatId });
+      }
+      if (deps.settings.RATING_PROMPT) {
+        // The closing text is done: a retry after a failed prompt must not send it again.
+        if (sent && claim.partsDone < sent)
+          await claim.recordParts(sent).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
+        await sendRatingPrompt(chatDeps, chat.chatId, webimChatId === undefined ? undefined : String(webimChatId), claim, sent);
+      }
       return 'relayed';
     },
   );

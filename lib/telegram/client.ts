@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type { File, InlineKeyboardMarkup, Message, MessageEntity, ReactionTypeEmoji, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -164,6 +164,15 @@ export class TelegramClient {
     return this.call<Message | true>(
       'editMessageText',
       { chat_id: chatId, message_id: messageId, text, ...(entities ? { entities } : {}) },
+      timeoutMs,
+    );
+  }
+
+  /** Sets the bot's reaction on a message (one emoji; Bot API setMessageReaction). */
+  setMessageReaction(chatId: number, messageId: number, emoji: ReactionTypeEmoji['emoji'], timeoutMs?: number): Promise<true> {
+    return this.call<true>(
+      'setMessageReaction',
+      { chat_id: chatId, message_id: messageId, reaction: [{ type: 'emoji', emoji }] },
       timeoutMs,
     );
   }

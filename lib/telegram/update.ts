@@ -1,6 +1,7 @@
-import type { Message, Update, User } from '@grammyjs/types';
+import type { Message, ReactionType, Update, User } from '@grammyjs/types';
 import * as z from 'zod';
 import { fileOfMessage, type TelegramFile } from './files';
+import { reactionsAdded } from './reactions';
 
 /**
  * Edge validation of a Telegram Update: only what the bridge relies on is checked, unknown fields
@@ -37,6 +38,14 @@ const updateSchema = z.looseObject({
       from: z.looseObject({ id: z.number().int(), first_name: z.string() }),
       data: z.string().max(64).optional(),
       message: z.looseObject({ message_id: z.number().int(), chat: chatSchema, text: z.string().optional() }).optional(),
+    })
+    .optional(),
+  message_reaction: z
+    .looseObject({
+      chat: chatSchema,
+      message_id: z.number().int(),
+      old_reaction: z.array(z.looseObject({ type: z.string() })),
+      new_reaction: z.array(z.looseObject({ type: z.string() })),
     })
     .optional(),
 });
@@ -86,6 +95,8 @@ export type UpdateIntent =
       file?: TelegramFile;
     }
   | { kind: 'membership'; chatId: number; blocked: boolean }
+  /** The user changed their reaction to a message: what was added and what removed. */
+  | { kind: 'reaction'; chatId: number; messageId: number; added: ReactionType[]; removed: ReactionType[] }
   /** `/status` in the admin chat: answer with the doctor's summary and the last 24 hours. */
   | { kind: 'admin_status'; chatId: number };
 
@@ -116,6 +127,16 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
     if (status === 'kicked') return { kind: 'membership', chatId: membership.chat.id, blocked: true };
     if (status === 'member') return { kind: 'membership', chatId: membership.chat.id, blocked: false };
     return { kind: 'ignore', reason: `membership_${status}`, chatId: membership.chat.id };
+  }
+
+  const reaction = update.message_reaction;
+  if (reaction) {
+    const chatId = reaction.chat.id;
+    if (reaction.chat.type !== 'private' || chatId === options.adminChatId) return { kind: 'ignore', reason: 'reaction_not_private', chatId };
+    const added = reactionsAdded(reaction.old_reaction, reaction.new_reaction);
+    const removed = reactionsAdded(reaction.new_reaction, reaction.old_reaction);
+    if (!added.length && !removed.length) return { kind: 'ignore', reason: 'reaction_unchanged', chatId };
+    return { kind: 'reaction', chatId, messageId: reaction.message_id, added, removed };
   }
 
   const press = update.callback_query;
