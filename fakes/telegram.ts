@@ -124,6 +124,7 @@ export async function startFakeTelegram(options: { token: string }) {
       case 'getWebhookInfo':
         return { status: 200, body: { ok: true, result: { ...webhook } } };
       case 'answerCallbackQuery':
+      case 'setMessageReaction':
         return { status: 200, body: { ok: true, result: true } };
       case 'editMessageText':
         return {

@@ -147,7 +147,12 @@ export class Runtime {
     this.writeMetrics(direction, counts);
   }
 
-  private writeMetrics(direction: Direction | undefined, counts: Record<string, number>, upstreamMs?: number, figures?: RequestMetrics): void {
+  private writeMetrics(
+    direction: Direction | undefined,
+    counts: Record<string, number>,
+    upstreamMs?: number,
+    figures?: RequestMetrics,
+  ): void {
     const stage = this.options.env.STAGE;
     if (!stage) return;
     const record = emfRecord({ stage, direction, counts, upstreamMs, figures });

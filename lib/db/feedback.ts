@@ -29,9 +29,10 @@ export async function claimReactionUpdate(
   await db.flushDeferredWrites();
   const [row] = await db.withPendingStats((stats) =>
     db.query(
-      (sql) => sql<
-        { claim_outcome: string; claim_parts_done: number; claim_visitor_id: string | null; claim_webim_message_id: string | null }[]
-      >`SELECT * FROM claim_reaction_update(${updateId}, ${chatId}::bigint, ${messageId}::bigint, ${leaseSeconds}::int, ${statsArgs(sql, stats)})`,
+      (sql) =>
+        sql<
+          { claim_outcome: string; claim_parts_done: number; claim_visitor_id: string | null; claim_webim_message_id: string | null }[]
+        >`SELECT * FROM claim_reaction_update(${updateId}, ${chatId}::bigint, ${messageId}::bigint, ${leaseSeconds}::int, ${statsArgs(sql, stats)})`,
     ),
   );
   if (row?.claim_outcome === 'done') return { status: 'done' };

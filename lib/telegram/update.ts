@@ -132,7 +132,8 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number 
   const reaction = update.message_reaction;
   if (reaction) {
     const chatId = reaction.chat.id;
-    if (reaction.chat.type !== 'private' || chatId === options.adminChatId) return { kind: 'ignore', reason: 'reaction_not_private', chatId };
+    if (reaction.chat.type !== 'private' || chatId === options.adminChatId)
+      return { kind: 'ignore', reason: 'reaction_not_private', chatId };
     const added = reactionsAdded(reaction.old_reaction, reaction.new_reaction);
     const removed = reactionsAdded(reaction.new_reaction, reaction.old_reaction);
     if (!added.length && !removed.length) return { kind: 'ignore', reason: 'reaction_unchanged', chatId };

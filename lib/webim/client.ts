@@ -52,7 +52,11 @@ export class WebimClient {
 
   /** The user rated the closed chat (kind `rating`, score 1–5 sent on Webim's −2…2 scale). */
   sendRating(
-    input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; score: number; webimChatId?: string },
+    input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & {
+      messageId: string;
+      score: number;
+      webimChatId?: string;
+    },
     timeoutMs = this.options.timeoutMs,
   ): Promise<void> {
     return this.post(buildRating(input), timeoutMs);

@@ -136,7 +136,11 @@ export interface OutboundRating {
 export const webimRateOf = (score: number): number => Math.max(1, Math.min(5, Math.round(score))) - 3;
 
 export function buildRating(
-  input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & { messageId: string; score: number; webimChatId?: string },
+  input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & {
+    messageId: string;
+    score: number;
+    webimChatId?: string;
+  },
 ): OutboundRating {
   const data: OutboundRating['message']['data'] = { rate: webimRateOf(input.score) };
   if (input.webimChatId) data.chat_id = input.webimChatId;
