@@ -70,6 +70,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     WELCOME_TEXT: env.WELCOME_TEXT || 'Hello! This is the sandbox support bot. Write anything and an operator will answer here.',
     FILE_LINK_SECRET: env.FILE_LINK_SECRET || secret(24),
     CHAT_CLOSED_TEXT: env.CHAT_CLOSED_TEXT || 'The operator closed this chat. Write again any time.',
+    // Shown on the page: the bot's 👀 on a user's message once the desk has it.
+    DELIVERY_REACTION: env.DELIVERY_REACTION || 'on',
     // A short Telegram timeout keeps "slow upstream" experiments snappy.
     TELEGRAM_TIMEOUT_MS: env.TELEGRAM_TIMEOUT_MS || '5000',
     WEBIM_TIMEOUT_MS: env.WEBIM_TIMEOUT_MS || '5000',

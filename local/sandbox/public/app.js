@@ -82,6 +82,7 @@ function fillChat(container, lines, sideOf, emptyText) {
         ...(line.file ? [fileView(container.id, line.file)] : []),
         line.text,
         ...buttons,
+        ...reactionsOf(container.id, line),
         el('small', { class: line.status || '' }, meta.join(' · ')),
       ),
     );
@@ -93,6 +94,41 @@ function fillChat(container, lines, sideOf, emptyText) {
       if (!img.complete) img.addEventListener('load', () => (container.scrollTop = container.scrollHeight), { once: true });
     }
   }
+}
+
+/** The emoji the simulated user can react to the bot's messages with (each sends message_reaction). */
+const USER_REACTIONS = ['👍', '👎', '❤'];
+
+/**
+ * Reactions in a Telegram line: the bot's on the user's message (DELIVERY_REACTION: the desk has
+ * it), and on a bot message the user's own, which a click sets, changes or takes back.
+ */
+function reactionsOf(containerId, line) {
+  if (containerId !== 'tg-chat') return [];
+  if (line.from === 'user')
+    return line.botReaction
+      ? [el('span', { class: 'reaction', 'data-testid': 'tg-bot-reaction', title: 'the bot reacted' }, line.botReaction)]
+      : [];
+  return [
+    el(
+      'div',
+      { class: 'reactions' },
+      ...USER_REACTIONS.map((emoji) =>
+        el(
+          'button',
+          {
+            type: 'button',
+            class: `react${line.userReaction === emoji ? ' on' : ''}`,
+            'data-testid': 'tg-react',
+            'aria-pressed': String(line.userReaction === emoji),
+            title: line.userReaction === emoji ? 'take the reaction back' : 'react',
+            onclick: () => api(`users/${selectedUser}/react`, { lineId: line.id, emoji: line.userReaction === emoji ? '' : emoji }),
+          },
+          emoji,
+        ),
+      ),
+    ),
+  ];
 }
 
 /** A file in a chat line: images inline, anything else as a link that downloads it. */
