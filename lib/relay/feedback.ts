@@ -110,7 +110,8 @@ export function relayRatingPress(
       deskWords(deps.settings).rated(rating.score),
     );
     const words = userWords(deps.settings, intent.sender.language);
-    const shown = `${intent.keyboardText ?? words.ratingQuestion}\n\n${words.rated(rating.score)}`;
+    // The question is asked again in the language of the user who pressed (the prompt went out before it was known).
+    const shown = `${words.ratingQuestion}\n\n${words.rated(rating.score)}`;
     await timedUpstream(deps, () =>
       deps.telegram.editMessageText(intent.chatId, promptId, shown, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs)),
     ).catch((error: unknown) => log.warn('keyboard_edit_failed', { error }));

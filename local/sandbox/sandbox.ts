@@ -93,8 +93,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
   const stats = async () => {
     const db = await local.runtime.databaseOnly();
     await flushStats(db);
-    const { windows, hourly } = await statsReport(db);
-    return { windows, hourly };
+    const { windows, hourly, ratings } = await statsReport(db);
+    return { windows, hourly, ratings };
   };
   const bridge = await startLocalServer(local.runtime, { port: options.port, extra: sandboxRoutes(telegram, webim, bus, stats) });
   // File links point at this server's /files route; its port is known only now.

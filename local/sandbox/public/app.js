@@ -360,6 +360,16 @@ function renderStats(report) {
     ];
   });
   $('stats-chart').innerHTML = `<svg viewBox="0 0 ${w} ${h}" width="100%" height="${h}" role="img">${bars.join('')}</svg>`;
+  // The ratings users gave when a chat was closed (last 7 days), as `npm run stats` prints them.
+  const week = report.ratings?.week;
+  let ratings = $('stats-ratings');
+  if (!ratings) {
+    ratings = el('p', { id: 'stats-ratings', 'data-testid': 'stats-ratings', class: 'stats-ratings' });
+    $('stats-chart').after(ratings);
+  }
+  ratings.textContent = week?.count
+    ? `Ratings, 7 days: ${week.count}, average ${week.average.toFixed(1)} of 5 (${week.byScore.map((n, i) => `${i + 1}⭐ ${n}`).join(', ')})`
+    : 'Ratings, 7 days: none yet';
 }
 
 async function refreshStats() {
