@@ -96,6 +96,19 @@ describe.each(databaseEngines())('ratings, reactions and the delivery reaction o
       expect(bridge.parsedLogs().some((l) => l.event === 'telegram_update_ignored' && l.reason === 'rating_already_given')).toBe(true);
     });
 
+    it('Telegram failing after the closing text: the retry sends only the question, once', async () => {
+      const { chatId, visitorId } = await newUser();
+      const bad = { status: 502, body: { ok: false, error_code: 502, description: 'Bad Gateway' } };
+      bridge.telegram.script('sendMessage', { status: 200, pass: true }, bad, bad, bad, bad);
+      const closed = { event: 'chat_closed', visitor_id: visitorId, chat_id: 'closed-retry' };
+      expect((await bridge.postCallback(closed)).statusCode).toBe(503);
+      expect((await bridge.postCallback(closed)).statusCode).toBe(200);
+      expect(bridge.telegram.deliveredTo(chatId)).toEqual([
+        'The operator closed this chat.',
+        'Пожалуйста, оцените, как оператор помог Вам:',
+      ]);
+    });
+
     it('presses of one prompt arriving together: one rating reaches Webim and the statistics count one', async () => {
       const { chatId, visitorId } = await newUser();
       const before = (await statsReport(bridge.db)).ratings.week.byScore;
