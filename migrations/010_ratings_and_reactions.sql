@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS rating_stats (
 
 -- Records the Telegram messages a reply went out as (p_message_ids: a JSON array of message ids),
 -- beside the completion of its claim in the same statement. A repeat (a deferred completion
--- written again) changes nothing.
+-- written again) changes nothing; a chat whose mapping is gone records nothing (rather than fail
+-- the completion it rides on).
 CREATE OR REPLACE FUNCTION record_delivered_messages(p_chat_id bigint, p_webim_message text, p_message_ids jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -43,6 +44,7 @@ BEGIN
   END IF;
   INSERT INTO delivered_messages (chat_id, telegram_message_id, webim_message_id)
   SELECT p_chat_id, t.id::bigint, p_webim_message FROM jsonb_array_elements_text(p_message_ids) AS t(id)
+  WHERE EXISTS (SELECT 1 FROM chat_mapping cm WHERE cm.chat_id = p_chat_id)
   ON CONFLICT (chat_id, telegram_message_id) DO NOTHING;
 END
 $$;
