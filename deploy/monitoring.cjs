@@ -204,6 +204,19 @@ function dashboard(stage) {
         12,
         18,
       ),
+      // Ratings users gave when a chat was closed (one record per rating counted): how many a day, and their mean (1–5).
+      (() => {
+        const ratings = widget(
+          'Ratings per day: count, average score (1–5)',
+          [
+            [NAMESPACE, 'Ratings', 'Stage', stage, { stat: 'Sum', label: 'ratings' }],
+            [NAMESPACE, 'RatingScore', 'Stage', stage, { stat: 'Average', label: 'average score', yAxis: 'right' }],
+          ],
+          0,
+          24,
+        );
+        return { ...ratings, properties: { ...ratings.properties, period: 86400, yAxis: { right: { min: 1, max: 5 } } } };
+      })(),
       widget(
         'HTTP API 4xx / 5xx',
         [

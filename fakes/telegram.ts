@@ -141,6 +141,7 @@ export async function startFakeTelegram(options: { token: string }) {
         return { status: 200, body: { ok: true, result: { ...webhook } } };
       case 'answerCallbackQuery':
       case 'readBusinessMessage':
+      case 'setMessageReaction':
         return { status: 200, body: { ok: true, result: true } };
       case 'editMessageText':
         return {

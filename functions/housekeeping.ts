@@ -3,6 +3,7 @@ import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { purgeButtonIds } from '../lib/db/conversation';
 import { purgeExpiredClaims } from '../lib/db/delivery-claims';
 import { purgeStats } from '../lib/db/delivery-stats';
+import { purgeRatingStats } from '../lib/db/feedback';
 
 /**
  * Scheduled hourly: deletes delivery records older than CLAIM_RETENTION_HOURS and statistics
@@ -16,6 +17,7 @@ export function createHousekeepingHandler(runtime: Runtime) {
     const started = performance.now();
     const { purged, drained } = await purgeExpiredClaims(ctx.db, ctx.settings.CLAIM_RETENTION_HOURS, { timeLeftMs });
     const statsPurged = await purgeStats(ctx.db, ctx.settings.STATS_RETENTION_DAYS);
+    await purgeRatingStats(ctx.db, ctx.settings.STATS_RETENTION_DAYS);
     await purgeButtonIds(ctx.db, ctx.settings.CLAIM_RETENTION_HOURS);
     runtime.log.info('claims_purged', { purged, drained, stats_purged: statsPurged, retention_hours: ctx.settings.CLAIM_RETENTION_HOURS });
     return { purged, drained, statsPurged };

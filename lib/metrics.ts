@@ -35,6 +35,21 @@ export function countsOf(outcome: RelayOutcome): DeliveryCounts {
   };
 }
 
+/** Figures of one request beyond its delivery counts. */
+export interface RequestMetrics {
+  /** A rating the user gave (1–5), counted by this request: `Ratings` 1 and `RatingScore` (its average is the mean rating). */
+  rating?: number;
+}
+
+/** The metrics of a request's figures: names and values, with their CloudWatch units. */
+export function requestMetricsOf(figures: RequestMetrics | undefined): { name: string; unit: string; value: number }[] {
+  if (figures?.rating === undefined) return [];
+  return [
+    { name: 'Ratings', unit: 'Count', value: 1 },
+    { name: 'RatingScore', unit: 'None', value: figures.rating },
+  ];
+}
+
 /**
  * One EMF record. Metrics are published under two dimension sets: by stage (what the alarms read)
  * and by stage and direction (what the dashboard splits by); a record of no direction (the
@@ -45,10 +60,15 @@ export function emfRecord(input: {
   direction?: Direction;
   counts: Record<string, number>;
   upstreamMs?: number;
+  figures?: RequestMetrics;
   now?: number;
 }): Record<string, unknown> {
   const metrics: { Name: string; Unit: string }[] = Object.keys(input.counts).map((name) => ({ Name: name, Unit: 'Count' }));
   const values: Record<string, number> = { ...input.counts };
+  for (const figure of requestMetricsOf(input.figures)) {
+    metrics.push({ Name: figure.name, Unit: figure.unit });
+    values[figure.name] = figure.value;
+  }
   if (input.upstreamMs !== undefined) {
     metrics.push({ Name: 'UpstreamLatency', Unit: 'Milliseconds' });
     values.UpstreamLatency = Math.round(input.upstreamMs * 10) / 10;

@@ -53,7 +53,7 @@ export async function runAdminAction(runtime: Runtime, request: AdminRequest, mi
       return migrateAction(runtime, migrations);
     case 'stats': {
       const report = await statsReport(await runtime.databaseOnly());
-      return { action, ok: true, lines: report.lines, stats: { windows: report.windows, hourly: report.hourly } };
+      return { action, ok: true, lines: report.lines, stats: { windows: report.windows, hourly: report.hourly, ratings: report.ratings } };
     }
     case 'doctor': {
       const report = await doctor(runtime, migrations);

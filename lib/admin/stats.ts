@@ -1,5 +1,6 @@
 import type { Database } from '../db/database';
 import { type Direction, readStats, STAT_OUTCOMES, type StatOutcome, type StatsRow } from '../db/delivery-stats';
+import { type RatingStatsRow, readRatingStats } from '../db/feedback';
 
 export interface StatsWindow {
   label: string;
@@ -9,7 +10,20 @@ export interface StatsWindow {
   total: number;
 }
 
+/** Ratings users gave when a chat was closed: counts per score (1–5) and the mean, numbers only. */
+export interface RatingSummary {
+  /** A UTC day (`YYYY-MM-DD`), or the label of the whole window. */
+  label: string;
+  /** Ratings per score, index 0 = score 1 … index 4 = score 5. */
+  byScore: number[];
+  count: number;
+  /** The mean score, 1–5 (null when nobody rated). */
+  average: number | null;
+}
+
 export interface StatsReport {
+  /** The last 7 days as a whole, then each day that has ratings, oldest first. */
+  ratings: { week: RatingSummary; days: RatingSummary[] };
   windows: StatsWindow[];
   /** Messages per hour over the last 24 hours, oldest first (both directions, every outcome). */
   hourly: { hour: string; telegram_to_webim: number; webim_to_telegram: number }[];
@@ -29,11 +43,43 @@ const empty = (): Record<Direction, Record<StatOutcome, number>> =>
 
 /** The delivery statistics of the last 24 hours and 7 days, as numbers and as printable lines. */
 export async function statsReport(db: Database, now = new Date()): Promise<StatsReport> {
-  const rows = await readStats(db, new Date(now.getTime() - 7 * 24 * HOUR));
-  return buildStatsReport(rows, now);
+  const since = new Date(now.getTime() - 7 * 24 * HOUR);
+  const [rows, ratingRows] = await Promise.all([readStats(db, since), readRatingStats(db, new Date(now.getTime() - 6 * 24 * HOUR))]);
+  const report = buildStatsReport(rows, now);
+  const ratings = buildRatings(ratingRows);
+  return { ...report, ratings, lines: [...report.lines, ...formatRatings(ratings)] };
 }
 
-function buildStatsReport(rows: StatsRow[], now: Date): StatsReport {
+function summary(label: string, rows: RatingStatsRow[]): RatingSummary {
+  const byScore = [0, 0, 0, 0, 0];
+  for (const r of rows) byScore[r.score - 1] = (byScore[r.score - 1] ?? 0) + r.count;
+  const count = byScore.reduce((a, n) => a + n, 0);
+  const sum = byScore.reduce((a, n, i) => a + n * (i + 1), 0);
+  return { label, byScore, count, average: count ? Math.round((sum / count) * 100) / 100 : null };
+}
+
+function buildRatings(rows: RatingStatsRow[]): StatsReport['ratings'] {
+  const days = [...new Set(rows.map((r) => r.day))].sort();
+  return {
+    week: summary('last 7 days', rows),
+    days: days.map((day) =>
+      summary(
+        day,
+        rows.filter((r) => r.day === day),
+      ),
+    ),
+  };
+}
+
+function formatRatings({ week, days }: StatsReport['ratings']): string[] {
+  const line = (s: RatingSummary) =>
+    `${s.count} rating(s)${s.average === null ? '' : `, average ${s.average.toFixed(1)} of 5`}${
+      s.count ? `  (${s.byScore.map((n, i) => `${i + 1}⭐ ${n}`).join(', ')})` : ''
+    }`;
+  return [`ratings, ${week.label}: ${line(week)}`, ...days.map((d) => `  ${d.label}  ${line(d)}`)];
+}
+
+function buildStatsReport(rows: StatsRow[], now: Date): Omit<StatsReport, 'ratings'> {
   const windows = [
     { label: 'last 24 hours', hours: 24 },
     { label: 'last 7 days', hours: 7 * 24 },

@@ -15,6 +15,8 @@ export const ALLOWED_UPDATES = [
   'business_message',
   'edited_business_message',
   'deleted_business_messages',
+  // Reactions to the bridge's replies become operator notes.
+  'message_reaction',
 ];
 
 export type WebhookAction = 'set' | 'info' | 'delete';

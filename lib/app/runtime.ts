@@ -4,7 +4,7 @@ import { flushStats } from '../db/delivery-stats';
 import { SchemaBehindError } from '../db/errors';
 import { missingMigrations } from '../db/migrate';
 import { createLogger, type Logger, type LogLevel } from '../log';
-import { countsOf, type DeliveryCounts, type Direction, emfRecord } from '../metrics';
+import { countsOf, type DeliveryCounts, type Direction, emfRecord, type RequestMetrics } from '../metrics';
 import type { ReplyQueue } from '../queue/reply-queue';
 import { sqsReplyQueueFromEnv } from '../queue/sqs';
 import { databaseConnection, usesPreparedStatements } from '../settings/database-connection';
@@ -129,13 +129,13 @@ export class Runtime {
    * lines. Only a deployed stage (STAGE, set by serverless.yml) writes them: locally they are noise.
    */
   async recordDelivery(
-    deps: { db: Database; log: Logger; direction: Direction; upstream?: { milliseconds?: number } },
+    deps: { db: Database; log: Logger; direction: Direction; upstream?: { milliseconds?: number }; metrics?: RequestMetrics },
     outcome: RelayOutcome,
   ): Promise<void> {
     // Counts that found no statement to ride on for a minute are written on their own (rare).
     if (deps.db.statsWaitingMs > STATS_MAX_WAIT_MS)
       await flushStats(deps.db).catch((error: unknown) => deps.log.warn('stats_flush_failed', { error }));
-    this.writeMetrics(deps.direction, countsOf(outcome), deps.upstream?.milliseconds);
+    this.writeMetrics(deps.direction, countsOf(outcome), deps.upstream?.milliseconds, deps.metrics);
   }
 
   /**
@@ -147,10 +147,15 @@ export class Runtime {
     this.writeMetrics(direction, counts);
   }
 
-  private writeMetrics(direction: Direction | undefined, counts: Record<string, number>, upstreamMs?: number): void {
+  private writeMetrics(
+    direction: Direction | undefined,
+    counts: Record<string, number>,
+    upstreamMs?: number,
+    figures?: RequestMetrics,
+  ): void {
     const stage = this.options.env.STAGE;
     if (!stage) return;
-    const record = emfRecord({ stage, direction, counts, upstreamMs });
+    const record = emfRecord({ stage, direction, counts, upstreamMs, figures });
     (this.options.logSink ?? ((line: string) => process.stdout.write(`${line}\n`)))(JSON.stringify(record));
   }
 

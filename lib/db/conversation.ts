@@ -71,6 +71,19 @@ export async function buttonIdOf(db: Database, visitorId: string, data: string):
   return row?.button_id;
 }
 
+/** The callback_data of a rating choice: `rt:<score>:<Webim chat id>`, the chat id left out when it would not fit. */
+export function ratingCallbackData(score: number, webimChatId: string | undefined): string {
+  const data = `rt:${score}:${webimChatId ?? ''}`;
+  return Buffer.byteLength(data) <= CALLBACK_DATA_BYTES ? data : `rt:${score}:`;
+}
+
+/** The rating a callback_data stands for (1–5, and the closed Webim chat when it was kept); undefined when it is no rating. */
+export function ratingOfCallbackData(data: string): { score: number; webimChatId?: string } | undefined {
+  const match = /^rt:([1-5]):(.*)$/s.exec(data);
+  if (!match) return undefined;
+  return match[2] ? { score: Number(match[1]), webimChatId: match[2] } : { score: Number(match[1]) };
+}
+
 /** Deletes stored button ids older than the retention window. */
 export async function purgeButtonIds(db: Database, retentionHours: number): Promise<number> {
   const result = await db.query(

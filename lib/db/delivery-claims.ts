@@ -31,6 +31,19 @@ export class HeldClaim {
   ) {}
 
   /**
+   * The Telegram messages this attempt delivered (an operator reply's parts), in memory until the
+   * completion records them beside itself (migration 010): a reaction to one of them names the
+   * reply, and no round trip is added for it.
+   */
+  readonly delivered: { chatId: number; messageIds: number[] } = { chatId: 0, messageIds: [] };
+
+  /** Notes a Telegram message sent for this claim (no I/O: the completion writes it). */
+  noteDelivered(chatId: number, messageId: number): void {
+    this.delivered.chatId = chatId;
+    this.delivered.messageIds.push(messageId);
+  }
+
+  /**
    * Records how many parts of a split reply have been sent, so a retry resumes after them. Only
    * split replies pay for this statement; it commits asynchronously like the others (the
    * set_config in RETURNING runs exactly when the row is written).
@@ -50,7 +63,9 @@ export class HeldClaim {
    * for the next operator message.
    */
   async complete(options: { timeoutMs?: number } = {}): Promise<void> {
-    await this.db.withPendingStats((stats) => this.db.query((sql) => completeStatement(sql, this.id, this.partsDone, stats), options));
+    await this.db.withPendingStats((stats) =>
+      this.db.query((sql) => completeStatement(sql, this.id, this.partsDone, stats, this.delivered), options),
+    );
   }
 
   /**
@@ -85,8 +100,8 @@ export class HeldClaim {
         if (attempt < COMPLETION_ATTEMPTS) await sleep(COMPLETION_RETRY_DELAY_MS);
       }
     }
-    const { id, partsDone } = this;
-    this.db.deferWrite(`${id.source}/${id.scope}/${id.key}`, (sql) => completeStatement(sql, id, partsDone, []));
+    const { id, partsDone, delivered } = this;
+    this.db.deferWrite(`${id.source}/${id.scope}/${id.key}`, (sql) => completeStatement(sql, id, partsDone, [], delivered));
     return false;
   }
 }
@@ -97,8 +112,18 @@ type Sql = Database['sql'];
  * The per-message statements are functions of migration 004 (planned once per connection, and
  * each commits asynchronously: see docs/performance.md); what is sent is only their call.
  */
-const completeStatement = (sql: Sql, { source, scope, key }: ClaimId, partsDone: number, stats: StatIncrement[]) =>
-  sql`SELECT complete_claim(${source}, ${scope}, ${key}, ${partsDone}::int, ${statsArgs(sql, stats)})`;
+const completeStatement = (
+  sql: Sql,
+  { source, scope, key }: ClaimId,
+  partsDone: number,
+  stats: StatIncrement[],
+  delivered?: HeldClaim['delivered'],
+) =>
+  delivered?.messageIds.length
+    ? // The delivered messages' ids ride on the completion (migration 010): the same round trip.
+      sql`SELECT complete_claim(${source}, ${scope}, ${key}, ${partsDone}::int, ${statsArgs(sql, stats)}),
+        record_delivered_messages(${delivered.chatId}::bigint, ${key}, ${sql.json(delivered.messageIds)}::jsonb)`
+    : sql`SELECT complete_claim(${source}, ${scope}, ${key}, ${partsDone}::int, ${statsArgs(sql, stats)})`;
 
 export type ClaimAttempt<Extra extends object = object> =
   | ({ status: 'claimed'; claim: HeldClaim } & Extra)

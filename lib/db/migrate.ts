@@ -67,6 +67,7 @@ export const REQUIRED_MIGRATIONS = [
   '007_reply_order',
   '008_chat_language',
   '009_business_connections',
+  '010_ratings_and_reactions',
 ] as const;
 
 /** SQLSTATE undefined_table: nothing was ever migrated here. */

@@ -10,6 +10,8 @@ export const en: Catalogue = {
     choosePrompt: 'Please choose:',
     chosen: (label) => `✓ Your choice: ${label}`,
     fileNotDelivered: (name) => `📎 ${name} — the operator sent a file that could not be delivered here.`,
+    ratingQuestion: 'Please rate how the operator helped you:',
+    rated: (score) => `✓ Thank you for your rating: ${'★'.repeat(score)}${'☆'.repeat(5 - score)}`,
   },
   desk: {
     notDelivered: (why) => `⚠ Not delivered to the user: ${why}.`,
@@ -71,6 +73,11 @@ export const en: Catalogue = {
     businessOwnerWrote: '✍ The business account answered this customer directly in Telegram (the text is not shown here).',
     businessOwnerQuoted: (text) => `✍ The business account replied directly in Telegram: ${text}`,
     businessDeleted: (ids) => `🗑 Deleted in the Telegram chat: message ${ids}.`,
+    rated: (score) => `⭐ The user rated the conversation: ${score} of 5.`,
+    reactionAdded: (reaction, reply) => `The user reacted ${reaction} to reply ${reply}.`,
+    reactionRemoved: (reaction, reply) => `The user removed the reaction ${reaction} from reply ${reply}.`,
+    reactionCustomEmoji: 'a custom emoji',
+    reactionPaid: 'a paid ⭐',
   },
   commands: {
     start: 'Start a conversation with an operator',

@@ -10,6 +10,8 @@ export const ru: Catalogue = {
     choosePrompt: 'Пожалуйста, выберите:',
     chosen: (label) => `✓ Ваш выбор: ${label}`,
     fileNotDelivered: (name) => `📎 ${name} — оператор отправил файл, но доставить его сюда не удалось.`,
+    ratingQuestion: 'Пожалуйста, оцените, как оператор помог Вам:',
+    rated: (score) => `✓ Спасибо за оценку: ${'★'.repeat(score)}${'☆'.repeat(5 - score)}`,
   },
   desk: {
     notDelivered: (why) => `⚠ Не доставлено пользователю: ${why}.`,
@@ -71,6 +73,11 @@ export const ru: Catalogue = {
     businessOwnerWrote: '✍ Бизнес-аккаунт ответил этому клиенту напрямую в Telegram (текст здесь не показывается).',
     businessOwnerQuoted: (text) => `✍ Бизнес-аккаунт ответил напрямую в Telegram: ${text}`,
     businessDeleted: (ids) => `🗑 В чате Telegram удалено: сообщение № ${ids}.`,
+    rated: (score) => `⭐ Пользователь оценил диалог: ${score} из 5.`,
+    reactionAdded: (reaction, reply) => `Пользователь отреагировал ${reaction} на ответ ${reply}.`,
+    reactionRemoved: (reaction, reply) => `Пользователь убрал реакцию ${reaction} с ответа ${reply}.`,
+    reactionCustomEmoji: 'свой эмодзи',
+    reactionPaid: 'платная ⭐',
   },
   commands: {
     start: 'Начать диалог с оператором',

@@ -27,6 +27,12 @@ export interface UserWords {
   chosen: (label: string) => string;
   /** Instead of an operator's file that could not be delivered (too large, gone, refused). */
   fileNotDelivered: (name: string) => string;
+
+  // Ratings (what the user feels reaches the desk)
+  /** The question above the five rating choices (buttons `1 ⭐` … `5 ⭐`), sent when the operator closes the chat (RATING_PROMPT). */
+  ratingQuestion: string;
+  /** Added under the question once the user chose: the rating, as the user sees it afterwards. */
+  rated: (score: number) => string;
 }
 
 /** Why a reply did not reach the user, as an operator note says it (the reason codes are the bridge's). */
@@ -85,6 +91,17 @@ export interface DeskWords {
   businessOwnerQuoted: (text: string) => string;
   /** Messages of the customer's chat were deleted in Telegram; `ids` lists their ids. */
   businessDeleted: (ids: string) => string;
+
+  // Ratings and reactions (what the user feels reaches the desk)
+  /** The note when the user rated the closed chat, 1 (worst) … 5 (best). */
+  rated: (score: number) => string;
+  /** The note when the user reacted to a reply; `reply` is the Webim id of the reply. */
+  reactionAdded: (reaction: string, reply: string) => string;
+  /** The note when the user took a reaction to a reply back. */
+  reactionRemoved: (reaction: string, reply: string) => string;
+  /** Names a reaction that is no plain emoji: a custom emoji (a desk cannot show it), a paid star. */
+  reactionCustomEmoji: string;
+  reactionPaid: string;
 }
 
 /** Markers of non-text content, between square brackets in the desk. Coordinates come formatted. */

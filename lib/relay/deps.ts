@@ -3,7 +3,7 @@ import type { AppContext } from '../app/runtime';
 import type { Deadline } from '../core/deadline';
 import type { Direction } from '../db/delivery-stats';
 import type { Logger } from '../log';
-import { UpstreamTimer } from '../metrics';
+import { type RequestMetrics, UpstreamTimer } from '../metrics';
 import type { RetryPolicy } from '../telegram/retry';
 
 /**
@@ -16,6 +16,8 @@ export interface RelayDeps extends AppContext {
   telegramRetry?: RetryPolicy;
   /** Adds up the time spent on Telegram and Webim calls (for the latency metric). */
   upstream?: UpstreamTimer;
+  /** What this request adds to its metrics record beyond its outcome (a rating counted now). */
+  metrics?: RequestMetrics;
   /** Which way this use-case relays (statistics, alerts). */
   direction: Direction;
   /** Posts admin alerts when something goes wrong; never affects the outcome. */
@@ -53,5 +55,5 @@ export function relayDeps(
     ctx.settings.ADMIN_CHAT_ID === undefined
       ? undefined
       : new AdminAlerts({ settings: ctx.settings, db, telegram: ctx.telegram, log: scope.log, deadline: scope.deadline });
-  return { ...ctx, ...scope, db, upstream: new UpstreamTimer(), alerts };
+  return { ...ctx, ...scope, db, upstream: new UpstreamTimer(), metrics: {}, alerts };
 }

@@ -43,16 +43,18 @@ export async function sendFileToUser(
   file: OperatorFile,
   text: string | undefined,
   claim?: HeldClaim,
+  onSent?: (messageId: number) => void,
 ): Promise<number> {
   const recipient = recipientOf(to);
   const caption = text && text.length <= CAPTION_LIMIT ? text : undefined;
   const rest = text && !caption ? text : undefined;
   const total = 1 + (rest ? splitText(rest).length : 0);
   if ((claim?.partsDone ?? 0) < 1) {
-    await deliverFilePart(deps, recipient, file, caption);
+    const sent = await deliverFilePart(deps, recipient, file, caption);
+    if (sent !== undefined) onSent?.(sent);
     if (claim && total > 1) await claim.recordParts(1).catch((e: unknown) => deps.log.warn('progress_record_failed', { error: e }));
   }
-  if (rest) await sendTextToUser(deps, recipient, rest, claim, 1);
+  if (rest) await sendTextToUser(deps, recipient, rest, claim, 1, { onSent });
   return total;
 }
 
@@ -63,21 +65,30 @@ export async function sendFileToUser(
  * too does the user get the file's name and a note. The caption travels with each attempt, so the
  * text always reaches the user.
  */
-async function deliverFilePart(deps: RelayDeps, to: Recipient, file: OperatorFile, caption: string | undefined): Promise<void> {
+async function deliverFilePart(
+  deps: RelayDeps,
+  to: Recipient,
+  file: OperatorFile,
+  caption: string | undefined,
+): Promise<number | undefined> {
   const first = await uploadFile(deps, to, file, caption, false);
-  if (first.status === 'sent') return;
+  if (first.status === 'sent') return first.messageId;
   deps.log.warn('file_upload_refused', {
     method: first.method,
     reason: first.reason,
     fallback: first.method === 'sendDocument' ? 'note' : 'sendDocument',
   });
-  if (first.method === 'sendDocument') return sendNote(deps, to, file, caption, first.reason);
+  if (first.method === 'sendDocument') {
+    await sendNote(deps, to, file, caption, first.reason);
+    return undefined;
+  }
   const second = await uploadFile(deps, to, file, caption, true);
-  if (second.status === 'sent') return;
-  return sendNote(deps, to, file, caption, second.reason);
+  if (second.status === 'sent') return second.messageId;
+  await sendNote(deps, to, file, caption, second.reason);
+  return undefined;
 }
 
-type UploadResult = { status: 'sent' } | { status: 'refused'; method: string; reason: string };
+type UploadResult = { status: 'sent'; messageId?: number } | { status: 'refused'; method: string; reason: string };
 
 /** Telegram refuses this upload as a request (400), not the chat: another form of the file may pass. */
 const refusedAsSent = (error: unknown): error is TelegramApiError =>
@@ -116,8 +127,9 @@ async function uploadFile(
   const size = download.length ?? file.size;
   const { method, field } = asDocument ? { method: 'sendDocument' as const, field: 'document' } : uploadMethodFor(mediaType, size);
   const remaining = Math.max(1_000, deps.deadline.remaining() - UPLOAD_RESERVE_MS);
+  let sentMessage: { message_id?: number } | undefined;
   try {
-    await timedUpstream(deps, () =>
+    sentMessage = await timedUpstream(deps, () =>
       deps.telegram.sendFile(
         method,
         { chat_id: String(to.chatId), ...businessParams(to), ...(caption ? { caption } : {}) },
@@ -153,7 +165,7 @@ async function uploadFile(
     fallback: asDocument || undefined,
     duration_ms: Math.round(performance.now() - started),
   });
-  return { status: 'sent' };
+  return { status: 'sent', messageId: sentMessage?.message_id };
 }
 
 /** The user gets the file's name and a short note instead of the file; the reason is logged (not the name). */

@@ -44,7 +44,7 @@ export async function sendTextToUser(
   text: string,
   claim?: HeldClaim,
   partOffset = 0,
-  extra: { header?: string; keyboard?: InlineKeyboardMarkup } = {},
+  extra: { header?: string; keyboard?: InlineKeyboardMarkup; onSent?: (messageId: number) => void } = {},
 ): Promise<number> {
   const recipient = recipientOf(to);
   const chatId = recipient.chatId;
@@ -70,12 +70,13 @@ export async function sendTextToUser(
       ...businessParams(recipient),
     };
     try {
-      await withTelegramRetries(
+      const sentMessage = await withTelegramRetries(
         (ms) => timedUpstream(deps, () => deps.telegram.sendMessage(chatId, part, ms, options)),
         timeoutMs,
         deps.deadline,
         policy,
       );
+      extra.onSent?.(sentMessage.message_id);
     } catch (error) {
       if (error instanceof DeliveryFailure && error.kind === 'blocked') {
         await setChatBlocked(deps.db, recipient.chatKey, true).catch((e: unknown) =>

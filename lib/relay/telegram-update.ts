@@ -1,16 +1,14 @@
 import type { Update } from '@grammyjs/types';
-import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
 import type { BusinessChatMapping } from '../db/business';
 import { rememberChatLanguage, setChatBlocked } from '../db/chat-mapping';
-import { buttonIdOf } from '../db/conversation';
+import { buttonIdOf, ratingOfCallbackData } from '../db/conversation';
 import { type ClaimAttempt, claimUpdate, claimUpdateForChat } from '../db/delivery-claims';
 import { sealFileLink } from '../files/link';
 import type { Logger } from '../log';
 import { deskWordsOf, userLanguageOf, userTextOf, userWordsOf } from '../settings/texts';
 import { BOT_DOWNLOAD_LIMIT_BYTES, humanSize } from '../telegram/files';
 import { interpretUpdate, type UpdateIntent } from '../telegram/update';
-import { webimDeliveryFailure } from '../webim/errors';
 import {
   captionIdFor,
   noteIdFor,
@@ -30,13 +28,10 @@ import {
 } from './business';
 import { finish, runClaimed } from './claimed';
 import { type RelayDeps, timedUpstream } from './deps';
+import { reactToDelivered, relayRatingPress, relayReaction } from './feedback';
 import { postNote, tellUser } from './notices';
 import { type Recipient, sendTextToUser } from './send-to-user';
-
-/** Time kept back after the Webim call for completing the claim and answering. */
-const WEBIM_RESERVE_MS = 1_000;
-/** A Webim call with less time than this is not started. */
-const WEBIM_MIN_ATTEMPT_MS = 250;
+import { callWebim } from './webim-call';
 
 /**
  * Use-case: relay one Telegram update. Every update gets a deliberate outcome — relayed to
@@ -108,10 +103,17 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
     );
   }
 
-  if (intent.kind === 'button_press') return relayButtonPress(deps, log, key, intent);
+  if (intent.kind === 'reaction') return relayReaction(deps, log, key, intent);
+  if (intent.kind === 'button_press') {
+    const rating = ratingOfCallbackData(intent.data);
+    return rating ? relayRatingPress(deps, log, key, intent, rating) : relayButtonPress(deps, log, key, intent);
+  }
   if (intent.kind === 'business_connection') return relayBusinessConnection(deps, log, key, intent);
   if (intent.kind === 'business_owner_message') return relayOwnerMessage(deps, log, key, intent);
   if (intent.kind === 'business_deleted') return relayBusinessDeleted(deps, log, key, intent);
+
+  // The bot's reaction to the user's message (DELIVERY_REACTION), started once Webim has it.
+  let reacted: Promise<void> | undefined;
 
   // A customer of a business account is a chat of its own (its own key and visitor), apart from
   // the same person's chat with the bot.
@@ -182,6 +184,8 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
         );
         if (parts.length > 1) await claim.recordParts(i + 1).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
       }
+      // Not awaited here: it runs while the claim's completion is written, and is awaited below.
+      if (deps.settings.DELIVERY_REACTION && !intent.edited) reacted = reactToDelivered(deps, log, intent.chatId, intent.messageId);
       log.info('relayed_to_webim', {
         visitor_id: mapping.visitorId,
         webim_message_id: webimMessageId,
@@ -195,6 +199,7 @@ export async function relayTelegramUpdate(deps: RelayDeps, update: Update): Prom
       return 'relayed';
     },
   );
+  await reacted;
   // The user hears when Webim refused their message for good, or has been unreachable for a while.
   if (intent.kind === 'visitor_message' && recipient) await tellUser({ ...deps, log }, recipient, outcome, intent.sender.language);
   return outcome;
@@ -211,17 +216,6 @@ const postToWebim = (deps: RelayDeps, input: (VisitorMessageInput & { file?: und
       ? deps.webim.sendVisitorFile(input, budget)
       : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget),
   );
-
-/** One Webim call within what the invocation has left (timed); its failure classified. */
-async function callWebim(deps: RelayDeps, call: (budgetMs: number) => Promise<void>): Promise<void> {
-  const budget = Math.min(deps.webim.timeoutMs, deps.deadline.remaining() - WEBIM_RESERVE_MS);
-  if (budget < WEBIM_MIN_ATTEMPT_MS) throw new DeliveryFailure('transient', 'webim', 'no_time_left');
-  try {
-    await timedUpstream(deps, () => call(budget));
-  } catch (error) {
-    throw webimDeliveryFailure(error);
-  }
-}
 
 /** How long the press is answered within (Telegram shows a spinner on the button until then). */
 const ANSWER_TIMEOUT_MS = 2_000;

@@ -10,6 +10,7 @@ import { type KeyboardButton, keyboardOf, operatorFileOf, operatorNameOf, userTe
 import { markCustomerRead, replyRouteOf } from './business';
 import { finish, runClaimed, runUnclaimed } from './claimed';
 import type { RelayDeps } from './deps';
+import { sendRatingPrompt } from './feedback';
 import { noteUndelivered } from './notices';
 import { sendFileToUser } from './send-file-to-user';
 import { sendTextToUser } from './send-to-user';
@@ -31,7 +32,7 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
 
   const ids = { visitorId: callback.visitor_id, messageId: message?.id };
   if (callback.event === 'chat_closed' && callback.visitor_id && tellsChatClosed(deps.settings)) {
-    return closeChat(deps, log, callback.visitor_id, chatClosedKey(callback.chat_id));
+    return closeChat(deps, log, callback.visitor_id, callback.chat_id);
   }
   if (callback.event !== 'new_message' || !message || !callback.visitor_id) {
     log.info('webim_callback_ignored', { reason: `event_${callback.event}` });
@@ -65,9 +66,11 @@ export async function relayWebimCallback(deps: RelayDeps, callback: WebimCallbac
       buttons && !message.text?.trim()
         ? userWordsOf(deps.settings, await chatLanguageOf(deps.db, chat.chatId)).choosePrompt
         : rendered.text;
+    // Each Telegram message of the reply is noted in the claim: its completion records which reply it was.
+    const onSent = (sent: number) => claim?.noteDelivered(chat.chatId, sent);
     const parts = file
-      ? await sendFileToUser({ ...deps, log: chatLog }, route.to, file, message.text?.trim() ? message.text : undefined, claim)
-      : await sendTextToUser({ ...deps, log: chatLog }, route.to, text, claim, 0, { header, keyboard });
+      ? await sendFileToUser({ ...deps, log: chatLog }, route.to, file, message.text?.trim() ? message.text : undefined, claim, onSent)
+      : await sendTextToUser({ ...deps, log: chatLog }, route.to, text, claim, 0, { header, keyboard, onSent });
     chatLog.info('relayed_to_telegram', { parts, business: route.business ? true : undefined });
     await markCustomerRead(deps, chatLog, route.business);
     return 'relayed';
@@ -133,9 +136,9 @@ const claimForChat = (deps: RelayDeps, visitorId: string, key: string) =>
     queuedHoldSeconds: deps.settings.QUEUE_MAX_AGE_SECONDS + deps.settings.ORDER_HOLD_SECONDS,
   });
 
-/** Whether a closed chat is told to the user in some language (the text is not switched off for all). */
+/** Whether the user hears of a closed chat: its text in some language, or the rating question. */
 const tellsChatClosed = (settings: RelayDeps['settings']) =>
-  LANGUAGES.some((language) => userTextOf(settings, 'CHAT_CLOSED_TEXT', language).text);
+  settings.RATING_PROMPT || LANGUAGES.some((language) => userTextOf(settings, 'CHAT_CLOSED_TEXT', language).text);
 
 /** The claim of a closed chat's notice: once per closed Webim chat of the visitor. */
 const chatClosedKey = (webimChatId: string | number | undefined) => `chat-closed:${webimChatId ?? ''}`;
@@ -156,7 +159,8 @@ export function claimKeyOf(callback: WebimCallback, settings: RelayDeps['setting
  * language last seen from the user), once per closed Webim chat (the claim is the visitor's
  * `chat-closed:<webim chat id>`), in order with the replies before it.
  */
-function closeChat(deps: RelayDeps, log: Logger, visitorId: string, key: string): Promise<RelayOutcome> {
+function closeChat(deps: RelayDeps, log: Logger, visitorId: string, webimChatId: string | number | undefined): Promise<RelayOutcome> {
+  const key = chatClosedKey(webimChatId);
   return runClaimed(
     deps,
     log,
@@ -164,15 +168,25 @@ function closeChat(deps: RelayDeps, log: Logger, visitorId: string, key: string)
     () => claimForChat(deps, visitorId, key),
     async ({ chat, claim }) => {
       if (chat.blocked) return 'blocked';
+      const chatDeps = { ...deps, log: log.child({ chat_id: chat.chatId }) };
       const language = userLanguageOf(deps.settings, await chatLanguageOf(deps.db, chat.chatId));
       const text = userTextOf(deps.settings, 'CHAT_CLOSED_TEXT', language).text;
-      if (!text) {
+      if (!text && !deps.settings.RATING_PROMPT) {
         log.info('webim_callback_ignored', { reason: 'chat_closed_text_off', language });
         return 'ignored';
       }
       const route = await replyRouteOf(deps, chat.chatId);
-      await sendTextToUser({ ...deps, log: log.child({ chat_id: chat.chatId }) }, route.to, text, claim);
-      log.info('chat_closed_sent', { chat_id: chat.chatId, language });
+      let sent = 0;
+      if (text) {
+        sent = await sendTextToUser(chatDeps, route.to, text, claim);
+        log.info('chat_closed_sent', { chat_id: chat.chatId, language });
+      }
+      if (deps.settings.RATING_PROMPT) {
+        // The closing text is done: a retry after a failed prompt must not send it again.
+        if (sent && claim.partsDone < sent)
+          await claim.recordParts(sent).catch((e: unknown) => log.warn('progress_record_failed', { error: e }));
+        await sendRatingPrompt(chatDeps, route.to, language, webimChatId === undefined ? undefined : String(webimChatId), claim, sent);
+      }
       return 'relayed';
     },
   );

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { isLoopbackHost } from '../core/loopback';
 import { LANGUAGES, type Language } from '../i18n/catalogue';
+import { isReactionEmoji, REACTION_EMOJI } from '../telegram/reactions';
 
 /**
  * The one schema for every setting of the bridge. A setting has the same name everywhere:
@@ -124,6 +125,20 @@ export const settingsSchema = z.object({
   /** How long hourly delivery statistics are kept. */
   STATS_RETENTION_DAYS: intIn(1, 3650, 90),
   DELAY_NOTICE_AFTER_SECONDS: intIn(10, 86_400, 120),
+  /** When Webim closes the chat, ask the user to rate the conversation (five choices under a short question). */
+  RATING_PROMPT: flag.default(true),
+  /**
+   * Once Webim has accepted a user's message, the bot reacts to it with this emoji (one a bot may
+   * set, e.g. 👀; `on` means 👀); empty or `off`: no reaction. Off by default.
+   */
+  DELIVERY_REACTION: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => (/^(on|true|yes|1)$/i.test(v) ? '👀' : /^(off|false|no|0)?$/i.test(v) ? '' : v))
+    .refine((v) => v === '' || isReactionEmoji(v), {
+      message: `must be off, on (👀) or one emoji a bot may react with (${REACTION_EMOJI.slice(0, 8).join(' ')} …)`,
+    }),
   /** Show the operator's name above each reply (when Webim's callback names the operator). */
   SHOW_OPERATOR_NAME: flag.default(false),
   /** Forward Webim `info` (system) messages to the user. */

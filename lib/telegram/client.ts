@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { BusinessConnection, File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type {
+  BusinessConnection,
+  File,
+  InlineKeyboardMarkup,
+  Message,
+  MessageEntity,
+  ReactionTypeEmoji,
+  UserFromGetMe,
+  WebhookInfo,
+} from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -185,6 +194,15 @@ export class TelegramClient {
     return this.call<true>(
       'readBusinessMessage',
       { business_connection_id: businessConnectionId, chat_id: chatId, message_id: messageId },
+      timeoutMs,
+    );
+  }
+
+  /** Sets the bot's reaction on a message (one emoji; Bot API setMessageReaction). */
+  setMessageReaction(chatId: number, messageId: number, emoji: ReactionTypeEmoji['emoji'], timeoutMs?: number): Promise<true> {
+    return this.call<true>(
+      'setMessageReaction',
+      { chat_id: chatId, message_id: messageId, reaction: [{ type: 'emoji', emoji }] },
       timeoutMs,
     );
   }

@@ -1,7 +1,8 @@
-import type { Message, Update, User } from '@grammyjs/types';
+import type { Message, ReactionType, Update, User } from '@grammyjs/types';
 import * as z from 'zod';
 import { type DeskWords, wordsOf } from '../i18n/catalogue';
 import { fileOfMessage, type TelegramFile } from './files';
+import { reactionsAdded } from './reactions';
 
 /**
  * Edge validation of a Telegram Update: only what the bridge relies on is checked, unknown fields
@@ -68,6 +69,14 @@ const updateSchema = z.looseObject({
   edited_business_message: businessMessageSchema.optional(),
   deleted_business_messages: z
     .looseObject({ business_connection_id: idString, chat: chatSchema, message_ids: z.array(z.number().int()).max(1000) })
+    .optional(),
+  message_reaction: z
+    .looseObject({
+      chat: chatSchema,
+      message_id: z.number().int(),
+      old_reaction: z.array(z.looseObject({ type: z.string() })),
+      new_reaction: z.array(z.looseObject({ type: z.string() })),
+    })
     .optional(),
 });
 
@@ -156,6 +165,8 @@ export type UpdateIntent =
   /** Messages of a business chat were deleted (ids only). */
   | { kind: 'business_deleted'; chatId: number; business: BusinessChat; messageIds: number[] }
   | { kind: 'membership'; chatId: number; blocked: boolean }
+  /** The user changed their reaction to a message: what was added and what removed. */
+  | { kind: 'reaction'; chatId: number; messageId: number; added: ReactionType[]; removed: ReactionType[] }
   /** `/status` in the admin chat: answer with the doctor's summary and the last 24 hours. */
   | { kind: 'admin_status'; chatId: number };
 
@@ -195,6 +206,16 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number;
 
   const business = interpretBusinessUpdate(update, desk);
   if (business) return business;
+  const reaction = update.message_reaction;
+  if (reaction) {
+    const chatId = reaction.chat.id;
+    if (reaction.chat.type !== 'private' || chatId === options.adminChatId)
+      return { kind: 'ignore', reason: 'reaction_not_private', chatId };
+    const added = reactionsAdded(reaction.old_reaction, reaction.new_reaction);
+    const removed = reactionsAdded(reaction.new_reaction, reaction.old_reaction);
+    if (!added.length && !removed.length) return { kind: 'ignore', reason: 'reaction_unchanged', chatId };
+    return { kind: 'reaction', chatId, messageId: reaction.message_id, added, removed };
+  }
 
   const press = update.callback_query;
   if (press) {

@@ -3,6 +3,7 @@ import { WebimApiError, WebimNetworkError } from './errors';
 import {
   buildKeyboardResponse,
   buildOperatorNote,
+  buildRating,
   buildVisitorFile,
   buildVisitorMessage,
   type KeyboardButton,
@@ -47,6 +48,18 @@ export class WebimClient {
     timeoutMs = this.options.timeoutMs,
   ): Promise<void> {
     return this.post(buildKeyboardResponse(input), timeoutMs);
+  }
+
+  /** The user rated the closed chat (kind `rating`, score 1–5 sent on Webim's −2…2 scale). */
+  sendRating(
+    input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & {
+      messageId: string;
+      score: number;
+      webimChatId?: string;
+    },
+    timeoutMs = this.options.timeoutMs,
+  ): Promise<void> {
+    return this.post(buildRating(input), timeoutMs);
   }
 
   private async post(body: unknown, timeoutMs: number): Promise<void> {

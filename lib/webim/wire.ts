@@ -128,6 +128,43 @@ export function buildKeyboardResponse(
   };
 }
 
+/**
+ * The user rated the conversation after the chat was closed (assumed shape, modelled on the
+ * keyboard response): `kind: "rating"`, the score on Webim's visitor-side scale for rating an
+ * operator, −2 (worst) … 2 (best), and the closed chat's id when known. To adapt: change the kind,
+ * the field names or the scale here (`webimRateOf`); nothing else knows them.
+ */
+export interface OutboundRating {
+  event: 'new_message';
+  visitor: { id: string; fields: VisitorFields };
+  message: { id: string; kind: 'rating'; text: string; data: { rate: number; chat_id?: string } };
+}
+
+/** The user's choice, 1 (worst) … 5 (best), on Webim's −2 … 2 operator-rating scale. */
+export const webimRateOf = (score: number): number => Math.max(1, Math.min(5, Math.round(score))) - 3;
+
+export function buildRating(
+  input: Pick<VisitorMessageInput, 'visitorId' | 'name' | 'login' | 'language'> & {
+    messageId: string;
+    score: number;
+    webimChatId?: string;
+  },
+): OutboundRating {
+  const data: OutboundRating['message']['data'] = { rate: webimRateOf(input.score) };
+  if (input.webimChatId) data.chat_id = input.webimChatId;
+  return {
+    event: 'new_message',
+    visitor: { id: input.visitorId, fields: fieldsOf(input) },
+    message: { id: input.messageId, kind: 'rating', text: `${'★'.repeat(input.score)}${'☆'.repeat(5 - input.score)}`, data },
+  };
+}
+
+/**
+ * Our stable id for a rating: one per rating prompt (the Telegram message that carried it), so a
+ * redelivered press posts the same id and Webim can drop the repeat.
+ */
+export const ratingMessageIdFor = (chatId: number, promptMessageId: number): string => `tg-${chatId}-rating-${promptMessageId}`;
+
 /** Our stable id for a button press: one per press, as each arrives in an update of its own. */
 export const pressMessageIdFor = (chatId: number, updateId: string): string => `tg-${chatId}-press-${updateId}`;
 

@@ -35,6 +35,7 @@ const language = z.object({
     .nullable(),
 });
 const press = z.object({ lineId: z.string().min(1).max(64), data: z.string().min(1).max(64) });
+const react = z.object({ lineId: z.string().min(1).max(64), emoji: z.string().max(16) });
 const keyboard = z.object({
   text: z.string().max(4096).default(''),
   buttons: z
@@ -153,6 +154,10 @@ export function sandboxRoutes(telegram: TelegramSimulator, webim: WebimSimulator
       } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/press$/.exec(pathname))) {
         const p = press.parse(body);
         telegram.pressButton(Number(m[1]), p.lineId, p.data);
+        send(res, 202, { queued: true });
+      } else if ((m = /^\/sandbox\/api\/users\/(\d+)\/react$/.exec(pathname))) {
+        const r = react.parse(body);
+        telegram.reactAsUser(Number(m[1]), r.lineId, r.emoji);
         send(res, 202, { queued: true });
       } else if ((m = /^\/sandbox\/api\/visitors\/([^/]+)\/keyboard$/.exec(pathname))) {
         const k = keyboard.parse(body);

@@ -71,6 +71,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
     WEBIM_CALLBACK_SECRET: callbackSecret,
     // The welcome, the chat-closed text and every note come from the catalogue, in each user's language.
     FILE_LINK_SECRET: env.FILE_LINK_SECRET || secret(24),
+    // Shown on the page: the bot's 👀 on a user's message once the desk has it.
+    DELIVERY_REACTION: env.DELIVERY_REACTION || 'on',
     // A short Telegram timeout keeps "slow upstream" experiments snappy.
     TELEGRAM_TIMEOUT_MS: env.TELEGRAM_TIMEOUT_MS || '5000',
     WEBIM_TIMEOUT_MS: env.WEBIM_TIMEOUT_MS || '5000',
@@ -95,8 +97,8 @@ export async function startSandbox(options: { port: number; dataDir?: string | n
   const stats = async () => {
     const db = await local.runtime.databaseOnly();
     await flushStats(db);
-    const { windows, hourly } = await statsReport(db);
-    return { windows, hourly };
+    const { windows, hourly, ratings } = await statsReport(db);
+    return { windows, hourly, ratings };
   };
   const bridge = await startLocalServer(local.runtime, { port: options.port, extra: sandboxRoutes(telegram, webim, bus, stats) });
   // File links point at this server's /files route; its port is known only now.

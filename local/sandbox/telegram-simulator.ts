@@ -6,7 +6,7 @@ import type { SandboxEventBus } from './events';
 import { multipartBoundary, parseMultipart } from './multipart';
 import { OrderedRedelivery, postToBridge } from './redelivery';
 import { type SampleKind, sampleFile } from './samples';
-import { fileUpdate, membershipUpdate, type SimUserIdentity, textUpdate } from './wire';
+import { fileUpdate, membershipUpdate, reactionUpdate, type SimUserIdentity, textUpdate } from './wire';
 
 export interface ChatLine {
   id: string;
@@ -19,6 +19,10 @@ export interface ChatLine {
   status?: 'sending' | 'retrying' | 'delivered';
   /** For bot messages with an inline keyboard: its buttons, rows kept (pressing one sends a callback_query). */
   buttons?: { text: string; data: string }[][];
+  /** The bot's reaction on a user message (DELIVERY_REACTION: Webim has it). */
+  botReaction?: string;
+  /** The user's reaction on a bot message (sent to the bot as message_reaction). */
+  userReaction?: string;
 }
 
 export interface SimUser extends SimUserIdentity {
@@ -143,6 +147,21 @@ export class TelegramSimulator {
     this.deliver(chatId, update);
   }
 
+  /**
+   * The user reacts to a bot message with an emoji, or takes the reaction back (empty): Telegram
+   * sends the bot a message_reaction update with the old and the new reaction.
+   */
+  reactAsUser(chatId: number, lineId: string, emoji: string): void {
+    const user = this.user(chatId);
+    const line = user.lines.find((l) => l.id === lineId && l.from === 'bot');
+    if (!line) throw new Error('no such bot message');
+    const old = line.userReaction;
+    if ((old ?? '') === emoji) return;
+    if (emoji) line.userReaction = emoji;
+    else delete line.userReaction;
+    this.deliver(chatId, reactionUpdate(user, this.nextUpdateId++, Number(line.id.replace(/^b-/, '')), old, emoji || undefined));
+  }
+
   /** The user sends one of the sample files (with an optional caption), as Telegram delivers it. */
   sendFileAsUser(chatId: number, kind: SampleKind, caption?: string): void {
     const user = this.user(chatId);
@@ -263,6 +282,16 @@ export class TelegramSimulator {
           ok: true,
           result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: file.bytes.length, file_path: file.path },
         });
+      }
+      case 'setMessageReaction': {
+        const user = this.users.find((u) => u.chatId === Number(params.chat_id));
+        const line = user?.lines.find((l) => l.id === `u-${Number(params.message_id)}`);
+        if (!line) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: message to react not found' });
+        const [first] = (params.reaction as { type?: string; emoji?: string }[] | undefined) ?? [];
+        if (first?.emoji) line.botReaction = first.emoji;
+        else delete line.botReaction;
+        this.bus.emit('telegram', 'reaction_set', { chat_id: user?.chatId, message_id: Number(params.message_id), status: 200 });
+        return reply(200, { ok: true, result: true });
       }
       case 'answerCallbackQuery':
         this.bus.emit('telegram', 'button_answered', { status: 200 });

@@ -210,7 +210,14 @@ export class WebimSimulator {
         id?: string;
         kind?: string;
         text?: string;
-        data?: { url?: string; name?: string; media_type?: string; size?: number; button?: { id?: string; text?: string } };
+        data?: {
+          url?: string;
+          name?: string;
+          media_type?: string;
+          size?: number;
+          button?: { id?: string; text?: string };
+          rate?: number;
+        };
       };
     };
     try {
@@ -224,10 +231,11 @@ export class WebimSimulator {
     const isFile = message?.kind === 'file_visitor' && typeof message.data?.url === 'string' && typeof message.data?.name === 'string';
     const isNote = message?.kind === 'for_operator' && typeof message.text === 'string';
     const isPress = message?.kind === 'keyboard_response' && typeof message.data?.button?.id === 'string';
-    if (body.event !== 'new_message' || !visitorId || !message?.id || (!isText && !isFile && !isNote && !isPress)) {
+    const isRating = message?.kind === 'rating' && typeof message.data?.rate === 'number';
+    if (body.event !== 'new_message' || !visitorId || !message?.id || (!isText && !isFile && !isNote && !isPress && !isRating)) {
       return reply(400, {
         error: 'bad_request',
-        desc: 'expected a new_message: a visitor text or file, a keyboard_response, or a for_operator note',
+        desc: 'expected a new_message: a visitor text or file, a keyboard_response, a rating, or a for_operator note',
       });
     }
     const ids = { visitor_id: visitorId, webim_message_id: message.id };
@@ -255,7 +263,14 @@ export class WebimSimulator {
     visitor.lines.push({
       id: message.id,
       from: isNote ? 'note' : 'visitor',
-      text: isText || isNote ? (message.text as string) : isPress ? `▸ pressed “${data?.button?.text ?? data?.button?.id}”` : '',
+      text:
+        isText || isNote
+          ? (message.text as string)
+          : isPress
+            ? `▸ pressed “${data?.button?.text ?? data?.button?.id}”`
+            : isRating
+              ? `⭐ rated the operator ${message.text ?? ''} (rate ${data?.rate} on −2…2)`
+              : '',
       time: new Date().toISOString(),
       ...(isFile && data
         ? {

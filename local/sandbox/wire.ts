@@ -147,6 +147,22 @@ export function operatorFileCallback(
   };
 }
 
+/** A `message_reaction` update: the user changed their reaction to a message (old and new, emoji only here). */
+export function reactionUpdate(u: SimUserIdentity, updateId: number, messageId: number, oldEmoji?: string, newEmoji?: string) {
+  const list = (emoji?: string) => (emoji ? [{ type: 'emoji', emoji }] : []);
+  return {
+    update_id: updateId,
+    message_reaction: {
+      chat: privateChat(u),
+      message_id: messageId,
+      user: userObject(u),
+      date: Math.floor(Date.now() / 1000),
+      old_reaction: list(oldEmoji),
+      new_reaction: list(newEmoji),
+    },
+  };
+}
+
 /** Webim's callback when an operator closes the chat. */
 export function chatClosedCallback(visitorId: string, webimChatId: number) {
   return { event: 'chat_closed', visitor_id: visitorId, chat_id: webimChatId };

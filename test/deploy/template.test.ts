@@ -107,6 +107,8 @@ describe('packaged template (serverless package, offline)', () => {
     expect(byType('AWS::SNS::Topic')).toHaveLength(1);
     expect(template.Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
     expect(byType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    const dashboard = JSON.stringify(template.Resources.Dashboard?.Properties.DashboardBody);
+    for (const metric of ['Ratings', 'RatingScore']) expect(dashboard).toContain(`\\"${metric}\\"`);
   });
 
   it('serves file links from a response-streaming function URL that the webhook function knows', () => {

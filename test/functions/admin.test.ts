@@ -68,7 +68,7 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
     expect(set?.params).toEqual({
       url: `${API}/telegram-webhook`,
       secret_token: SECRETS.webhookSecret,
-      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
+      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES, 'message_reaction'],
       max_connections: 19,
       drop_pending_updates: false,
     });
@@ -141,7 +141,7 @@ describe.each(databaseEngines())('admin, migrate and housekeeping functions on $
           url: `${API}/telegram-webhook`,
           has_custom_certificate: false,
           pending_update_count: pending,
-          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
+          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES, 'message_reaction'],
           max_connections: 19,
           last_error_date: Math.floor(Date.now() / 1000) - ageSeconds,
           last_error_message: 'Wrong response from the webhook: 503 Service Unavailable',

@@ -14,7 +14,7 @@ const emfSchema = z
             Namespace: z.string().min(1).max(255),
             Dimensions: z.array(z.array(z.string().min(1)).min(1).max(30)),
             Metrics: z
-              .array(z.strictObject({ Name: z.string().min(1).max(255), Unit: z.enum(['Count', 'Milliseconds']) }))
+              .array(z.strictObject({ Name: z.string().min(1).max(255), Unit: z.enum(['Count', 'Milliseconds', 'None']) }))
               .min(1)
               .max(100),
           }),
@@ -71,5 +71,34 @@ describe.each(databaseEngines())('delivery metrics (EMF) on $name', (engine) => 
     const text = JSON.stringify(all);
     for (const s of ['secret plans', 'second message', 'operator answer', visitorId, String(chatId), ...Object.values(SECRETS)])
       expect(text).not.toContain(s);
+  });
+
+  it('a rating counted writes Ratings 1 and its RatingScore (averaged by the dashboard); a second press of the prompt writes neither', async () => {
+    const chatId = 6_100_101;
+    expect((await bridge.postUpdate(textUpdate(6_100_101, chatId, '/start'))).statusCode).toBe(200);
+    const press = (updateId: number, score: number) => ({
+      update_id: updateId,
+      callback_query: {
+        id: `cq-${updateId}`,
+        from: { id: chatId, is_bot: false, first_name: 'Test' },
+        chat_instance: '-1',
+        data: `rt:${score}:77`,
+        message: { message_id: 501, date: 1795339980, chat: { id: chatId, type: 'private', first_name: 'Test' }, text: 'Rate us' },
+      },
+    });
+    const before = records().length;
+    expect((await bridge.postUpdate(press(6_100_102, 2))).statusCode).toBe(200);
+    expect((await bridge.postUpdate(press(6_100_103, 5))).statusCode).toBe(200);
+    const [rated, again] = records().slice(before);
+    expect(emfSchema.safeParse(rated).success).toBe(true);
+    expect(rated).toMatchObject({ Direction: 'telegram_to_webim', Relayed: 1, Ratings: 1, RatingScore: 2 });
+    expect((rated?._aws as { CloudWatchMetrics: { Metrics: unknown[] }[] }).CloudWatchMetrics[0]?.Metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'Ratings', Unit: 'Count' },
+        { Name: 'RatingScore', Unit: 'None' },
+      ]),
+    );
+    expect(again).not.toHaveProperty('Ratings');
+    expect(again).not.toHaveProperty('RatingScore');
   });
 });

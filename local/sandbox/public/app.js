@@ -83,6 +83,7 @@ function fillChat(container, lines, sideOf, emptyText) {
         ...(line.file ? [fileView(container.id, line.file)] : []),
         line.text,
         ...buttons,
+        ...reactionsOf(container.id, line),
         el('small', { class: line.status || '' }, meta.join(' · ')),
       ),
     );
@@ -94,6 +95,41 @@ function fillChat(container, lines, sideOf, emptyText) {
       if (!img.complete) img.addEventListener('load', () => (container.scrollTop = container.scrollHeight), { once: true });
     }
   }
+}
+
+/** The emoji the simulated user can react to the bot's messages with (each sends message_reaction). */
+const USER_REACTIONS = ['👍', '👎', '❤'];
+
+/**
+ * Reactions in a Telegram line: the bot's on the user's message (DELIVERY_REACTION: the desk has
+ * it), and on a bot message the user's own, which a click sets, changes or takes back.
+ */
+function reactionsOf(containerId, line) {
+  if (containerId !== 'tg-chat') return [];
+  if (line.from === 'user')
+    return line.botReaction
+      ? [el('span', { class: 'reaction', 'data-testid': 'tg-bot-reaction', title: 'the bot reacted' }, line.botReaction)]
+      : [];
+  return [
+    el(
+      'div',
+      { class: 'reactions' },
+      ...USER_REACTIONS.map((emoji) =>
+        el(
+          'button',
+          {
+            type: 'button',
+            class: `react${line.userReaction === emoji ? ' on' : ''}`,
+            'data-testid': 'tg-react',
+            'aria-pressed': String(line.userReaction === emoji),
+            title: line.userReaction === emoji ? 'take the reaction back' : 'react',
+            onclick: () => api(`users/${selectedUser}/react`, { lineId: line.id, emoji: line.userReaction === emoji ? '' : emoji }),
+          },
+          emoji,
+        ),
+      ),
+    ),
+  ];
 }
 
 /** A file in a chat line: images inline, anything else as a link that downloads it. */
@@ -354,6 +390,16 @@ function renderStats(report) {
     ];
   });
   $('stats-chart').innerHTML = `<svg viewBox="0 0 ${w} ${h}" width="100%" height="${h}" role="img">${bars.join('')}</svg>`;
+  // The ratings users gave when a chat was closed (last 7 days), as `npm run stats` prints them.
+  const week = report.ratings?.week;
+  let ratings = $('stats-ratings');
+  if (!ratings) {
+    ratings = el('p', { id: 'stats-ratings', 'data-testid': 'stats-ratings', class: 'stats-ratings' });
+    $('stats-chart').after(ratings);
+  }
+  ratings.textContent = week?.count
+    ? `Ratings, 7 days: ${week.count}, average ${week.average.toFixed(1)} of 5 (${week.byScore.map((n, i) => `${i + 1}⭐ ${n}`).join(', ')})`
+    : 'Ratings, 7 days: none yet';
 }
 
 async function refreshStats() {

@@ -66,7 +66,7 @@ describe('doctor', () => {
   it('all good: every line ✓, with the bot name and the callback URL to give Webim', async () => {
     Object.assign(telegram.webhook, {
       url: `${API}/telegram-webhook`,
-      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
+      allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES, 'message_reaction'],
       pending_update_count: 0,
     });
     const report = await doctor();
@@ -116,7 +116,7 @@ describe('doctor', () => {
           url: `${API}/telegram-webhook`,
           has_custom_certificate: false,
           pending_update_count: 12,
-          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES],
+          allowed_updates: ['message', 'edited_message', 'my_chat_member', 'callback_query', ...BUSINESS_UPDATES, 'message_reaction'],
           last_error_date: 1_795_339_880,
           last_error_message: 'Wrong response from the webhook: 401 Unauthorized',
         },

@@ -17,6 +17,32 @@ describe('Telegram updates', () => {
     expect(parseUpdate({ update_id: 1, brand_new_update_kind: { x: 1 } })).toMatchObject({ update_id: 1 });
   });
 
+  it('reads a message_reaction: what was added and what taken back; ignores groups, the admin chat and no change', () => {
+    expect(interpret('telegram/message_reaction_added.json')).toEqual({
+      kind: 'reaction',
+      chatId: 287164003,
+      messageId: 433,
+      added: [{ type: 'emoji', emoji: '👍' }],
+      removed: [],
+    });
+    expect(interpret('telegram/message_reaction_changed.json')).toMatchObject({
+      added: [{ type: 'custom_emoji', custom_emoji_id: '5368324170671202286' }],
+      removed: [{ type: 'emoji', emoji: '👍' }],
+    });
+    expect(interpret('telegram/message_reaction_removed.json')).toMatchObject({ added: [], removed: [{ type: 'custom_emoji' }] });
+    const group = fixture<{ message_reaction: { chat: Record<string, unknown> } }>('telegram/message_reaction_added.json');
+    group.message_reaction.chat = { id: -1002184233434, title: 'Test', type: 'supergroup' };
+    expect(interpretUpdate(group as unknown as Update)).toMatchObject({ kind: 'ignore', reason: 'reaction_not_private' });
+    const admin = parseUpdate(fixture('telegram/message_reaction_added.json')) as Update;
+    expect(interpretUpdate(admin, { adminChatId: 287164003 })).toMatchObject({ kind: 'ignore' });
+    const same = fixture<{ message_reaction: { old_reaction: unknown[]; new_reaction: unknown[] } }>(
+      'telegram/message_reaction_added.json',
+    );
+    same.message_reaction.old_reaction = same.message_reaction.new_reaction;
+    expect(interpretUpdate(same as unknown as Update)).toMatchObject({ kind: 'ignore', reason: 'reaction_unchanged' });
+    expect(parseUpdate({ update_id: 1, message_reaction: { chat: { id: 1, type: 'private' }, message_id: 1 } })).toBeUndefined();
+  });
+
   it('reads /start, with or without payload or bot name', () => {
     expect(interpret('telegram/start_command.json')).toMatchObject({
       kind: 'start',

@@ -207,6 +207,27 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(0);
   });
 
+  it('ratings and reactions: the bot shows 👀 on a delivered message, a 👍 on a reply and a rating after the chat is closed reach the desk', async () => {
+    await page.getByTestId('tg-input').fill('Is my parcel on its way?');
+    await page.getByTestId('tg-send').click();
+    await expect.poll(() => tgChat().getByTestId('tg-bot-reaction').last().innerText()).toBe('👀');
+    await page.getByTestId('desk-input').fill('Yes, it left this morning');
+    await page.getByTestId('desk-send').click();
+    const reply = tgChat().locator('[data-from="bot"]').filter({ hasText: 'Yes, it left this morning' });
+    await expect.poll(() => reply.count()).toBe(1);
+    await reply.getByTestId('tg-react').filter({ hasText: '👍' }).click();
+    await expect.poll(() => deskChat().locator('[data-from="note"]').last().innerText()).toContain('👍');
+    await expect.poll(() => reply.getByTestId('tg-react').filter({ hasText: '👍' }).getAttribute('aria-pressed')).toBe('true');
+
+    await page.getByTestId('desk-close').click();
+    await expect.poll(() => tgChat().getByTestId('tg-button').filter({ hasText: '⭐' }).count()).toBe(5);
+    await tgChat().getByTestId('tg-button').filter({ hasText: '4 ⭐' }).click();
+    await expect.poll(() => deskChat().innerText()).toContain('⭐ rated the operator ★★★★☆');
+    await expect.poll(() => tgChat().innerText()).toContain('★★★★☆');
+    await expect.poll(() => tgChat().getByTestId('tg-button').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('stats-ratings').innerText()).toMatch(/^Ratings, 7 days: 1, average 4\.0 of 5/);
+  });
+
   it('a deep-link start and a sticker reach the desk with their context', async () => {
     await page.getByTestId('tg-start-link').click();
     await expect.poll(() => deskChat().innerText()).toContain(ru.desk.startedFromLink('spring-sale-7', 'ru'));

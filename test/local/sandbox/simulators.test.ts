@@ -7,7 +7,7 @@ import { WebimClient } from '../../../lib/webim/client';
 import { WebimApiError } from '../../../lib/webim/errors';
 import { webimCallbackSchema } from '../../../lib/webim/wire';
 import { type Sandbox, startSandbox, wantsSandbox } from '../../../local/sandbox/sandbox';
-import { membershipUpdate, operatorCallback, textUpdate } from '../../../local/sandbox/wire';
+import { membershipUpdate, operatorCallback, reactionUpdate, textUpdate } from '../../../local/sandbox/wire';
 import { fixture } from '../../support/events';
 
 /** The shape of a JSON value: every key path with its value's type, so two payloads can be compared. */
@@ -46,6 +46,13 @@ describe('sandbox wire formats are the ones the bridge is tested with', () => {
     );
     const f = fixture<{ my_chat_member: { from: Record<string, unknown> } }>('telegram/my_chat_member_kicked.json');
     expect(shape({ ...kicked, my_chat_member: { ...kicked.my_chat_member, from: f.my_chat_member.from } }).sort()).toEqual(shape(f).sort());
+  });
+
+  it('message_reaction updates match the fixtures and pass the bridge schema', () => {
+    const added = reactionUpdate({ chatId: 287164003, firstName: 'Ivan', username: 'ivan_p' }, 815203411, 433, undefined, '👍');
+    const f = fixture<{ message_reaction: Record<string, unknown> }>('telegram/message_reaction_added.json');
+    expect(shape({ ...added, message_reaction: { ...added.message_reaction, date: 1 } }).sort()).toEqual(shape(f).sort());
+    expect(parseUpdate(reactionUpdate(ivan, 815203413, 433, '👍', undefined))).toBeDefined();
   });
 
   it('operator callbacks match the Webim fixture and the bridge schema', () => {
@@ -161,6 +168,30 @@ describe('sandbox', () => {
       from: 'note',
       text: expect.stringContaining(ru.desk.notDelivered(ru.desk.undeliveredWhy.blocked)),
     });
+  }, 30_000);
+
+  it('what the user feels reaches the desk: the bot reacts 👀 to a delivered message, a reaction to a reply and a rating reach the desk', async () => {
+    const user = sandbox.telegram.addUser({ firstName: 'Pavel', username: 'pavel_r' });
+    sandbox.telegram.sendAsUser(user.chatId, '/start');
+    sandbox.telegram.sendAsUser(user.chatId, 'where is my order?');
+    const mine = user.lines.at(-1)!;
+    await waitFor(() => mine.botReaction === '👀'); // the sandbox turns DELIVERY_REACTION on
+    const visitor = sandbox.webim.visitors.find((v) => v.name === 'Pavel')!;
+
+    sandbox.webim.reply(visitor.visitorId, 'It ships today');
+    await waitFor(() => user.lines.some((l) => l.from === 'bot' && l.text === 'It ships today'));
+    const reply = user.lines.find((l) => l.text === 'It ships today')!;
+    sandbox.telegram.reactAsUser(user.chatId, reply.id, '👍');
+    const replyId = visitor.lines.find((l) => l.text === 'It ships today')!.id;
+    await waitFor(() => visitor.lines.some((l) => l.from === 'note' && l.text.includes('👍') && l.text.includes(replyId)));
+
+    sandbox.webim.closeChat(visitor.visitorId);
+    await waitFor(() => user.lines.some((l) => l.buttons?.flat().length === 5));
+    const prompt = user.lines.find((l) => l.buttons?.flat().length === 5)!;
+    sandbox.telegram.pressButton(user.chatId, prompt.id, prompt.buttons![0]![4]!.data);
+    await waitFor(() => visitor.lines.some((l) => l.text === '⭐ rated the operator ★★★★★ (rate 2 on −2…2)'));
+    await waitFor(() => !prompt.buttons && prompt.text.includes('★★★★★'));
+    expect(visitor.lines.some((l) => l.from === 'note' && l.text.includes('5'))).toBe(true);
   }, 30_000);
 
   it('Telegram down: a reply posted once shows as queued on the desk and reaches the user when Telegram is back', async () => {
