@@ -44,7 +44,13 @@ describe.each(databaseEngines())('ratings, reactions and the delivery reaction o
   };
 
   beforeAll(async () => {
-    bridge = await startTestBridge(engine, { CHAT_CLOSED_TEXT: 'The operator closed this chat.' });
+    bridge = await startTestBridge(engine, {
+      CHAT_CLOSED_TEXT: 'The operator closed this chat.',
+      RATING_PROMPT: 'true',
+      // The user and the desk read Russian here, as by default.
+      DEFAULT_LANGUAGE: 'ru',
+      DESK_LANGUAGE: 'ru',
+    });
   });
   afterAll(() => bridge.close());
 

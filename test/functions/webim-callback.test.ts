@@ -93,17 +93,8 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
     expect(bridge.parsedLogs().some((l) => l.event === 'file_not_delivered' && l.reason === 'file_host_not_allowed')).toBe(true);
   });
 
-  // chat_closed is answered with the catalogue's word by default: test/functions/languages.test.ts.
-  it('webim/chat_closed.json: with no CHAT_CLOSED_TEXT the user gets only the rating prompt (RATING_PROMPT is on by default)', async () => {
-    const { chatId, visitorId } = await newUser();
-    expect((await bridge.postCallback(withVisitor('webim/chat_closed.json', visitorId))).statusCode).toBe(200);
-    const sent = bridge.telegram.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]?.params.reply_markup).toMatchObject({
-      inline_keyboard: [expect.arrayContaining([expect.objectContaining({ text: '5 ⭐' })])],
-    });
-  });
-
+  // chat_closed is answered with the catalogue's word by default (test/functions/languages.test.ts),
+  // and with the rating question (test/functions/feedback.test.ts).
   it.each(['webim/for_operator.json'])('acknowledges %s without sending anything', async (name) => {
     const { visitorId } = await newUser();
     const res = await bridge.postCallback(withVisitor(name, visitorId));

@@ -107,6 +107,8 @@ export async function startTestBridge(
     DESK_LANGUAGE: 'en',
     // …and /start answers nothing unless a suite sets WELCOME_TEXT (the catalogue's welcome is on by default).
     WELCOME_TEXT: 'off',
+    // …and a closed chat asks for no rating unless a suite wants it (test/functions/feedback.test.ts).
+    RATING_PROMPT: 'false',
     ...extraEnv,
   };
   const logs: string[] = [];
