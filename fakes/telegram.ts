@@ -1,4 +1,4 @@
-import { multipartBoundary, parseMultipart } from '../local/sandbox/multipart';
+import { multipartBoundary, parseMultipart } from './multipart';
 import { type RecordedRequest, type ScriptedResponse, startHttpFake } from './http-fake';
 
 export interface BotApiCall {
