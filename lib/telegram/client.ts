@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { File, InlineKeyboardMarkup, Message, MessageEntity, UserFromGetMe, WebhookInfo } from '@grammyjs/types';
+import type { File, InlineKeyboardMarkup, Message, MessageEntity, WebhookInfo } from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
@@ -33,6 +33,24 @@ export interface SetWebhookParams {
  * A minimal Bot API client: JSON in, typed result out, every failure turned into
  * TelegramApiError or TelegramNetworkError. Retry policy is not its business (see ./retry).
  */
+/**
+ * What `getMe` answers: since Bot API 10.5 a BotFullInfo, which alone carries the bot-only fields
+ * (they left `User`). Typed here with the fields the bridge reads; the settings are optional
+ * because an older Bot API server (or a local one) may not send them.
+ */
+export interface BotFullInfo {
+  id: number;
+  is_bot: true;
+  first_name: string;
+  username: string;
+  /** Whether the bot may be added to groups (the bridge ignores group messages). */
+  can_join_groups?: boolean;
+  can_read_all_group_messages?: boolean;
+  supports_inline_queries?: boolean;
+  /** Bot API 10.5: how button presses arrive (`default`, `auto`, `inline`: with inline_message_id, no message). */
+  callback_query_mode?: string;
+}
+
 export class TelegramClient {
   constructor(private readonly options: TelegramClientOptions) {}
 
@@ -187,8 +205,9 @@ export class TelegramClient {
     return new URL(`${this.options.apiBase}/file/bot${this.options.token}/${filePath.split('/').map(encodeURIComponent).join('/')}`);
   }
 
-  getMe(): Promise<UserFromGetMe> {
-    return this.call<UserFromGetMe>('getMe', {});
+  /** The bot's own account and settings (Bot API 10.5 answers a BotFullInfo). */
+  getMe(): Promise<BotFullInfo> {
+    return this.call<BotFullInfo>('getMe', {});
   }
 
   getWebhookInfo(): Promise<WebhookInfo> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LoopbackServer, startLoopbackServer } from '../../fakes/loopback-server';
-import type { SandboxEventBus } from './events';
 import { multipartBoundary, parseMultipart } from '../../fakes/multipart';
+import type { SandboxEventBus } from './events';
 import { OrderedRedelivery, postToBridge } from './redelivery';
 import { type SampleKind, sampleFile } from './samples';
 import { fileUpdate, membershipUpdate, type SimUserIdentity, textUpdate } from './wire';
