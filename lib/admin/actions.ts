@@ -1,7 +1,8 @@
 import type { Runtime } from '../app/runtime';
 import { flushStats } from '../db/delivery-stats';
 import { type Migration, migrate } from '../db/migrate';
-import { type Check, runDoctor } from './doctor';
+import { classifyTelegramError } from '../telegram/errors';
+import { type Check, runDoctor, telegramHint } from './doctor';
 import { type StatsReport, statsReport } from './stats';
 import { manageWebhook, type WebhookReport } from './webhook';
 
@@ -98,7 +99,15 @@ async function migrateAction(runtime: Runtime, migrations: Migration[]): Promise
 
 async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete', dropPendingUpdates: boolean): Promise<AdminResult> {
   const ctx = await runtime.context();
-  const report = await manageWebhook(ctx.telegram, ctx.settings, { action, dropPendingUpdates });
+  let report: WebhookReport;
+  try {
+    report = await manageWebhook(ctx.telegram, ctx.settings, { action, dropPendingUpdates });
+  } catch (error) {
+    // The doctor's words: the reason and what to do, never the token (it is in the method URL).
+    const reason = classifyTelegramError(error).reason;
+    runtime.log.warn('webhook_action_failed', { action, reason });
+    return { action, ok: false, lines: [`✗ webhook    ${action} failed: ${reason}`, `  → ${telegramHint(error)}`] };
+  }
   runtime.log.info('webhook_report', { ...report });
   const mark = report.ok ? '✓' : '✗';
   const lines = [

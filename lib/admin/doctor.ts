@@ -242,18 +242,16 @@ async function botCheck(telegram: TelegramClient, checks: Check[]): Promise<bool
       });
     return true;
   } catch (error) {
-    const c = classifyTelegramError(error);
-    checks.push({
-      name: 'bot',
-      status: 'fail',
-      detail: `getMe failed: ${c.reason}`,
-      hint:
-        c.action === 'configuration'
-          ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)'
-          : 'Telegram is unreachable from here: check outbound internet (a Lambda in a VPC needs a NAT gateway)',
-    });
+    checks.push({ name: 'bot', status: 'fail', detail: `getMe failed: ${classifyTelegramError(error).reason}`, hint: telegramHint(error) });
     return false;
   }
+}
+
+/** What to do about a failed Bot API call: the token, or the way out to Telegram. Shared by the doctor and the webhook actions. */
+export function telegramHint(error: unknown): string {
+  return classifyTelegramError(error).action === 'configuration'
+    ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)'
+    : 'Telegram is unreachable from here: check outbound internet, DNS and any proxy (a Lambda in a VPC needs a NAT gateway); TELEGRAM_API_BASE if set';
 }
 
 async function webhookChecks(telegram: TelegramClient, settings: Settings, checks: Check[], nowMs: number): Promise<void> {

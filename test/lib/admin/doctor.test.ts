@@ -91,6 +91,23 @@ describe('doctor', () => {
     expect(check(await doctor(), 'groups')).toEqual([]);
   });
 
+  it('register-webhook with Telegram unreachable: ✗ with the reason and the same hint as the doctor, no token', async () => {
+    const { runAdminAction } = await import('../../../lib/admin/actions');
+    const runtime = new Runtime({
+      env: { ...upstreamEnv(`http://127.0.0.1:${await closedPort()}`, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url },
+      logSink: () => {},
+    });
+    try {
+      const result = await runAdminAction(runtime, { action: 'set' }, await readMigrations());
+      expect(result.ok).toBe(false);
+      expect(result.lines[0]).toMatch(/^✗ webhook {4}set failed: \w+/);
+      expect(result.lines[1]).toContain('Telegram is unreachable from here: check outbound internet');
+      expect(result.lines.join('\n')).not.toContain(SECRETS.botToken);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('a webhook registered elsewhere → ✗ with the command that fixes it', async () => {
     telegram.webhook.url = 'https://old.example.com/hook';
     const report = await doctor();
