@@ -125,6 +125,7 @@ function doctor(runtime: Runtime, migrations: Migration[]) {
     database: () => runtime.databaseOnly(),
     migrations,
     replyQueue: (settings) => runtime.replyQueue(settings),
+    version: process.env.BRIDGE_VERSION,
   });
 }
 

@@ -35,6 +35,8 @@ export interface DoctorInput {
   timeoutMs?: number;
   /** The reply queue of these settings (SQS on a stage), if any. */
   replyQueue?: (settings: Settings) => ReplyQueue | undefined;
+  /** The release running (BRIDGE_VERSION, set from package.json by the template and locally). */
+  version?: string;
 }
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
@@ -48,6 +50,8 @@ const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const checks: Check[] = [];
   const now = input.now ?? Date.now;
+  // First, so an operator knows what runs, and what "deploy the previous release" means (CHANGELOG.md).
+  if (input.version) checks.push({ name: 'version', status: 'ok', detail: `telegram-webim-bridge ${input.version} (CHANGELOG.md)` });
   const timeoutMs = input.timeoutMs ?? 5000;
 
   let settings: Settings | undefined;

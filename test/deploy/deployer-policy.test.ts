@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 type Resource = { Type: string; Properties: Record<string, unknown> };
 interface Template {
   Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: unknown }>;
 }
 interface Statement {
   Effect: 'Allow';
@@ -355,5 +356,13 @@ describe('the deployer policy covers the packaged template', () => {
     const block = /## Deployer IAM policy[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(block, 'docs/deploy.md has a json block under "Deployer IAM policy"').toBeDefined();
     expect(JSON.parse(block as string)).toEqual(policy);
+  });
+
+  it("names the release it runs: the BridgeVersion output and BRIDGE_VERSION are package.json's version, which CHANGELOG.md describes", () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(template().Outputs.BridgeVersion?.Value).toBe(version);
+    const env = (template().Resources.AdminLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.BRIDGE_VERSION).toBe(version);
+    expect(readFileSync('CHANGELOG.md', 'utf8')).toMatch(new RegExp(`^## ${version.replace(/\./g, '\\.')} `, 'm'));
   });
 });
