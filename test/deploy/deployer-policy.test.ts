@@ -365,4 +365,9 @@ describe('the deployer policy covers the packaged template', () => {
     expect(env.BRIDGE_VERSION).toBe(version);
     expect(readFileSync('CHANGELOG.md', 'utf8')).toMatch(new RegExp(`^## ${version.replace(/\./g, '\\.')} `, 'm'));
   });
+
+  it("prices as many alarms in docs/deploy.md's cost table as the template creates", () => {
+    const { ALARMS } = require('../../deploy/costs.cjs') as { ALARMS: number };
+    expect(Object.values(template().Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(ALARMS);
+  });
 });
