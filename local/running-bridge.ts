@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,16 @@ export interface RunningBridge {
   token: string;
   /** What the running process uses, in words for the admin commands' first line. */
   database: string;
+  /** Which database it was started with (see databaseKey): a command set up for another one does not ask it. */
+  databaseKey: string;
+}
+
+/**
+ * Names the database a process was started with, without its password: a hash of DATABASE_URL,
+ * or `embedded` when there is none (the embedded database of this checkout).
+ */
+export function databaseKey(databaseUrl: string | undefined): string {
+  return databaseUrl ? createHash('sha256').update(databaseUrl).digest('hex').slice(0, 16) : 'embedded';
 }
 
 /** Where a running local bridge announces its admin endpoint. */
@@ -33,7 +43,7 @@ export const runningBridgeFile = (cwd = process.cwd()): string => path.join(cwd,
  */
 export async function serveAdminEndpoint(
   runtime: Runtime,
-  options: { database: string; cwd?: string },
+  options: { database: string; databaseKey: string; cwd?: string },
 ): Promise<{ stop(): Promise<void> }> {
   const token = randomBytes(24).toString('hex');
   const expected = Buffer.from(`Bearer ${token}`);
@@ -70,6 +80,7 @@ export async function serveAdminEndpoint(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     token,
     database: options.database,
+    databaseKey: options.databaseKey,
   };
   writeFileSync(file, JSON.stringify(announced), { mode: 0o600 });
   return {
@@ -82,11 +93,14 @@ export async function serveAdminEndpoint(
   };
 }
 
-/** The running local bridge of this checkout, if one is announced and its process is alive. */
-export function readRunningBridge(cwd?: string): RunningBridge | undefined {
+/**
+ * The running local bridge of this checkout, if one is announced, its process is alive and it
+ * was started with the database this command would use (`DATABASE_URL` of this environment).
+ */
+export function readRunningBridge(databaseUrl: string | undefined, cwd?: string): RunningBridge | undefined {
   const announced = readAnnouncement(cwd);
   if (!announced || !Number.isInteger(announced.pid) || announced.pid === process.pid || !processAlive(announced.pid)) return undefined;
-  return announced;
+  return announced.databaseKey === databaseKey(databaseUrl) ? announced : undefined;
 }
 
 function readAnnouncement(cwd?: string): RunningBridge | undefined {

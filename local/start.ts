@@ -1,6 +1,6 @@
 import { loadDotEnv, prepareLocalEnvironment } from './bootstrap';
 import { keepServing } from './process-guard';
-import { serveAdminEndpoint } from './running-bridge';
+import { databaseKey, serveAdminEndpoint } from './running-bridge';
 import { startSandbox, wantsSandbox } from './sandbox/sandbox';
 import { readiness, startLocalServer } from './server';
 import { explainStartupError, portFrom } from './startup-errors';
@@ -15,6 +15,8 @@ async function main() {
   const started = performance.now();
   loadDotEnv();
   const port = portFrom(process.env.PORT);
+  // Before the embedded database, if any, puts its own URL in the environment.
+  const startedWith = databaseKey(process.env.DATABASE_URL);
 
   if (wantsSandbox(process.env)) {
     const sandbox = await startSandbox({
@@ -28,7 +30,10 @@ async function main() {
     say(`(to run the real bridge, put the settings of .env.example in .env and restart)\n`);
     keepServing(sandbox.local.runtime.log);
     // npm run stats/doctor ask this process while it runs (they never open its database directory).
-    const admin = await serveAdminEndpoint(sandbox.local.runtime, { database: 'the running sandbox (npm start)' });
+    const admin = await serveAdminEndpoint(sandbox.local.runtime, {
+      database: 'the running sandbox (npm start)',
+      databaseKey: startedWith,
+    });
     onShutdown(async () => {
       await admin.stop();
       await sandbox.stop();
@@ -63,6 +68,7 @@ async function main() {
   // npm run stats/doctor/migrate ask this process while it runs (they never open its database directory).
   const admin = await serveAdminEndpoint(local.runtime, {
     database: local.embedded ? `the running npm start (embedded database in .data/pglite)` : 'the running npm start (DATABASE_URL)',
+    databaseKey: startedWith,
   });
   onShutdown(async () => {
     await admin.stop();

@@ -17,9 +17,9 @@ loadDotEnv();
 let exitCode = 0;
 try {
   const request = parseAdminRequest({ action, dropPendingUpdates: args.includes('--drop-pending-updates') });
-  // A running npm start answers itself: it holds the embedded database (one process only) and
-  // counts not yet written.
-  const running = readRunningBridge();
+  // A running npm start of the same database answers itself: it holds the embedded database (one
+  // process only) and counts not yet written.
+  const running = readRunningBridge(process.env.DATABASE_URL);
   if (running) {
     const result = await askRunningBridge(running, request);
     if (json) process.stdout.write(`${JSON.stringify({ ...result, database: 'running' }, null, 2)}\n`);

@@ -35,12 +35,12 @@ describe('npm run stats and doctor while npm start runs', () => {
   });
 
   /** `npm run admin -- <args>` from the working directory, asynchronously (the fakes answer from this process). */
-  const admin = (...args: string[]) =>
+  const admin = (args: string[], extraEnv: Record<string, string> = {}) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(
         process.execPath,
         ['--import', tsx, path.join(repo, 'scripts/admin.ts'), ...args],
-        { cwd, env: env(), encoding: 'utf8', timeout: 60_000 },
+        { cwd, env: { ...env(), ...extraEnv }, encoding: 'utf8', timeout: 60_000 },
         (_error, stdout, stderrText) => resolve({ code: child.exitCode, stdout, stderr: stderrText }),
       );
     });
@@ -89,7 +89,7 @@ describe('npm run stats and doctor while npm start runs', () => {
       expect(response.status).toBe(200);
     }
 
-    const stats = await admin('stats', '--json');
+    const stats = await admin(['stats', '--json']);
     expect(stats.code, stats.stderr).toBe(0);
     const body = JSON.parse(stats.stdout) as {
       database: string;
@@ -98,10 +98,15 @@ describe('npm run stats and doctor while npm start runs', () => {
     expect(body.database).toBe('running');
     expect(JSON.stringify(body.stats.windows[0])).toMatch(/"relayed":3/);
 
-    const doctor = await admin('doctor');
+    const doctor = await admin(['doctor']);
     expect(doctor.stdout).toMatch(/^database: the running npm start \(embedded database in \.data\/pglite\), pid \d+/);
     expect(doctor.stdout).toContain('✓ database');
     expect(doctor.stdout).toContain('✓ migrations');
+
+    // A command set up for another database checks that one, not the running bridge's.
+    const other = await admin(['doctor'], { DATABASE_URL: 'postgres://someone:pw@127.0.0.1:1/elsewhere' });
+    expect(other.stdout).toMatch(/^database: DATABASE_URL\n/);
+    expect(other.stdout).toContain('DATABASE_URL (127.0.0.1:1): nothing accepts connections there (ECONNREFUSED)');
 
     // The directory is claimed: a second opener is refused, in words, before PGlite touches it.
     await expect(startEmbeddedDatabase({ dataDir: path.join(cwd, '.data', 'pglite') })).rejects.toThrow(DataDirInUseError);
@@ -110,7 +115,7 @@ describe('npm run stats and doctor while npm start runs', () => {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
     expect(existsSync(path.join(cwd, '.data', 'running-bridge.json'))).toBe(false);
-    const after = await admin('stats', '--json');
+    const after = await admin(['stats', '--json']);
     expect(after.code, after.stderr).toBe(0);
     const afterBody = JSON.parse(after.stdout) as { database: string; stats: { windows: unknown[] } };
     expect(afterBody.database).toBe('embedded');
