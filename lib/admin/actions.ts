@@ -1,7 +1,7 @@
 import type { Runtime } from '../app/runtime';
 import { flushStats } from '../db/delivery-stats';
 import { type Migration, migrate } from '../db/migrate';
-import { classifyTelegramError } from '../telegram/errors';
+import { classifyTelegramError, TelegramNetworkError } from '../telegram/errors';
 import { type Check, runDoctor, telegramHint } from './doctor';
 import { type StatsReport, statsReport } from './stats';
 import { manageWebhook, type WebhookReport } from './webhook';
@@ -103,8 +103,11 @@ async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete'
   try {
     report = await manageWebhook(ctx.telegram, ctx.settings, { action, dropPendingUpdates });
   } catch (error) {
-    // The doctor's words: the reason and what to do, never the token (it is in the method URL).
-    const reason = classifyTelegramError(error).reason;
+    // Telegram out of reach, or refusing the token: the doctor's words, the reason and what to do
+    // (never the token, which is in the method URL). Telegram's own refusals of the request keep
+    // their message, which says what it did not like.
+    const { action: kind, reason } = classifyTelegramError(error);
+    if (!(error instanceof TelegramNetworkError) && kind !== 'configuration') throw error;
     runtime.log.warn('webhook_action_failed', { action, reason });
     return { action, ok: false, lines: [`✗ webhook    ${action} failed: ${reason}`, `  → ${telegramHint(error)}`] };
   }

@@ -15,8 +15,10 @@ describe('docs/deploy.md figures', () => {
   const migrations = readdirSync('migrations').filter((f) => /^\d+_.+\.sql$/.test(f)).length;
 
   it('the cost table is what deploy/costs.cjs computes', () => {
+    // The formatter may pad the table's columns: compared without the padding.
+    const unpadded = (text: string | undefined) => text?.replace(/ {2,}/g, ' ').replace(/-{3,}:/g, '---:');
     const block = /<!-- costs:begin -->\n([\s\S]*?)\n<!-- costs:end -->/.exec(doc)?.[1];
-    expect(block).toBe(costs.render());
+    expect(unpadded(block)).toBe(unpadded(costs.render()));
   });
 
   it("the doctor's example counts the migrations there are", () => {
