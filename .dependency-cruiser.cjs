@@ -47,6 +47,13 @@ const forbidden = [
     from: { path: '^(lib|functions)/' },
     to: { path: FAKES },
   },
+  {
+    name: 'no-fakes-importing-up',
+    severity: 'error',
+    comment: 'fakes/ serve tests, the bench and the sandbox: they may use lib/ and each other, never the layers above them.',
+    from: { path: FAKES },
+    to: { path: '^(functions|local|bench|scripts)/' },
+  },
   ...LAYERS.map(([name, from], i) => ({
     name: `layer-${name}`,
     severity: 'error',

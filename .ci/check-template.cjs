@@ -21,8 +21,13 @@ console.log(
     .filter((k) => !k.endsWith('QualifiedArn'))
     .join(', ')}`,
 );
+console.log(`version:   ${template.Outputs.BridgeVersion?.Value ?? '(no BridgeVersion output)'}`);
 for (const zip of fs.readdirSync(dir).filter((f) => f.endsWith('.zip'))) {
   console.log(`package:   ${zip} ${(fs.statSync(path.join(dir, zip)).size / 1024).toFixed(1)} KiB`);
+}
+if (template.Outputs.BridgeVersion?.Value !== require('../package.json').version) {
+  console.error("template check failed: the BridgeVersion output must be package.json's version");
+  process.exit(1);
 }
 if (!functions.every(([, f]) => f.Properties.Runtime === 'nodejs24.x')) {
   console.error('template check failed: every function must run on nodejs24.x');

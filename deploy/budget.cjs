@@ -23,6 +23,27 @@ function split(budget) {
   return { budget, webhook, callback: http - webhook, files, replies, oneShot: 1 };
 }
 
+/** What a budget needs from the account: Lambda keeps 100 executions unreserved. */
+const REQUIRED_QUOTA = (budget) => budget + 100;
+
+/**
+ * Serverless resolves this file once per variable that uses it (seven of them): a thrown error
+ * would be printed seven times, each with a stack. A wrong budget is said once, plainly, and
+ * packaging stops there.
+ */
+function splitOrExit(raw) {
+  try {
+    return split(Number(raw));
+  } catch {
+    process.stderr.write(
+      `\nconnectionBudget must be a whole number of 9 or more (got "${raw}"): the seven functions need at least one database connection each, the reply queue two and the HTTP functions one each.\n` +
+        `The account must allow ${REQUIRED_QUOTA(9)} concurrent Lambda executions or more for that (Lambda keeps 100 unreserved): see "Concurrency" in docs/deploy.md.\n\n`,
+    );
+    process.exit(1);
+  }
+}
+
 module.exports = async ({ options }) =>
-  split(Number(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40));
+  splitOrExit(fromParams(options, 'connectionBudget') || process.env.DATABASE_CONNECTION_BUDGET || 40);
+module.exports.REQUIRED_QUOTA = REQUIRED_QUOTA;
 module.exports.split = split;

@@ -1,5 +1,5 @@
-import { multipartBoundary, parseMultipart } from '../local/sandbox/multipart';
 import { type RecordedRequest, type ScriptedResponse, startHttpFake } from './http-fake';
+import { multipartBoundary, parseMultipart } from './multipart';
 
 export interface BotApiCall {
   token: string;
@@ -125,9 +125,12 @@ export async function startFakeTelegram(options: { token: string }) {
               is_bot: true,
               first_name: 'Support',
               username: 'acme_support_bot',
+              // Bot API 10.5's BotFullInfo: the bot-only fields live here, no longer in User.
               can_join_groups: false,
               can_read_all_group_messages: false,
               supports_inline_queries: false,
+              active_usernames: ['acme_support_bot'],
+              has_topic_sidebar: false,
             },
           },
         };

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createReplyQueueHandler } from '../functions/reply-queue';
 import { Runtime } from '../lib/app/runtime';
 import { migrate, readMigrations } from '../lib/db/migrate';
@@ -33,6 +34,15 @@ export function shellCredentials(env: Record<string, string | undefined>): Crede
   return async () => (await (provider ??= import('@aws-sdk/credential-provider-node').then((m) => m.defaultProvider())))();
 }
 
+/** package.json's version: the release this checkout is. */
+export function bridgeVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Where the embedded database keeps its files between runs (git-ignored). */
 export const LOCAL_DATA_DIR = path.join(process.cwd(), '.data', 'pglite');
 
@@ -44,6 +54,8 @@ export async function prepareLocalEnvironment(
   options: { env?: NodeJS.ProcessEnv; dataDir?: string | null; logSink?: (line: string) => void; migrate?: boolean } = {},
 ): Promise<LocalEnvironment> {
   const env = options.env ?? process.env;
+  // The release, as the template sets it on AWS (the doctor's first line).
+  env.BRIDGE_VERSION ??= bridgeVersion();
   let embedded: EmbeddedDatabase | undefined;
   if (!env.DATABASE_URL) {
     const dataDir = options.dataDir === null ? undefined : (options.dataDir ?? LOCAL_DATA_DIR);

@@ -1,5 +1,6 @@
 import { loadDotEnv, prepareLocalEnvironment } from './bootstrap';
 import { keepServing } from './process-guard';
+import { databaseKey, serveAdminEndpoint } from './running-bridge';
 import { startSandbox, wantsSandbox } from './sandbox/sandbox';
 import { readiness, startLocalServer } from './server';
 import { explainStartupError, portFrom } from './startup-errors';
@@ -14,6 +15,8 @@ async function main() {
   const started = performance.now();
   loadDotEnv();
   const port = portFrom(process.env.PORT);
+  // Before the embedded database, if any, puts its own URL in the environment.
+  const startedWith = databaseKey(process.env.DATABASE_URL);
 
   if (wantsSandbox(process.env)) {
     const sandbox = await startSandbox({
@@ -31,7 +34,15 @@ async function main() {
     say(`(its HTTP API: ${sandbox.bridge.url}/sandbox/api/state — see docs/local-development.md)`);
     say(`(to run the real bridge, put the settings of .env.example in .env and restart)\n`);
     keepServing(sandbox.local.runtime.log);
-    onShutdown(() => sandbox.stop());
+    // npm run stats/doctor ask this process while it runs (they never open its database directory).
+    const admin = await serveAdminEndpoint(sandbox.local.runtime, {
+      database: 'the running sandbox (npm start)',
+      databaseKey: startedWith,
+    });
+    onShutdown(async () => {
+      await admin.stop();
+      await sandbox.stop();
+    });
     return;
   }
 
@@ -59,7 +70,13 @@ async function main() {
   say(`  POST ${server.url}/telegram-webhook`);
   say(`  POST ${server.url}/webim-callback`);
   say(`  GET  ${server.url}/health`);
+  // npm run stats/doctor/migrate ask this process while it runs (they never open its database directory).
+  const admin = await serveAdminEndpoint(local.runtime, {
+    database: local.embedded ? `the running npm start (embedded database in .data/pglite)` : 'the running npm start (DATABASE_URL)',
+    databaseKey: startedWith,
+  });
   onShutdown(async () => {
+    await admin.stop();
     await server.close();
     await local.stop();
   });

@@ -1,3 +1,4 @@
+import { explainDatabaseFailure } from '../lib/settings/database-connection';
 import { SettingsError } from '../lib/settings/schema';
 
 /** Why `npm start` could not start, in terms of the setting to change. */
@@ -14,19 +15,6 @@ export function portFrom(raw: string | undefined): number {
   return port;
 }
 
-const DATABASE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'CONNECT_TIMEOUT',
-  'DATABASE_TIMEOUT',
-  '28P01',
-  '28000',
-  '3D000',
-]);
-
 /**
  * Turns a start-up failure into one line that names the setting and what to do. Never prints a
  * setting's value (DATABASE_URL holds a password): only the host and port of a database.
@@ -37,24 +25,9 @@ export function explainStartupError(error: unknown, env: NodeJS.ProcessEnv): str
   if (code === 'EADDRINUSE')
     return `port ${env.PORT ?? 3000} is already in use: stop what uses it, or start on another port, e.g. PORT=3001 npm start`;
   if (code === 'EACCES') return `port ${env.PORT ?? 3000} needs privileges: use a port above 1023, e.g. PORT=3001 npm start`;
-  if (typeof code === 'string' && DATABASE_CODES.has(code)) {
-    const where = databaseHost(env.DATABASE_URL);
-    const what =
-      code === '28P01' || code === '28000'
-        ? 'the user or password was refused'
-        : code === '3D000'
-          ? 'the database does not exist'
-          : `it cannot be reached (${code})`;
-    return `DATABASE_URL (${where}): ${what}. Check that PostgreSQL runs there and the URL is right, or unset DATABASE_URL to use the embedded database.`;
-  }
+  // The same words as the doctor's database line: what happened, where, and the fix.
+  const problem = explainDatabaseFailure(error, env.DATABASE_URL);
+  if (problem)
+    return `${problem.detail}. Fix: ${problem.hint}${problem.unreachable ? '; or unset DATABASE_URL to use the embedded database' : ''}.`;
   return error instanceof Error ? error.message : String(error);
 }
-
-const databaseHost = (url: string | undefined): string => {
-  try {
-    const u = new URL(url ?? '');
-    return `${u.hostname}:${u.port || 5432}`;
-  } catch {
-    return 'not a URL';
-  }
-};

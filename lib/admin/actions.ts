@@ -1,6 +1,8 @@
 import type { Runtime } from '../app/runtime';
+import { flushStats } from '../db/delivery-stats';
 import { type Migration, migrate } from '../db/migrate';
-import { type Check, runDoctor } from './doctor';
+import { classifyTelegramError, TelegramNetworkError } from '../telegram/errors';
+import { type Check, runDoctor, telegramHint } from './doctor';
 import { type StatsReport, statsReport } from './stats';
 import { manageWebhook, type WebhookReport } from './webhook';
 
@@ -52,7 +54,11 @@ export async function runAdminAction(runtime: Runtime, request: AdminRequest, mi
     case 'migrate':
       return migrateAction(runtime, migrations);
     case 'stats': {
-      const report = await statsReport(await runtime.databaseOnly());
+      const db = await runtime.databaseOnly();
+      // Counts this process made but has not written yet (they ride on later statements) belong
+      // in the report: a long-running local bridge answers `npm run stats` itself.
+      await flushStats(db);
+      const report = await statsReport(db);
       return { action, ok: true, lines: report.lines, stats: { windows: report.windows, hourly: report.hourly, ratings: report.ratings } };
     }
     case 'doctor': {
@@ -93,7 +99,18 @@ async function migrateAction(runtime: Runtime, migrations: Migration[]): Promise
 
 async function webhookAction(runtime: Runtime, action: 'set' | 'info' | 'delete', dropPendingUpdates: boolean): Promise<AdminResult> {
   const ctx = await runtime.context();
-  const report = await manageWebhook(ctx.telegram, ctx.settings, { action, dropPendingUpdates });
+  let report: WebhookReport;
+  try {
+    report = await manageWebhook(ctx.telegram, ctx.settings, { action, dropPendingUpdates });
+  } catch (error) {
+    // Telegram out of reach, or refusing the token: the doctor's words, the reason and what to do
+    // (never the token, which is in the method URL). Telegram's own refusals of the request keep
+    // their message, which says what it did not like.
+    const { action: kind, reason } = classifyTelegramError(error);
+    if (!(error instanceof TelegramNetworkError) && kind !== 'configuration') throw error;
+    runtime.log.warn('webhook_action_failed', { action, reason });
+    return { action, ok: false, lines: [`✗ webhook    ${action} failed: ${reason}`, `  → ${telegramHint(error)}`] };
+  }
   runtime.log.info('webhook_report', { ...report });
   const mark = report.ok ? '✓' : '✗';
   const lines = [
@@ -112,6 +129,7 @@ function doctor(runtime: Runtime, migrations: Migration[]) {
     database: () => runtime.databaseOnly(),
     migrations,
     replyQueue: (settings) => runtime.replyQueue(settings),
+    version: process.env.BRIDGE_VERSION,
   });
 }
 

@@ -4,6 +4,7 @@ import type { Database } from '../db/database';
 import type { Migration } from '../db/migrate';
 import { openFileLink, sealFileLink } from '../files/link';
 import type { ReplyQueue } from '../queue/reply-queue';
+import { type DatabaseTarget, explainDatabaseFailure } from '../settings/database-connection';
 import type { Settings } from '../settings/schema';
 import { SettingsError } from '../settings/schema';
 import { describeUserTexts } from '../settings/texts';
@@ -36,6 +37,8 @@ export interface DoctorInput {
   timeoutMs?: number;
   /** The reply queue of these settings (SQS on a stage), if any. */
   replyQueue?: (settings: Settings) => ReplyQueue | undefined;
+  /** The release running (BRIDGE_VERSION, set from package.json by the template and locally). */
+  version?: string;
 }
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
@@ -49,19 +52,30 @@ const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', warn: '!' };
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const checks: Check[] = [];
   const now = input.now ?? Date.now;
+  // First, so an operator knows what runs, and what "deploy the previous release" means (CHANGELOG.md).
+  if (input.version) checks.push({ name: 'version', status: 'ok', detail: `telegram-webim-bridge ${input.version} (CHANGELOG.md)` });
   const timeoutMs = input.timeoutMs ?? 5000;
 
   let settings: Settings | undefined;
+  let settingsLine: Check & { fromSettings?: boolean };
   try {
     settings = await input.settings();
-    checks.push({ name: 'settings', status: 'ok', detail: 'all required settings present and valid' });
+    settingsLine = { name: 'settings', status: 'ok', detail: 'all required settings present and valid' };
   } catch (error) {
-    checks.push(settingsCheck(error));
+    settingsLine = settingsCheck(error);
   }
-
-  const databaseLines = await databaseChecks(input);
-  checks.push(...databaseLines);
-  if (databaseLines[0]?.status === 'ok') {
+  const database = await databaseChecks(input);
+  // Settings also live in the database's settings table: when the database is what failed, its
+  // own line names the cause, and the settings line points there instead of at SSM.
+  if (settingsLine.status === 'fail' && !settingsLine.fromSettings) {
+    const databaseFailed = database.some((c) => c.name === 'database' && c.status === 'fail');
+    settingsLine = databaseFailed
+      ? { name: 'settings', status: 'warn', detail: 'the settings table was not read: the database is not usable (see below)' }
+      : settingsLine;
+  }
+  delete settingsLine.fromSettings;
+  checks.push(settingsLine, ...database);
+  if (database[0]?.status === 'ok') {
     const business = await input.database().then(businessConnectionsCheck, () => undefined);
     if (business) checks.push(business);
   }
@@ -107,20 +121,28 @@ function report(checks: Check[]): DoctorReport {
   return { ok: failed === 0, checks, lines };
 }
 
-function settingsCheck(error: unknown): Check {
-  if (!(error instanceof SettingsError))
+function settingsCheck(error: unknown): Check & { fromSettings?: boolean } {
+  if (!(error instanceof SettingsError)) {
+    const problem = explainDatabaseFailure(error, undefined);
+    if (problem)
+      return { name: 'settings', status: 'fail', detail: `the settings table could not be read: ${problem.detail}`, hint: problem.hint };
     return {
       name: 'settings',
       status: 'fail',
       detail: `could not be loaded: ${describe(error)}`,
-      hint: 'check SSM_PREFIX and the permission to read it',
+      hint: process.env.SSM_PREFIX
+        ? `check SSM_PREFIX (${process.env.SSM_PREFIX}) and the permission to read it`
+        : 'check .env and the environment (locally there is no SSM unless SSM_PREFIX is set)',
+      fromSettings: true,
     };
+  }
   const parts = [];
   if (error.missing.length) parts.push(`missing ${error.missing.join(', ')}`);
   if (error.invalid.length) parts.push(`invalid ${error.invalid.map((i) => `${i.key} (${i.problem})`).join('; ')}`);
   return {
     name: 'settings',
     status: 'fail',
+    fromSettings: true,
     detail: parts.join('; '),
     hint: process.env.SSM_PREFIX
       ? `on AWS: SSM parameters under ${process.env.SSM_PREFIX} (aws ssm put-parameter --overwrite --name "${process.env.SSM_PREFIX}/NAME" --type SecureString --value …), then wait SETTINGS_TTL_SECONDS or redeploy`
@@ -129,7 +151,7 @@ function settingsCheck(error: unknown): Check {
 }
 
 async function databaseChecks(input: DoctorInput): Promise<Check[]> {
-  let db: Database;
+  let db: Database | undefined;
   try {
     db = await input.database();
     await db.query((sql) => sql`SELECT 1`, { timeoutMs: 5000 });
@@ -137,13 +159,16 @@ async function databaseChecks(input: DoctorInput): Promise<Check[]> {
     // An invalid DATABASE_URL is already the settings line's finding: not repeated here.
     if (error instanceof SettingsError)
       return [{ name: 'database', status: 'warn', detail: 'not checked: DATABASE_URL is not usable (see settings)' }];
+    const problem = explainDatabaseFailure(error, db ? targetOf(db) : undefined);
     return [
-      {
-        name: 'database',
-        status: 'fail',
-        detail: `unreachable: ${describe(error)}`,
-        hint: 'check DATABASE_URL (host, port, user, password); from Lambda: the VPC subnets and a security group rule allowing the functions on port 5432',
-      },
+      problem
+        ? { name: 'database', status: 'fail', detail: problem.detail, hint: problem.hint }
+        : {
+            name: 'database',
+            status: 'fail',
+            detail: `unusable: ${describe(error)}`,
+            hint: 'check DATABASE_URL (host, port, user, password); from Lambda: the VPC subnets and a security group rule allowing the functions on port 5432',
+          },
     ];
   }
   const checks: Check[] = [];
@@ -156,6 +181,7 @@ async function databaseChecks(input: DoctorInput): Promise<Check[]> {
   const host = safeHost(db);
   const loopback = host === undefined || isLoopbackHost(host);
   if (tls?.ssl) checks.push({ name: 'database', status: 'ok', detail: `reachable over TLS (${tls.version ?? 'TLS'})` });
+  else if (host?.startsWith('/')) checks.push({ name: 'database', status: 'ok', detail: `reachable over the Unix socket in ${host}` });
   else if (loopback) checks.push({ name: 'database', status: 'ok', detail: 'reachable (loopback, no TLS needed)' });
   else
     checks.push({
@@ -182,16 +208,30 @@ async function databaseChecks(input: DoctorInput): Promise<Check[]> {
           }
         : { name: 'migrations', status: 'ok', detail: `current (${input.migrations.length} applied)` },
     );
-  } catch {
-    checks.push({
-      name: 'migrations',
-      status: 'fail',
-      detail: 'none applied yet',
-      hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>',
-    });
+  } catch (error) {
+    const problem = (error as { code?: string }).code === '42P01' ? undefined : explainDatabaseFailure(error, targetOf(db));
+    checks.push(
+      problem
+        ? { name: 'migrations', status: 'fail', detail: `not readable: ${problem.detail}`, hint: problem.hint }
+        : {
+            name: 'migrations',
+            status: 'fail',
+            detail: 'none applied yet',
+            hint: 'npm run migrate (locally) or npx serverless invoke -f migrate --stage <stage>',
+          },
+    );
   }
   return checks;
 }
+
+/** Where the driver connects (from its parsed options): host and port or socket, user, database. */
+const targetOf = (db: Database): DatabaseTarget => {
+  const o = (db.sql as unknown as { options?: { host?: string[]; port?: number[]; user?: string; database?: string } }).options;
+  const host = o?.host?.[0];
+  return host?.startsWith('/')
+    ? { socketDir: host, user: o?.user, database: o?.database }
+    : { host, port: o?.port?.[0], user: o?.user, database: o?.database };
+};
 
 const safeHost = (db: Database): string | undefined => {
   const options = (db.sql as unknown as { options?: { host?: string[] } }).options;
@@ -201,21 +241,28 @@ const safeHost = (db: Database): string | undefined => {
 async function botCheck(telegram: TelegramClient, checks: Check[]): Promise<boolean> {
   try {
     const me = await telegram.getMe();
-    checks.push({ name: 'bot', status: 'ok', detail: `token valid: @${me.username}` });
+    const mode = me.callback_query_mode && me.callback_query_mode !== 'default' ? `, button presses in ${me.callback_query_mode} mode` : '';
+    checks.push({ name: 'bot', status: 'ok', detail: `token valid: @${me.username}${mode}` });
+    // Only private chats are relayed: a bot that may join groups invites messages nobody answers.
+    if (me.can_join_groups)
+      checks.push({
+        name: 'groups',
+        status: 'warn',
+        detail: 'the bot may be added to groups, whose messages the bridge ignores',
+        hint: 'in @BotFather: /setjoingroups, pick the bot, Disable',
+      });
     return true;
   } catch (error) {
-    const c = classifyTelegramError(error);
-    checks.push({
-      name: 'bot',
-      status: 'fail',
-      detail: `getMe failed: ${c.reason}`,
-      hint:
-        c.action === 'configuration'
-          ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)'
-          : 'Telegram is unreachable from here: check outbound internet (a Lambda in a VPC needs a NAT gateway)',
-    });
+    checks.push({ name: 'bot', status: 'fail', detail: `getMe failed: ${classifyTelegramError(error).reason}`, hint: telegramHint(error) });
     return false;
   }
+}
+
+/** What to do about a failed Bot API call: the token, or the way out to Telegram. Shared by the doctor and the webhook actions. */
+export function telegramHint(error: unknown): string {
+  return classifyTelegramError(error).action === 'configuration'
+    ? 'TELEGRAM_BOT_TOKEN is wrong or revoked: take the current token from @BotFather (and check TELEGRAM_API_BASE)'
+    : 'Telegram is unreachable from here: check outbound internet, DNS and any proxy (a Lambda in a VPC needs a NAT gateway); TELEGRAM_API_BASE if set';
 }
 
 async function webhookChecks(telegram: TelegramClient, settings: Settings, checks: Check[], nowMs: number): Promise<void> {

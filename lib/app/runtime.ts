@@ -259,9 +259,10 @@ export class Runtime {
   }
 
   private databaseOptions(base: RawSettings, raw: string): DatabaseOptions {
-    const { url, ssl } = databaseConnection(raw, { caFile: base.DATABASE_CA_FILE });
+    const { url, ssl, socketDir } = databaseConnection(raw, { caFile: base.DATABASE_CA_FILE });
     return {
       url,
+      socketDir,
       ssl,
       max: settingOf(base, 'DATABASE_POOL_MAX'),
       statementTimeoutMs: settingOf(base, 'DATABASE_STATEMENT_TIMEOUT_MS'),

@@ -7,6 +7,8 @@ export { isDeadConnectionError } from './errors';
 
 export interface DatabaseOptions {
   url: string;
+  /** A Unix-domain socket's directory: connect there instead of the URL's host (see databaseConnection). */
+  socketDir?: string;
   /** 1 on Lambda: a container serves one request at a time. */
   max?: number;
   /** Longest any one statement may take when no invocation deadline is tighter. */
@@ -44,6 +46,7 @@ const connect = (options: DatabaseOptions): Sql =>
     idle_timeout: 20,
     max_lifetime: 60 * 5,
     prepare: options.prepare ?? true,
+    ...(options.socketDir ? { host: options.socketDir } : {}),
     ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
     onnotice: () => {},
     // No statement takes or returns arrays: skip the catalogue query for array types that the

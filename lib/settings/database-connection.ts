@@ -8,8 +8,13 @@ import { SettingsError } from './schema';
 const LAMBDA_CA_FILE = '/var/runtime/ca-cert.pem';
 
 export interface DatabaseConnection {
-  /** The URL for the driver, without `sslmode` (TLS is given explicitly). */
+  /** The URL for the driver, without `sslmode` (TLS is given explicitly) or `host` (see `socketDir`). */
   url: string;
+  /**
+   * The directory of a Unix-domain socket (`?host=/var/run/postgresql`, as libpq reads it): the
+   * driver connects there instead of over TCP, which is how peer authentication works.
+   */
+  socketDir?: string;
   /** false: plain TCP; otherwise the TLS options. */
   ssl: false | ConnectionOptions;
   /** The TLS choice, by name. */
@@ -69,6 +74,18 @@ export function databaseConnection(rawUrl: string, options: { caFile?: string } 
   if (!url.hostname && !url.searchParams.get('host')) {
     throw new SettingsError([], [{ key: 'DATABASE_URL', problem: 'names no host; expected postgres://user:password@host:5432/database' }]);
   }
+  const socketDir = url.searchParams.get('host') ?? undefined;
+  if (socketDir !== undefined) {
+    if (!socketDir.startsWith('/'))
+      throw new SettingsError(
+        [],
+        [{ key: 'DATABASE_URL', problem: 'host= must name the directory of a Unix socket, e.g. ?host=/var/run/postgresql' }],
+      );
+    // A socket never leaves the machine: no TLS (libpq ignores sslmode for sockets too).
+    url.searchParams.delete('host');
+    url.searchParams.delete('sslmode');
+    return { url: url.toString(), ssl: false, tls: 'off', socketDir };
+  }
   const mode = url.searchParams.get('sslmode') ?? (isLoopbackHost(url.hostname) || !url.hostname ? 'disable' : 'verify-full');
   url.searchParams.delete('sslmode');
   const clean = url.toString();
@@ -108,4 +125,137 @@ function trustedCas(caFile: string | undefined): string[] {
   } catch {
     throw new SettingsError([], [{ key: 'DATABASE_CA_FILE', problem: `cannot read ${file}` }]);
   }
+}
+
+/** A database failure said plainly: what happened (naming where, never the password) and the fix. */
+export interface DatabaseProblem {
+  /** `DATABASE_URL (host:port): <what happened> (<code>)`. */
+  detail: string;
+  /** What to change. */
+  hint: string;
+  /** The connection never came up (the server could not be reached, or refused the TLS handshake). */
+  unreachable: boolean;
+}
+
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Where a database is, for messages: never its password. */
+export interface DatabaseTarget {
+  host?: string;
+  port?: number | string;
+  /** A Unix socket's directory, instead of host and port. */
+  socketDir?: string;
+  user?: string;
+  database?: string;
+}
+
+/** The target of a DATABASE_URL (undefined fields when it is not a URL). */
+export function databaseTarget(rawUrl: string | undefined): DatabaseTarget {
+  try {
+    const u = new URL(rawUrl ?? '');
+    const socket = u.searchParams.get('host');
+    const user = decodeURIComponent(u.username) || undefined;
+    return {
+      host: u.hostname || undefined,
+      port: u.port || 5432,
+      socketDir: socket?.startsWith('/') ? socket : undefined,
+      user,
+      database: decodeURIComponent(u.pathname.slice(1)) || user,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Words for a failure to use the database of DATABASE_URL, one wording for `npm start`, the
+ * doctor and the admin commands: the cause by name (a refused password, a missing database, a
+ * missing privilege, an unverifiable certificate, a host that cannot be reached) and the setting
+ * to change. Undefined when the error is not one of these (the caller shows its code).
+ * The password never appears: only the host and port (or socket), the user and the database.
+ */
+export function explainDatabaseFailure(error: unknown, target: DatabaseTarget | string | undefined): DatabaseProblem | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  const t = typeof target === 'object' ? target : databaseTarget(target);
+  const where = t.socketDir
+    ? `DATABASE_URL (socket ${t.socketDir})`
+    : t.host
+      ? `DATABASE_URL (${t.host}:${t.port ?? 5432})`
+      : 'DATABASE_URL';
+  const user = t.user ?? 'postgres';
+  const database = t.database ?? user;
+  const problem = (what: string, hint: string, unreachable = false): DatabaseProblem => ({
+    detail: `${where}: ${what} (${code})`,
+    hint,
+    unreachable,
+  });
+  switch (code) {
+    case '28P01':
+      return problem(
+        `the password of user "${user}" was refused`,
+        'put the current password in DATABASE_URL (on AWS: the SSM parameter DATABASE_URL, then wait SETTINGS_TTL_SECONDS)',
+      );
+    case '28000':
+      return problem(
+        `user "${user}" may not log in (no such role, or no pg_hba.conf rule for it)`,
+        `create the role (CREATE ROLE ${user} LOGIN PASSWORD '…') or fix the user in DATABASE_URL; for a Unix socket the role must match your system user (peer authentication)`,
+      );
+    case '3D000':
+      return problem(
+        `the database "${database}" does not exist`,
+        `create it (CREATE DATABASE ${database} OWNER ${user}) or fix the database name in DATABASE_URL`,
+      );
+    case '42501':
+      return problem(
+        `user "${user}" lacks a privilege it needs`,
+        `let the bridge's role own its database and tables: CREATE DATABASE … OWNER ${user}, and run the migrations as that role (npm run migrate, or the migrate function)`,
+      );
+    case 'ECONNREFUSED':
+      return problem(
+        'nothing accepts connections there',
+        'check the host and port in DATABASE_URL and that PostgreSQL runs there; from Lambda: the VPC subnets and a security group rule allowing the functions on port 5432',
+        true,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return problem(
+        'the host name does not resolve',
+        'check the host in DATABASE_URL (a private RDS name resolves only inside its VPC: deploy with subnetIds and securityGroupIds)',
+        true,
+      );
+    case 'ENOENT':
+      return problem(
+        'no PostgreSQL socket in that directory',
+        'check host= in DATABASE_URL (pg_lsclusters or SHOW unix_socket_directories names it) and that PostgreSQL runs',
+        true,
+      );
+    case 'ETIMEDOUT':
+    case 'CONNECT_TIMEOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return problem(
+        'no answer in time',
+        'a firewall or security group drops the connection: allow the functions (or this machine) on port 5432 of the database, and check the host',
+        true,
+      );
+    case 'DATABASE_TIMEOUT':
+      return problem('a statement did not finish in time', 'the database is overloaded or locked: look at its activity (pg_stat_activity)');
+  }
+  if (TLS_VERIFY_CODES.has(code))
+    return problem(
+      'its TLS certificate could not be verified',
+      "put the CA certificate that signed the server's (PEM) in a file and name it in DATABASE_CA_FILE (for RDS: AWS's bundle for the region; Lambda trusts it already), or fix the host name to the one in the certificate; ?sslmode=require encrypts without verifying, for a test server only",
+      true,
+    );
+  return undefined;
 }

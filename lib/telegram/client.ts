@@ -9,7 +9,6 @@ import type {
   Message,
   MessageEntity,
   ReactionTypeEmoji,
-  UserFromGetMe,
   WebhookInfo,
 } from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
@@ -42,6 +41,24 @@ export interface SetWebhookParams {
  * A minimal Bot API client: JSON in, typed result out, every failure turned into
  * TelegramApiError or TelegramNetworkError. Retry policy is not its business (see ./retry).
  */
+/**
+ * What `getMe` answers: since Bot API 10.5 a BotFullInfo, which alone carries the bot-only fields
+ * (they left `User`). Typed here with the fields the bridge reads; the settings are optional
+ * because an older Bot API server (or a local one) may not send them.
+ */
+export interface BotFullInfo {
+  id: number;
+  is_bot: true;
+  first_name: string;
+  username: string;
+  /** Whether the bot may be added to groups (the bridge ignores group messages). */
+  can_join_groups?: boolean;
+  can_read_all_group_messages?: boolean;
+  supports_inline_queries?: boolean;
+  /** Bot API 10.5: how button presses arrive (`default`, `auto`, `inline`: with inline_message_id, no message). */
+  callback_query_mode?: string;
+}
+
 export class TelegramClient {
   constructor(private readonly options: TelegramClientOptions) {}
 
@@ -234,8 +251,9 @@ export class TelegramClient {
     return new URL(`${this.options.apiBase}/file/bot${this.options.token}/${filePath.split('/').map(encodeURIComponent).join('/')}`);
   }
 
-  getMe(): Promise<UserFromGetMe> {
-    return this.call<UserFromGetMe>('getMe', {});
+  /** The bot's own account and settings (Bot API 10.5 answers a BotFullInfo). */
+  getMe(): Promise<BotFullInfo> {
+    return this.call<BotFullInfo>('getMe', {});
   }
 
   getWebhookInfo(): Promise<WebhookInfo> {

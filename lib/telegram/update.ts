@@ -45,6 +45,7 @@ const updateSchema = z.looseObject({
       id: z.string().min(1).max(256),
       from: z.looseObject({ id: z.number().int(), first_name: z.string() }),
       data: z.string().max(64).optional(),
+      inline_message_id: z.string().min(1).max(256).optional(),
       message: z
         .looseObject({
           message_id: z.number().int(),
@@ -219,7 +220,10 @@ export function interpretUpdate(update: Update, options: { adminChatId?: number;
 
   const press = update.callback_query;
   if (press) {
-    const chat = press.message?.chat;
+    // With Bot API 10.5's callback_query_mode a press of the bot's own message may carry
+    // inline_message_id and no message: the presser is then the one to route by, since the
+    // bridge's keyboards live only in private chats, whose id is the user's.
+    const chat = press.message ? press.message.chat : press.inline_message_id ? { id: press.from.id, type: 'private' } : undefined;
     if (chat?.type !== 'private' || !press.data)
       return { kind: 'ignore', reason: 'button_press_without_message_or_data', chatId: chat?.id };
     const keyboard = press.message && 'reply_markup' in press.message ? (press.message.reply_markup?.inline_keyboard ?? []) : [];

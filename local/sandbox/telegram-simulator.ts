@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LoopbackServer, startLoopbackServer } from '../../fakes/loopback-server';
+import { multipartBoundary, parseMultipart } from '../../fakes/multipart';
 import { BusinessAccountSimulator } from './business';
 import type { SandboxEventBus } from './events';
-import { multipartBoundary, parseMultipart } from './multipart';
 import { OrderedRedelivery, postToBridge } from './redelivery';
 import { type SampleKind, sampleFile } from './samples';
 import { fileUpdate, membershipUpdate, reactionUpdate, type SimUserIdentity, textUpdate } from './wire';

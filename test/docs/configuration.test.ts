@@ -27,4 +27,15 @@ describe('docs/configuration.md', () => {
       expect(fallback?.replace(/[\s,_]/g, ''), name).toContain(String(value.data));
     }
   });
+
+  it("the README states the bot token's rule as the validator applies it", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `TELEGRAM_BOT_TOKEN`')) ?? '';
+    const minimum = Number(/(\d+) or more/.exec(row)?.[1]);
+    const token = (rest: number) => `123456789:${'A'.repeat(rest)}`;
+    const valid = (value: string) => settingsSchema.shape.TELEGRAM_BOT_TOKEN.safeParse(value).success;
+    expect(valid(token(minimum)), row).toBe(true);
+    expect(valid(token(minimum - 1)), row).toBe(false);
+    expect(valid(token(35))).toBe(true);
+  });
 });

@@ -173,6 +173,31 @@ describe.each(databaseEngines())('a conversation, not a pipe, on $name', (engine
       });
     });
 
+    it('a press in callback_query_mode (Bot API 10.5: inline_message_id, no message) is routed by the presser, relayed once and answered', async () => {
+      const { chatId, visitorId } = await newUser();
+      const rows = [[{ id: 'yes-inline', text: 'Yes' }]];
+      expect((await bridge.postCallback(keyboardCallback(visitorId, 'kb-inline-1', 'Solved?', rows))).statusCode).toBe(200);
+      const sent = bridge.telegram.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId).at(-1);
+      const markup = sent?.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
+      const press = {
+        update_id: ++next,
+        callback_query: {
+          id: `cq-inline-${next}`,
+          from: { id: chatId, is_bot: false, first_name: 'Test' },
+          chat_instance: '-2',
+          inline_message_id: 'AgAAAInlineMessageId',
+          data: markup.inline_keyboard[0]![0]!.callback_data,
+        },
+      };
+      expect((await bridge.postUpdate(press)).statusCode).toBe(200);
+      expect((await bridge.postUpdate(press)).statusCode).toBe(200); // redelivered: relayed once
+      const responses = received().filter((m) => m.visitor.id === visitorId && m.message.kind === 'keyboard_response');
+      expect(responses.map((r) => r.message.data)).toEqual([{ button: { id: 'yes-inline', text: 'yes-inline' } }]);
+      expect(bridge.telegram.calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.callback_query_id)).toContain(
+        press.callback_query.id,
+      );
+    });
+
     it('the fixture press of a known button relays its id and label', async () => {
       const chatId = 287164003;
       await bridge.postUpdate(textUpdate(++next, chatId, '/start'));

@@ -16,10 +16,12 @@ describe('npm start: start-up errors name the setting and what to do', () => {
     const env = { DATABASE_URL: 'postgres://bridge:s3cret-pass@127.0.0.1:5433/bridge' };
     const refused = explainStartupError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5433'), { code: 'ECONNREFUSED' }), env);
     expect(refused).toBe(
-      'DATABASE_URL (127.0.0.1:5433): it cannot be reached (ECONNREFUSED). Check that PostgreSQL runs there and the URL is right, or unset DATABASE_URL to use the embedded database.',
+      'DATABASE_URL (127.0.0.1:5433): nothing accepts connections there (ECONNREFUSED). Fix: check the host and port in DATABASE_URL and that PostgreSQL runs there; from Lambda: the VPC subnets and a security group rule allowing the functions on port 5432; or unset DATABASE_URL to use the embedded database.',
     );
     const denied = explainStartupError(Object.assign(new Error('password authentication failed'), { code: '28P01' }), env);
-    expect(denied).toContain('the user or password was refused');
+    expect(denied).toBe(
+      'DATABASE_URL (127.0.0.1:5433): the password of user "bridge" was refused (28P01). Fix: put the current password in DATABASE_URL (on AWS: the SSM parameter DATABASE_URL, then wait SETTINGS_TTL_SECONDS).',
+    );
     for (const line of [refused, denied]) expect(line).not.toContain('s3cret-pass');
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegram } from '../../../fakes/telegram';
@@ -95,6 +95,39 @@ describe('doctor', () => {
     expect(report.lines.join('\n')).not.toContain('Hello there');
   });
 
+  it('getMe as Bot API 10.5 answers it (BotFullInfo): a bot that may join groups is a warning; the presses mode is named', async () => {
+    const info = { id: 7012345678, is_bot: true, first_name: 'Support', username: 'acme_support_bot', has_topic_sidebar: false };
+    telegram.script('getMe', {
+      status: 200,
+      body: { ok: true, result: { ...info, can_join_groups: true, callback_query_mode: 'inline' } },
+    });
+    const report = await doctor();
+    expect(check(report, 'bot')[0]).toMatchObject({
+      status: 'ok',
+      detail: 'token valid: @acme_support_bot, button presses in inline mode',
+    });
+    expect(check(report, 'groups')[0]).toMatchObject({ status: 'warn', hint: expect.stringContaining('/setjoingroups') });
+    telegram.script('getMe', { status: 200, body: { ok: true, result: { ...info, can_join_groups: false } } });
+    expect(check(await doctor(), 'groups')).toEqual([]);
+  });
+
+  it('register-webhook with Telegram unreachable: ✗ with the reason and the same hint as the doctor, no token', async () => {
+    const { runAdminAction } = await import('../../../lib/admin/actions');
+    const runtime = new Runtime({
+      env: { ...upstreamEnv(`http://127.0.0.1:${await closedPort()}`, webim.url), HTTP_API_URL: API, DATABASE_URL: database.url },
+      logSink: () => {},
+    });
+    try {
+      const result = await runAdminAction(runtime, { action: 'set' }, await readMigrations());
+      expect(result.ok).toBe(false);
+      expect(result.lines[0]).toMatch(/^✗ webhook {4}set failed: \w+/);
+      expect(result.lines[1]).toContain('Telegram is unreachable from here: check outbound internet');
+      expect(result.lines.join('\n')).not.toContain(SECRETS.botToken);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('a webhook registered elsewhere → ✗ with the command that fixes it', async () => {
     telegram.webhook.url = 'https://old.example.com/hook';
     const report = await doctor();
@@ -143,7 +176,7 @@ describe('doctor', () => {
     expect(report.ok).toBe(false);
     expect(check(report, 'database')[0]).toMatchObject({
       status: 'fail',
-      detail: 'unreachable: ECONNREFUSED',
+      detail: expect.stringMatching(/^DATABASE_URL \(127\.0\.0\.1:\d+\): nothing accepts connections there \(ECONNREFUSED\)$/),
       hint: expect.stringContaining('security group'),
     });
   });
@@ -160,11 +193,26 @@ describe('doctor', () => {
     expect(rotating.lines.join('\n')).not.toContain('old-secret-value_1');
   });
 
-  it('npm run doctor exits non-zero on a ✗ and prints JSON with --json', { timeout: 90_000 }, () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', 'doctor', '--json'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: database.url, TELEGRAM_API_BASE: telegram.url },
-      encoding: 'utf8',
-      timeout: 60_000,
+  it('npm run doctor exits non-zero on a ✗ and prints JSON with --json', { timeout: 90_000 }, async () => {
+    // Not spawnSync: the embedded database answers from this process, whose event loop must run.
+    const run = await new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/admin.ts', 'doctor', '--json'],
+        {
+          // The embedded database takes one connection at a time (DATABASE_POOL_MAX), as npm start configures it.
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            DATABASE_URL: database.url,
+            DATABASE_POOL_MAX: String(database.poolMax),
+            TELEGRAM_API_BASE: telegram.url,
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+        (error, stdout) => (error && error.code === undefined ? reject(error) : resolve({ status: child.exitCode, stdout })),
+      );
     });
     expect(run.status).toBe(1);
     const body = JSON.parse(run.stdout) as { ok: boolean; checks: { name: string; status: string }[] };

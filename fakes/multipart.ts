@@ -1,4 +1,4 @@
-/** Reads a multipart/form-data body (the simulated Bot API's uploads): text fields and one file part, as bytes. */
+/** Reads a multipart/form-data body (the uploads the fake and the simulated Bot API receive): text fields and one file part, as bytes. */
 export function parseMultipart(raw: Buffer, boundary: string) {
   const fields: Record<string, string> = {};
   let file: { field: string; name: string; contentType: string; bytes: Buffer } | undefined;
