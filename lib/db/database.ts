@@ -1,3 +1,4 @@
+import { connect as connectTcp, type Socket } from 'node:net';
 import postgres, { type Sql } from 'postgres';
 import type { Deadline } from '../core/deadline';
 import type { StatIncrement } from '../core/words';
@@ -37,8 +38,32 @@ interface Pool {
   statsSince: number;
 }
 
+/** What the driver passes its `socket` factory (its parsed URL: one or more hosts, or a Unix socket path). */
+interface SocketTarget {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+/**
+ * Opens the driver's TCP connection with Nagle's algorithm off. The driver leaves it on, and its
+ * small writes (the startup and authentication messages after the TLS handshake) then wait for the
+ * server's delayed ACK. Hosts are tried in turn on reconnects, as the driver itself does; a Unix
+ * socket path is connected as it is.
+ */
+function socketFactory(): (target: SocketTarget) => Socket {
+  let next = 0;
+  return (target) => {
+    if (target.path) return connectTcp({ path: target.path });
+    const i = next++ % Math.max(1, target.host.length);
+    return connectTcp({ host: target.host[i], port: target.port[i] ?? target.port[0] ?? 5432, noDelay: true });
+  };
+}
+
 const connect = (options: DatabaseOptions): Sql =>
   postgres(options.url, {
+    // Not in the driver's type declarations, but part of its options (a socket factory).
+    ...({ socket: socketFactory() } as object),
     max: options.max ?? 1,
     connect_timeout: 5,
     idle_timeout: 20,
