@@ -5,7 +5,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import type { BenchFakes } from '../../fakes/bench-upstreams';
 import { BUILD, RESULTS, ROOT, SSM_PREFIX, secrets } from '../harness';
-import { LAMBDA_ESBUILD } from '../lambda-esbuild';
+import { LAMBDA_ESBUILD, LAMBDA_OUTPUT_EXTENSION } from '../lambda-esbuild';
 import { type LatencyProxy, startLatencyProxy } from '../latency-proxy';
 
 export const FUNCTIONS = ['telegram-webhook', 'webim-callback', 'files', 'admin', 'migrate', 'housekeeping'];
@@ -15,14 +15,14 @@ export async function buildBundles(): Promise<{ name: string; minifiedKiB: numbe
   for (const name of FUNCTIONS) {
     const dir = path.join(BUILD, name);
     // The same options serverless.yml gives serverless-esbuild.
+    const js = path.join(dir, 'functions', `${name}${LAMBDA_OUTPUT_EXTENSION}`);
     await build({
       entryPoints: [path.join(ROOT, 'functions', `${name}.ts`)],
-      outfile: path.join(dir, 'functions', `${name}.js`),
+      outfile: js,
       ...LAMBDA_ESBUILD,
       logLevel: 'error',
     });
-    const js = path.join(dir, 'functions', `${name}.js`);
-    // Like the Lambda package root: no "type": "module" above the bundle, so .js is CommonJS.
+    // Like the Lambda package root: no "type": "module" above the bundle (the extension decides).
     writeFileSync(path.join(dir, 'package.json'), '{"type":"commonjs"}\n');
     const zip = path.join(dir, `${name}.zip`);
     const zipped = spawnSync('zip', ['-q', '-9', '-r', zip, 'functions'], { cwd: dir });
@@ -66,12 +66,17 @@ export interface ColdSteps {
 }
 
 export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number, network?: SimulatedNetwork): Promise<ColdRun[]> {
+  // On the simulated network the settings come from SSM, as on a deployed stage (serverless.yml
+  // puts none of them in the environment), but for the database's CA file and Telegram's address.
+  for (const key of Object.keys(fakes.ssmParameters)) delete fakes.ssmParameters[key];
   Object.assign(fakes.ssmParameters, {
     ...secrets,
-    TELEGRAM_API_BASE: network?.telegramUrl ?? fakes.telegramUrl,
     WEBIM_API_URL: network?.webimUrl ?? fakes.webimUrl,
+    ...(network ? { DATABASE_URL: network.databaseUrl } : { TELEGRAM_API_BASE: fakes.telegramUrl }),
   });
   if (network) Object.assign(fakes.serviceMs, network.serviceMs);
+  // BENCH_COLD_BUNDLE: another build of the webhook function (an earlier commit's, say) to compare.
+  const bundle = process.env.BENCH_COLD_BUNDLE || WEBHOOK_BUNDLE;
   const results: ColdRun[] = [];
   try {
     for (let i = 0; i < runs; i++) {
@@ -82,17 +87,21 @@ export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: n
         process.env.BENCH_PROFILE === '1' && i === runs - 1
           ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${path.join(RESULTS, 'profile-cold')}`]
           : [];
-      const run = await spawnAsync(process.execPath, [...profile, path.join(ROOT, 'bench', 'cold-start-child.cjs'), WEBHOOK_BUNDLE], {
+      const run = await spawnAsync(process.execPath, [...profile, path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
         env: {
           PATH: process.env.PATH,
           SSM_PREFIX,
-          DATABASE_URL: network?.databaseUrl ?? databaseUrl,
-          ...(network ? { DATABASE_CA_FILE: network.caFile, NODE_EXTRA_CA_CERTS: network.caFile } : {}),
+          // Telegram's address is known without SSM (on AWS the default, https://api.telegram.org).
+          ...(network
+            ? { DATABASE_CA_FILE: network.caFile, NODE_EXTRA_CA_CERTS: network.caFile, TELEGRAM_API_BASE: network.telegramUrl }
+            : { DATABASE_URL: databaseUrl }),
           AWS_REGION: 'eu-central-1',
           AWS_ACCESS_KEY_ID: 'bench',
           AWS_SECRET_ACCESS_KEY: 'bench',
           AWS_ENDPOINT_URL_SSM: network?.ssmUrl ?? fakes.ssmUrl,
           STAGE: 'bench',
+          // As Lambda sets it: the function warms up during INIT (Runtime.warmUpOnLambda).
+          AWS_LAMBDA_FUNCTION_NAME: 'bench-telegram-webhook',
           BENCH_WEBHOOK_SECRET: secrets.TELEGRAM_WEBHOOK_SECRET,
           BENCH_UPDATE_ID: String(800_000_000 + (network ? 5_000 : 0) + i * 10),
           LOG_LEVEL: 'warn',
@@ -134,7 +143,7 @@ export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: n
 }
 
 /** The bundle the cold starts load (the webhook function, as Lambda runs it). */
-export const WEBHOOK_BUNDLE = path.join(BUILD, 'telegram-webhook', 'functions', 'telegram-webhook.js');
+export const WEBHOOK_BUNDLE = path.join(BUILD, 'telegram-webhook', 'functions', `telegram-webhook${LAMBDA_OUTPUT_EXTENSION}`);
 
 /**
  * Round-trip times and service times of the simulated in-region network (ms). Defaults: the
