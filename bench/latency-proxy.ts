@@ -44,11 +44,17 @@ export const epochNow = () => performance.timeOrigin + performance.now();
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
-/** A queue that passes chunks on after `delayMs`, in order. */
-function delayed(delayMs: number, deliver: (chunk: Buffer) => void): (chunk: Buffer) => void {
+/**
+ * A queue that passes chunks on after `delayMs`, in order. `firstExtraMs` is added to the first
+ * chunk: the kernel completes the TCP handshake on loopback at once, so the round trip a real
+ * connection spends on it is charged to the client's first bytes instead.
+ */
+function delayed(delayMs: number, deliver: (chunk: Buffer) => void, firstExtraMs = 0): (chunk: Buffer) => void {
   let last = 0;
+  let extra = firstExtraMs;
   return (chunk) => {
-    const at = Math.max(performance.now() + delayMs, last);
+    const at = Math.max(performance.now() + delayMs + extra, last);
+    extra = 0;
     last = at;
     setTimeout(() => deliver(chunk), Math.max(0, at - performance.now()));
   };
@@ -121,7 +127,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions) {
     };
 
     if (!context) {
-      client.on('data', delayed(half, fromClientPlain));
+      client.on('data', delayed(half, fromClientPlain, options.rttMs));
       upstream.on('data', toClient);
       return;
     }
@@ -145,26 +151,30 @@ export async function startLatencyProxy(options: LatencyProxyOptions) {
     if (!options.postgres) startTls();
     client.on(
       'data',
-      delayed(half, (chunk) => {
-        if (preamble === undefined) return wire.push(chunk);
-        preamble = Buffer.concat([preamble, chunk]);
-        if (preamble.length < 8) return;
-        if (!preamble.subarray(0, 8).equals(SSL_REQUEST)) {
-          // A plain connection: forward it untouched.
-          const rest = preamble;
+      delayed(
+        half,
+        (chunk) => {
+          if (preamble === undefined) return wire.push(chunk);
+          preamble = Buffer.concat([preamble, chunk]);
+          if (preamble.length < 8) return;
+          if (!preamble.subarray(0, 8).equals(SSL_REQUEST)) {
+            // A plain connection: forward it untouched.
+            const rest = preamble;
+            preamble = undefined;
+            upstream.on('data', toClient);
+            client.removeAllListeners('data');
+            client.on('data', delayed(half, fromClientPlain));
+            fromClientPlain(rest);
+            return;
+          }
+          const rest = preamble.subarray(8);
           preamble = undefined;
-          upstream.on('data', toClient);
-          client.removeAllListeners('data');
-          client.on('data', delayed(half, fromClientPlain));
-          fromClientPlain(rest);
-          return;
-        }
-        const rest = preamble.subarray(8);
-        preamble = undefined;
-        toClient(Buffer.from('S'));
-        startTls();
-        if (rest.length) wire.push(rest);
-      }),
+          toClient(Buffer.from('S'));
+          startTls();
+          if (rest.length) wire.push(rest);
+        },
+        options.rttMs,
+      ),
     );
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.2', resolve));
