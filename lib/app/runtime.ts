@@ -109,10 +109,11 @@ export class Runtime {
   /**
    * The cold path, started during INIT (module top level) so that the first request waits only
    * for what is not done yet: the settings (env + SSM, then the settings table), the database
-   * connection and the schema check, and a TLS connection to each upstream the function's first
-   * request calls. Waits are made in parallel where they do not depend on each other: Telegram's
-   * connection (its address is known without SSM) and the SSM read at once; then the database and
-   * the Webim connection, whose addresses SSM may hold.
+   * connection and the schema check, and a TLS connection to each upstream in `upstreams` (the
+   * one the first request calls first, first). Waits are made in parallel where they do not
+   * depend on each other: the SSM read, and Telegram's connection when it comes first (its address
+   * is known without SSM); then the database and the other connections, whose addresses SSM may
+   * hold.
    *
    * Invariant: never rejects and never takes longer than `budgetMs`. A step that fails or is not
    * done in time is left to the first request, which does it itself and answers as without the
@@ -130,7 +131,10 @@ export class Runtime {
     };
     const work = (async () => {
       const env = readEnvSettings(this.options.env);
-      const telegramEarly = connect('telegram', settingOf(env, 'TELEGRAM_API_BASE'));
+      // The upstream the first request calls first is connected to at once when its address needs
+      // no SSM (Telegram's); the others after the settings read, so that their TLS handshakes do
+      // not hold up the SSM call's on the one thread.
+      const telegramEarly = upstreams[0] === 'telegram' ? connect('telegram', settingOf(env, 'TELEGRAM_API_BASE')) : Promise.resolve();
       let base: RawSettings;
       try {
         base = await this.loader.base();
