@@ -230,7 +230,7 @@ async function coldStartPhase(
         `DB statements sent at ${sendTimes(sim)}`,
         `Telegram connect ${at((s) => s.telegramConnect)}`,
         `Webim connect ${at((s) => s.webimConnect)}`,
-        `Webim post ${at((s) => s.webimPost)}`,
+        `Webim post ${at((s) => s.webimPost)} (${Math.max(...sim.map((c) => c.steps?.webimConnections ?? 0))} connection(s))`,
         `answer ${first.toFixed(0)}`,
       ].join(' · '),
       target: '(context)',

@@ -62,6 +62,8 @@ export interface ColdSteps {
   /** Connection accepted → TLS done. */
   webimConnect?: [number, number];
   webimPost?: [number, number];
+  /** Connections to Webim before the first answer (1: the warm one was used). */
+  webimConnections: number;
   telegramConnect?: [number, number];
 }
 
@@ -253,6 +255,7 @@ export async function startSimulatedNetwork(fakes: BenchFakes, databaseUrl: stri
         dbRoundTrips: dbSends.length,
         dbSends: dbSends.map((t) => t - startedAt),
         webimConnect: interval(webim?.acceptedAt, webim?.secureAt, startedAt),
+        webimConnections: proxies.webim.connections.slice(mark.webim).filter((c) => c.acceptedAt <= until).length,
         webimPost: interval(webimSends[0], webimSends[0] === undefined ? undefined : until, startedAt),
         telegramConnect: interval(telegram?.acceptedAt, telegram?.secureAt, startedAt),
       };

@@ -56,7 +56,8 @@ export interface RuntimeOptions {
 
 /**
  * Built once per cold start (module scope in each function). Nothing here does I/O until first
- * use; warm invocations reuse the settings cache, the database connection and the clients.
+ * use or `warmUp` (which the HTTP functions call during INIT on Lambda); warm invocations reuse
+ * the settings cache, the database connection and the clients.
  */
 export class Runtime {
   readonly log: Logger;
@@ -125,8 +126,10 @@ export class Runtime {
     const report: WarmUpReport = { ms: 0, settings: 'pending', database: 'pending', connections: {} };
     const outcome = (error: unknown) =>
       `failed:${(error as { code?: unknown }).code ?? (error instanceof Error ? error.name : 'unknown')}`.slice(0, 80);
+    const tried = new Set<string>();
     const connect = async (name: WarmUpstream, url: string | undefined) => {
-      if (!url || !upstreams.includes(name) || report.connections[name]) return;
+      if (!url || !upstreams.includes(name) || tried.has(url)) return;
+      tried.add(url);
       report.connections[name] = await warmUpConnections([url], budgetMs).then((ok) => ok.every(Boolean));
     };
     const work = (async () => {
@@ -147,11 +150,8 @@ export class Runtime {
       }
       const webimUrl = base.WEBIM_API_URL;
       await Promise.all([
-        telegramEarly.then(() =>
-          settingOf(base, 'TELEGRAM_API_BASE') !== settingOf(env, 'TELEGRAM_API_BASE')
-            ? connect('telegram', settingOf(base, 'TELEGRAM_API_BASE'))
-            : undefined,
-        ),
+        // After an early connection, only when SSM names another Telegram address than the default.
+        telegramEarly.then(() => connect('telegram', settingOf(base, 'TELEGRAM_API_BASE'))),
         connect('webim', webimUrl),
         this.relayContext().then(
           async (ctx) => {
