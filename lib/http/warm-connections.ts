@@ -24,9 +24,12 @@ export class WarmableAgent extends https.Agent {
   private readonly warm = new Map<string, { socket: TLSSocket; openedAt: number }[]>();
 
   /**
-   * Opens one connection to the URL's host, TLS included, for the next request there. Resolves
-   * true once it is ready, false when it could not be made within `timeoutMs` (the request then
-   * connects as usual). Never rejects.
+   * Opens one connection to the URL's host, TLS included, for the next request there. The
+   * connection is offered as soon as it is opened: a request that comes during the handshake
+   * takes it and is sent when the handshake is done, rather than starting another connection.
+   * Resolves true once the connection is ready, false when it failed or was not ready within
+   * `timeoutMs` (a connection still unused then is closed; the request connects as usual).
+   * Never rejects.
    */
   warmUp(url: string | URL, timeoutMs: number): Promise<boolean> {
     let target: URL;
@@ -38,6 +41,7 @@ export class WarmableAgent extends https.Agent {
     if (target.protocol !== 'https:') return Promise.resolve(false);
     const host = target.hostname.replace(/^\[|\]$/g, '');
     const port = Number(target.port || 443);
+    const key = keyOf(host, port);
     return new Promise((resolve) => {
       const socket = connectTls({
         ...this.tlsOptions(),
@@ -45,25 +49,23 @@ export class WarmableAgent extends https.Agent {
         port,
         ...(isIP(host) ? {} : { servername: host }),
       });
+      const entry = { socket, openedAt: Date.now() };
+      this.warm.set(key, [...(this.warm.get(key) ?? []), entry]);
       const timer = setTimeout(() => {
-        socket.destroy();
+        if (this.forget(key, socket)) socket.destroy();
         resolve(false);
       }, timeoutMs);
       socket.once('secureConnect', () => {
         clearTimeout(timer);
-        const key = keyOf(host, port);
-        const list = this.warm.get(key) ?? [];
-        list.push({ socket, openedAt: Date.now() });
-        this.warm.set(key, list);
-        // Closed before use: forget it (and keep a late error from going unhandled).
-        socket.once('close', () => this.forget(key, socket));
         resolve(true);
       });
+      // Before a request took it, a failure only forgets it; after, the request hears of it too.
       socket.on('error', () => {
         clearTimeout(timer);
-        socket.destroy();
+        if (this.forget(key, socket)) socket.destroy();
         resolve(false);
       });
+      socket.once('close', () => this.forget(key, socket));
     });
   }
 
@@ -79,23 +81,23 @@ export class WarmableAgent extends https.Agent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const host = (options.hostname ?? options.host ?? '').replace(/^\[|\]$/g, '');
-    const key = keyOf(host, Number(options.port || 443));
-    const list = this.warm.get(key);
+    const list = this.warm.get(keyOf(host, Number(options.port || 443)));
     while (list?.length) {
       const entry = list.shift();
       if (!entry) break;
-      entry.socket.removeAllListeners('close');
-      entry.socket.removeAllListeners('error');
-      if (!entry.socket.destroyed && entry.socket.writable && Date.now() - entry.openedAt <= WARM_MAX_AGE_MS) return entry.socket;
+      if (!entry.socket.destroyed && Date.now() - entry.openedAt <= WARM_MAX_AGE_MS) return entry.socket;
       entry.socket.destroy();
     }
     return super.createConnection(options, callback);
   }
 
-  private forget(key: string, socket: TLSSocket): void {
+  /** Takes an unused warm connection off the list; false when a request had already taken it. */
+  private forget(key: string, socket: TLSSocket): boolean {
     const list = this.warm.get(key);
     const i = list?.findIndex((e) => e.socket === socket) ?? -1;
-    if (list && i >= 0) list.splice(i, 1);
+    if (!list || i < 0) return false;
+    list.splice(i, 1);
+    return true;
   }
 
   /** The agent's own TLS settings (a CA for tests), so a warm connection trusts what a request would. */
