@@ -1,5 +1,8 @@
 // A fresh Node process: load the bundled handler, answer one request, then a second (warm) one.
-// Prints times since process start (performance.now() counts from it).
+// Prints times since process start (performance.now() counts from it). The bundle is imported as
+// Lambda's runtime does (import(): CommonJS or an ES module; an ES module's top-level await, the
+// INIT work, counts as loading).
+const { pathToFileURL } = require('node:url');
 const bundle = process.argv[2];
 const eventFor = (updateId) => {
   const body = JSON.stringify({
@@ -32,7 +35,7 @@ const context = { getRemainingTimeInMillis: () => 25_000 };
 (async () => {
   const startedAt = performance.timeOrigin;
   const bootMs = performance.now(); // Node itself, before any of our code
-  const { handler } = require(bundle);
+  const { handler } = await import(pathToFileURL(bundle).href);
   const loadedMs = performance.now();
   const first = await handler(eventFor(Number(process.env.BENCH_UPDATE_ID)), context);
   const firstMs = performance.now();

@@ -69,4 +69,11 @@ const describeIssues = (error: { issues: { path: PropertyKey[]; message: string 
     .map((i) => `${i.path.map(String).join('.') || 'body'} ${i.message}`)
     .join('; ');
 
-export const handler = createWebimCallbackHandler(defaultRuntime());
+const runtime = defaultRuntime();
+export const handler = createWebimCallbackHandler(runtime);
+
+// INIT: Lambda runs the module's top level, at full CPU, before it hands over the first event.
+// The settings, the database connection and schema check and the upstream connection(s) the first
+// request needs are made here, in parallel; the first request waits only for what is unfinished.
+// Never fails INIT: a step that fails is left to the request (see Runtime.warmUp).
+await runtime.warmUpOnLambda(['telegram']);

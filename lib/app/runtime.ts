@@ -3,6 +3,7 @@ import { Database, type DatabaseOptions } from '../db/database';
 import { flushStats } from '../db/delivery-stats';
 import { SchemaBehindError } from '../db/errors';
 import { missingMigrations } from '../db/migrate';
+import { warmUpConnections } from '../http/warm-connections';
 import { createLogger, type Logger, type LogLevel } from '../log';
 import { countsOf, type DeliveryCounts, type Direction, emfRecord, type RequestMetrics } from '../metrics';
 import type { ReplyQueue } from '../queue/reply-queue';
@@ -11,13 +12,27 @@ import { databaseConnection, usesPreparedStatements } from '../settings/database
 import { SettingsLoader } from '../settings/loader';
 import { SECRET_SETTINGS, type Settings, SettingsError, settingOf } from '../settings/schema';
 import { readSettingsTable } from '../settings/settings-table';
-import type { RawSettings } from '../settings/sources';
+import { type RawSettings, readEnvSettings } from '../settings/sources';
 import { type SsmError, type SsmReader, ssmReaderFromEnv } from '../settings/ssm';
 import { TelegramClient } from '../telegram/client';
 import { WebimClient } from '../webim/client';
 
 /** Outcome counts wait at most this long for a statement to ride on before being written alone. */
 const STATS_MAX_WAIT_MS = 60_000;
+
+/** How long INIT may wait for the warm-up (Lambda allows INIT 10 s; what is unfinished, the first request waits for). */
+const WARM_UP_BUDGET_MS = 3_000;
+
+/** The upstreams a function's first request will call, to connect to during INIT. */
+export type WarmUpstream = 'telegram' | 'webim';
+
+/** What the INIT warm-up got done (logged as one line: step names, durations, error classes; never values). */
+export interface WarmUpReport {
+  ms: number;
+  settings: string;
+  database: string;
+  connections: Partial<Record<WarmUpstream, boolean>>;
+}
 
 /** The per-container state every handler shares: settings, database, upstream clients. */
 export interface AppContext {
@@ -41,7 +56,8 @@ export interface RuntimeOptions {
 
 /**
  * Built once per cold start (module scope in each function). Nothing here does I/O until first
- * use; warm invocations reuse the settings cache, the database connection and the clients.
+ * use or `warmUp` (which the HTTP functions call during INIT on Lambda); warm invocations reuse
+ * the settings cache, the database connection and the clients.
  */
 export class Runtime {
   readonly log: Logger;
@@ -65,8 +81,9 @@ export class Runtime {
   /**
    * The context for relaying a message: as `context()`, and the schema checked to have every
    * migration this code needs (once per container; until it has, every request checks again and
-   * fails with SchemaBehindError, answered 503). The check rides on the same connection as the
-   * settings read, pipelined, so a cold start pays no extra round trip of its own.
+   * fails with SchemaBehindError, answered 503). The check is sent together with the settings
+   * read, but on a new connection the driver sends only the first statement before the others,
+   * so on a cold start it costs one round trip of its own (during INIT, see `warmUp`).
    */
   async relayContext(): Promise<AppContext> {
     if (this.schemaReady) return this.context();
@@ -88,6 +105,80 @@ export class Runtime {
     if (base[name]) return [base[name], base[previous]].filter((v): v is string => !!v);
     const { settings } = await this.context();
     return [settings[name], settings[previous]].filter((v): v is string => !!v);
+  }
+
+  /**
+   * The cold path, started during INIT (module top level) so that the first request waits only
+   * for what is not done yet: the settings (env + SSM, then the settings table), the database
+   * connection and the schema check, and a TLS connection to each upstream in `upstreams` (the
+   * one the first request calls first, first). Waits are made in parallel where they do not
+   * depend on each other: the SSM read, and Telegram's connection when it comes first (its address
+   * is known without SSM); then the database and the other connections, whose addresses SSM may
+   * hold.
+   *
+   * Invariant: never rejects and never takes longer than `budgetMs`. A step that fails or is not
+   * done in time is left to the first request, which does it itself and answers as without the
+   * warm-up (the settings loader keeps no failed result; a read still in flight is shared). The
+   * log line names steps and error classes only, never a value.
+   */
+  async warmUp(upstreams: readonly WarmUpstream[], budgetMs = WARM_UP_BUDGET_MS): Promise<WarmUpReport> {
+    const started = performance.now();
+    const report: WarmUpReport = { ms: 0, settings: 'pending', database: 'pending', connections: {} };
+    const outcome = (error: unknown) =>
+      `failed:${(error as { code?: unknown }).code ?? (error instanceof Error ? error.name : 'unknown')}`.slice(0, 80);
+    const tried = new Set<string>();
+    const connect = async (name: WarmUpstream, url: string | undefined) => {
+      if (!url || !upstreams.includes(name) || tried.has(url)) return;
+      tried.add(url);
+      report.connections[name] = await warmUpConnections([url], budgetMs).then((ok) => ok.every(Boolean));
+    };
+    const work = (async () => {
+      const env = readEnvSettings(this.options.env);
+      // The upstream the first request calls first is connected to at once when its address needs
+      // no SSM (Telegram's); the others after the settings read, so that their TLS handshakes do
+      // not hold up the SSM call's on the one thread.
+      const telegramEarly = upstreams[0] === 'telegram' ? connect('telegram', settingOf(env, 'TELEGRAM_API_BASE')) : Promise.resolve();
+      let base: RawSettings;
+      try {
+        base = await this.loader.base();
+        this.rememberSecrets(base);
+        report.settings = 'base';
+      } catch (error) {
+        report.settings = outcome(error);
+        await telegramEarly;
+        return;
+      }
+      const webimUrl = base.WEBIM_API_URL;
+      await Promise.all([
+        // After an early connection, only when SSM names another Telegram address than the default.
+        telegramEarly.then(() => connect('telegram', settingOf(base, 'TELEGRAM_API_BASE'))),
+        connect('webim', webimUrl),
+        this.relayContext().then(
+          async (ctx) => {
+            report.settings = 'ok';
+            report.database = 'ok';
+            // A Webim address kept only in the settings table is known now.
+            if (!webimUrl) await connect('webim', ctx.settings.WEBIM_API_URL);
+          },
+          (error: unknown) => {
+            report.database = outcome(error);
+          },
+        ),
+      ]);
+    })().catch((error: unknown) => {
+      report.settings = outcome(error);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)))]);
+    clearTimeout(timer);
+    report.ms = Math.round(performance.now() - started);
+    this.log.info('init_warm_up', { ...report });
+    return report;
+  }
+
+  /** `warmUp` when running on Lambda (AWS_LAMBDA_FUNCTION_NAME is set); elsewhere (tests, the local server) nothing. */
+  async warmUpOnLambda(upstreams: readonly WarmUpstream[]): Promise<void> {
+    if (this.options.env.AWS_LAMBDA_FUNCTION_NAME) await this.warmUp(upstreams);
   }
 
   /** Settings (validated), database and clients; cached per container for SETTINGS_TTL_SECONDS. */

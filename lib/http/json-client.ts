@@ -1,5 +1,7 @@
-import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { http } from './node-http';
+import { httpsAgent } from './warm-connections';
 
 /**
  * A small JSON-over-HTTP POST for the upstream calls (Telegram, Webim, SSM), on node:http(s) with
@@ -9,7 +11,7 @@ import https from 'node:https';
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  'https:': httpsAgent, // keep-alive, and can be warmed up during a cold start (warm-connections.ts)
 };
 
 /** Upstream answers are small; anything bigger is cut off rather than buffered. */
@@ -17,7 +19,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface JsonResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   /** The parsed body, or undefined when it was empty or not JSON. */
   json: unknown;
 }
@@ -156,7 +158,7 @@ function attempt(method: 'GET' | 'POST', target: URL, payload: Buffer | undefine
  * Reads an upstream answer's body as JSON: undefined when it is empty, not JSON, or larger than
  * upstream answers ever are (cut off rather than buffered). Rejects when the response breaks off.
  */
-export function readJsonBody(res: http.IncomingMessage): Promise<unknown> {
+export function readJsonBody(res: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

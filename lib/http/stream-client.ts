@@ -1,6 +1,7 @@
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { HttpTransportError } from './json-client';
+import { http } from './node-http';
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type {
@@ -12,6 +11,7 @@ import type {
   WebhookInfo,
 } from '@grammyjs/types';
 import { HttpTransportError, type JsonResponse, postJson, readJsonBody } from '../http/json-client';
+import { http } from '../http/node-http';
 import { TelegramApiError, TelegramNetworkError, TelegramResponseError } from './errors';
 
 export interface TelegramClientOptions {

@@ -238,8 +238,9 @@ describe('the bench bundles as the template does', () => {
     const yml = load(readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8'), { schema }) as {
       custom: { esbuild: Record<string, unknown> };
     };
-    const { LAMBDA_ESBUILD } = await import('../../bench/lambda-esbuild');
-    const { exclude: _exclude, packager: _packager, ...options } = yml.custom.esbuild;
+    const { LAMBDA_ESBUILD, LAMBDA_OUTPUT_EXTENSION } = await import('../../bench/lambda-esbuild');
+    const { exclude: _exclude, packager: _packager, outputFileExtension, ...options } = yml.custom.esbuild;
     expect(options).toEqual(LAMBDA_ESBUILD);
+    expect(outputFileExtension).toBe(LAMBDA_OUTPUT_EXTENSION);
   });
 });
