@@ -3,7 +3,7 @@ import { defaultRuntime, type Runtime } from '../lib/app/runtime';
 import { HttpError, type HttpEvent, header, jsonResult, readJsonBody } from '../lib/http/api-gateway';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayDeps } from '../lib/relay/deps';
-import { queueableIds, queueReply } from '../lib/relay/queued-reply';
+import { queueableIds, queueReply, refuseReply } from '../lib/relay/queued-reply';
 import { relayWebimCallback } from '../lib/relay/webim-callback';
 import { webimCallbackSchema } from '../lib/webim/wire';
 
@@ -52,10 +52,17 @@ export function createWebimCallbackHandler(runtime: Runtime) {
       if (queue && queued) {
         // Accepted durably: the reply waits in the queue and keeps its place in its chat's order
         // (in the database). Anything that keeps it from the queue is a 503: the sender keeps it.
-        await queueReply(deps, queue, body, queued, outcome.status === 'retry' ? outcome.reason : '');
+        try {
+          await queueReply(deps, queue, body, queued, outcome.status === 'retry' ? outcome.reason : '');
+        } catch (error) {
+          await refuseReply(deps, callback, ctx.settings);
+          throw error;
+        }
         note.outcome = `queued_${note.outcome}`;
         return jsonResult(200, { result: 'ok' });
       }
+      // Its claim could not be made (the database failed): answered 503, it holds no place.
+      if (queue && outcome.status === 'retry' && outcome.unclaimed) await refuseReply(deps, callback, ctx.settings);
       return outcomeResult(outcome, { result: 'ok' });
     },
     { acknowledged: { result: 'ok' }, direction: 'webim_to_telegram' },

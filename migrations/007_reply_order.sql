@@ -57,9 +57,15 @@ BEGIN
     RETURN;
   END IF;
 
-  -- A reply seen for the first time (or claimed by the previous release) takes the chat's next place.
+  -- A reply seen for the first time takes the chat's next place. One the previous release claimed
+  -- and still holds the chat with (outbound_message_id) came before every place taken while it
+  -- held it: it goes ahead of them.
   v_new := NOT FOUND OR c.chat_seq IS NULL;
   v_seq := CASE WHEN v_new THEN m.outbound_seq + 1 ELSE c.chat_seq END;
+  IF FOUND AND c.chat_seq IS NULL AND m.outbound_message_id = p_message THEN
+    SELECT COALESCE(min(dc.chat_seq), v_seq) - 1 INTO v_seq FROM delivery_claims dc
+    WHERE dc.source = 'webim_message' AND dc.scope = p_visitor AND dc.state IN ('processing', 'released', 'queued');
+  END IF;
 
   SELECT dc.state INTO v_head
   FROM delivery_claims dc
@@ -79,7 +85,7 @@ BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
   IF v_head IS NOT NULL THEN
     IF v_new THEN
-      UPDATE chat_mapping SET outbound_seq = v_seq WHERE chat_id = m.chat_id;
+      UPDATE chat_mapping SET outbound_seq = greatest(outbound_seq, v_seq) WHERE chat_id = m.chat_id;
       INSERT INTO delivery_claims AS dc (source, scope, key, state, attempts, chat_seq)
       VALUES ('webim_message', p_visitor, p_message, 'released', 0, v_seq)
       ON CONFLICT (source, scope, key) DO UPDATE SET chat_seq = v_seq;
@@ -95,7 +101,7 @@ BEGIN
     SET state = 'processing', claimed_at = now(), attempts = dc.attempts + 1, chat_seq = v_seq
   RETURNING dc.parts_done, dc.attempts INTO c;
   UPDATE chat_mapping cm
-  SET outbound_seq = CASE WHEN v_new THEN v_seq ELSE cm.outbound_seq END,
+  SET outbound_seq = greatest(cm.outbound_seq, v_seq),
       outbound_message_id = p_message,
       outbound_since = CASE WHEN cm.outbound_message_id = p_message THEN cm.outbound_since ELSE now() END
   WHERE cm.chat_id = m.chat_id;
@@ -126,5 +132,54 @@ BEGIN
   WHERE source = 'webim_message' AND scope = p_visitor AND key = p_message AND state <> 'done';
   UPDATE chat_mapping SET outbound_message_id = NULL, outbound_since = NULL
   WHERE visitor_id = p_visitor AND outbound_message_id = p_message;
+END
+$$;
+
+-- The previous release decides a chat's order from chat_mapping.outbound_message_id alone. So that
+-- it never overtakes a reply waiting for its place while both releases run (a deploy), the chat's
+-- holder passes on to its oldest open place whenever the holder is finished or dead-lettered.
+CREATE OR REPLACE FUNCTION pass_on_chat_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  v_next text;
+BEGIN
+  SELECT dc.key INTO v_next FROM delivery_claims dc
+  WHERE dc.source = 'webim_message' AND dc.scope = NEW.scope AND dc.key <> NEW.key
+    AND dc.state IN ('processing', 'released', 'queued') AND dc.chat_seq IS NOT NULL
+  ORDER BY dc.chat_seq LIMIT 1;
+  IF v_next IS NOT NULL THEN
+    UPDATE chat_mapping SET outbound_message_id = v_next, outbound_since = now()
+    WHERE visitor_id = NEW.scope AND outbound_message_id = NEW.key;
+  END IF;
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS delivery_claims_pass_on_chat_hold ON delivery_claims;
+CREATE TRIGGER delivery_claims_pass_on_chat_hold
+  AFTER UPDATE OF state ON delivery_claims
+  FOR EACH ROW
+  WHEN (NEW.source = 'webim_message' AND NEW.state IN ('done', 'dead') AND OLD.state NOT IN ('done', 'dead'))
+  EXECUTE FUNCTION pass_on_chat_hold();
+
+-- A reply answered 503 while the reply queue exists is its sender's again: it gives up its place,
+-- so the chat's later replies, accepted meanwhile, do not wait for a retry that may never come
+-- (a retry takes a new place). Only the attempt that failed is touched (claimed at or before
+-- p_before), never one a retry has taken since, nor a finished one.
+CREATE OR REPLACE FUNCTION give_up_reply_place(p_visitor text, p_message text, p_before timestamptz)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_next text;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  UPDATE delivery_claims SET chat_seq = NULL, state = 'released'
+  WHERE source = 'webim_message' AND scope = p_visitor AND key = p_message
+    AND state IN ('processing', 'released') AND claimed_at <= p_before;
+  IF FOUND THEN
+    SELECT dc.key INTO v_next FROM delivery_claims dc
+    WHERE dc.source = 'webim_message' AND dc.scope = p_visitor AND dc.key <> p_message
+      AND dc.state IN ('processing', 'released', 'queued') AND dc.chat_seq IS NOT NULL
+    ORDER BY dc.chat_seq LIMIT 1;
+    UPDATE chat_mapping SET outbound_message_id = v_next, outbound_since = CASE WHEN v_next IS NULL THEN NULL ELSE now() END
+    WHERE visitor_id = p_visitor AND outbound_message_id = p_message;
+  END IF;
 END
 $$;

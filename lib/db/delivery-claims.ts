@@ -258,6 +258,22 @@ export async function deadLetterReply(db: Database, visitorId: string, messageId
   );
 }
 
+/**
+ * A reply answered 503 while the reply queue exists is its sender's again: it gives up its place
+ * in its chat, so the chat's later replies do not wait for a retry that may never come (a retry
+ * takes a new place). Touches only an attempt claimed at or before `before` (never a retry's, nor
+ * a finished reply). When the database cannot take it now, it is kept and written before this
+ * container's next claim.
+ */
+export async function giveUpReplyPlace(db: Database, visitorId: string, messageId: string, before: Date): Promise<void> {
+  const write = (sql: Sql) => sql`SELECT give_up_reply_place(${visitorId}, ${messageId}, ${before.toISOString()}::timestamptz)`;
+  try {
+    await db.query(write, { timeoutMs: COMPLETION_TIMEOUT_MS });
+  } catch {
+    db.deferWrite(`give-up/${visitorId}/${messageId}`, write);
+  }
+}
+
 /** Rows one purge statement deletes: small enough to finish far inside any statement timeout. */
 const PURGE_BATCH_ROWS = 5_000;
 

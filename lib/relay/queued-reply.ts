@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { sleep } from '../core/deadline';
 import { DeliveryFailure } from '../core/failure';
 import { done, type RelayOutcome } from '../core/outcome';
-import { deadLetterReply, markReplyQueued } from '../db/delivery-claims';
+import { deadLetterReply, giveUpReplyPlace, markReplyQueued } from '../db/delivery-claims';
 import type { RecordResult } from '../queue/fifo-batch';
 import { backoffSeconds, QueueError, queueMessageOf, type ReplyQueue, readQueuedReply } from '../queue/reply-queue';
 import { type WebimCallback, webimCallbackSchema } from '../webim/wire';
@@ -62,6 +62,22 @@ export async function queueReply(
     deps.log.warn('reply_queued_mark_failed', { ...fields, error }),
   );
   deps.log.info('reply_queued', fields);
+}
+
+/**
+ * The callback answers 503 for a reply while the reply queue exists (its claim could not be made,
+ * or the queue refused it): the reply is its sender's again and gives up any place it took, so the
+ * chat's later replies, accepted durably meanwhile, never wait for a retry that may not come.
+ */
+export async function refuseReply(
+  deps: Pick<RelayDeps, 'db' | 'log'>,
+  callback: WebimCallback,
+  settings: RelayDeps['settings'],
+): Promise<void> {
+  const messageId = claimKeyOf(callback, settings);
+  if (!messageId || !callback.visitor_id) return;
+  await giveUpReplyPlace(deps.db, callback.visitor_id, messageId, new Date());
+  deps.log.info('reply_place_given_up', { visitor_id: callback.visitor_id, webim_message_id: messageId });
 }
 
 export interface QueueLimits {
