@@ -29,6 +29,12 @@ export interface MessageRecord {
   tails: number;
   /** Deliveries whose answer the fake deliberately lost (the ambiguous send). */
   answersLost: number;
+  /**
+   * Attempts the bridge itself logged as ambiguous (a timeout or reset after the call was sent):
+   * in one process under load the bridge's timer can fire before a delivered answer is read, so
+   * a repeat after one is the documented exception too, even if the fake lost nothing.
+   */
+  ambiguousLogged?: number;
   /** Operator notes (`for_operator`) about this reply. */
   notes: number;
   /** The reason of a `message_not_delivered` log line about it. */
@@ -138,7 +144,7 @@ export function checkDirection(
     ).length;
     summary.resentWithinOneRequest += resent;
     if (repeats > 0) {
-      const excused = Math.min(repeats - resent, r.answersLost);
+      const excused = Math.min(repeats - resent, Math.max(r.answersLost, r.ambiguousLogged ?? 0));
       summary.ambiguousRepeats += excused;
       if (repeats > excused) {
         summary.doubled++;

@@ -71,6 +71,8 @@ interface LogFields {
   outcome?: string;
   result?: string;
 }
+/** Reasons the bridge gives for a call that was sent and got no answer (it may have arrived). */
+const AMBIGUOUS = /^(ambiguous_|network_timeout$|network_ECONNRESET$)/;
 const TEXT_PATTERN = new RegExp(`${MARKER}([uo])-(\\d+)-(\\d+)(-tail)?`, 'g');
 
 /** A garbage collection, when the process lets us ask for one (for a memory figure without floating garbage). */
@@ -203,6 +205,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const record = fields.webim_message_id ? byWebimId.get(fields.webim_message_id) : byUpdateId.get(Number(fields.update_id));
       if (!record) return;
       if (fields.event === 'message_not_delivered') record.notDelivered = fields.reason ?? 'unknown';
+      if (fields.event === 'delivery_deferred' && AMBIGUOUS.test(fields.reason ?? ''))
+        record.ambiguousLogged = (record.ambiguousLogged ?? 0) + 1;
       const why = fields.reason ?? fields.outcome ?? fields.result;
       record.trail.push(`${ROUTES[fields.route ?? ''] ?? fields.route}:${fields.event}${why ? `(${why})` : ''}`);
       if (record.trail.length > TRAIL_LENGTH) record.trail.shift();

@@ -105,6 +105,11 @@ describe('the invariants, from what the fakes received', () => {
     expect(findings.map((f) => `${f.invariant} ${f.key}`).sort()).toEqual(['doubled o-0-4', 'lost o-0-3', 'out_of_order o-0-2']);
   });
 
+  it('a repeat after an attempt the bridge itself logged as ambiguous is allowed too', () => {
+    const { summary } = checkDirection('webim_to_telegram', [record(1, { deliveries: [at(5), at(9)], ambiguousLogged: 1 })], new Map());
+    expect(summary).toMatchObject({ doubled: 0, ambiguousRepeats: 1 });
+  });
+
   it('a note about a reply to a user who never blocked the bot is a loss', () => {
     const { summary } = checkDirection('webim_to_telegram', [record(1, { notes: 1 })], new Map());
     expect(summary.lost).toBe(1);
