@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wordsOf } from '../../../lib/i18n/catalogue';
 import { type Sandbox, startSandbox } from '../../../local/sandbox/sandbox';
+
+/** The sandbox's desk reads Russian, as by default. */
+const desk = wordsOf('ru').desk;
 
 const waitFor = async (check: () => boolean, timeoutMs = 10_000) => {
   const end = Date.now() + timeoutMs;
@@ -38,7 +42,7 @@ describe('sandbox: a simulated Telegram Business account', () => {
     expect(await api(`business/chats/${ivan.chatId}/customer`, { text: 'Do you have tulips?' })).toBe(202);
     await waitFor(() => sandbox.webim.visitors.some((v) => v.businessAccount));
     const visitor = sandbox.webim.visitors.find((v) => v.businessAccount)!;
-    expect(visitor.businessAccount).toBe('Telegram Business account @acme_flowers_sandbox');
+    expect(visitor.businessAccount).toBe(desk.businessAccount('@acme_flowers_sandbox'));
     expect(visitor.lines.map((l) => l.text)).toEqual(['Do you have tulips?']);
 
     // The same person writing to the bot is another visitor.
@@ -72,8 +76,8 @@ describe('sandbox: a simulated Telegram Business account', () => {
     }
     expect(enabled).toBe(false);
     sandbox.webim.reply(visitor.visitorId, 'Anything else?');
-    await waitFor(() => visitor.lines.some((l) => l.from === 'note' && /Not delivered/.test(l.text)));
-    expect(visitor.lines.find((l) => /Not delivered/.test(l.text))?.text).toMatch(/disabled its connection|disconnected the bot/);
+    const refused = [desk.undeliveredWhy.businessConnectionDisabled, desk.undeliveredWhy.businessConnectionGone].map(desk.notDelivered);
+    await waitFor(() => visitor.lines.some((l) => l.from === 'note' && refused.includes(l.text)));
     expect(chat().lines.some((l) => l.text === 'Anything else?')).toBe(false);
   }, 60_000);
 });
