@@ -305,7 +305,9 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await page.getByTestId('tg-start').click();
     await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText()).toContain(ru.user.welcome);
     await page.getByTestId('desk-close').click();
-    await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText()).toContain(ru.user.chatClosed);
+    // The closing text, then the rating question (RATING_PROMPT is on), both in Russian.
+    await expect.poll(() => tgChat().locator('[data-from="bot"]').last().innerText()).toContain(ru.user.ratingQuestion);
+    await expect.poll(() => tgChat().locator('[data-from="bot"]').nth(-2).innerText()).toContain(ru.user.chatClosed);
 
     mkdirSync(DOCS, { recursive: true });
     await page.screenshot({ path: path.join(DOCS, 'sandbox.png'), fullPage: true });

@@ -49,7 +49,13 @@ describe('sandbox wire formats are the ones the bridge is tested with', () => {
   });
 
   it('message_reaction updates match the fixtures and pass the bridge schema', () => {
-    const added = reactionUpdate({ chatId: 287164003, firstName: 'Ivan', username: 'ivan_p' }, 815203411, 433, undefined, '👍');
+    const added = reactionUpdate(
+      { chatId: 287164003, firstName: 'Ivan', username: 'ivan_p', languageCode: 'ru' },
+      815203411,
+      433,
+      undefined,
+      '👍',
+    );
     const f = fixture<{ message_reaction: Record<string, unknown> }>('telegram/message_reaction_added.json');
     expect(shape({ ...added, message_reaction: { ...added.message_reaction, date: 1 } }).sort()).toEqual(shape(f).sort());
     expect(parseUpdate(reactionUpdate(ivan, 815203413, 433, '👍', undefined))).toBeDefined();
