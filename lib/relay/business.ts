@@ -134,35 +134,11 @@ export async function relayOwnerMessage(
     log.info('telegram_update_ignored', { reason: 'business_owner_message' });
     return finish(deps, done('ignored'));
   }
-  return runClaimed(
-    deps,
-    log,
-    { chatId: intent.chatId, messageId: key },
-    () =>
-      claimBusinessUpdate(
-        deps.db,
-        key,
-        { connectionId: intent.business.connectionId, chatId: intent.chatId },
-        { leaseSeconds: deps.settings.CLAIM_LEASE_SECONDS, create: false },
-      ),
-    async ({ mapping }) => {
-      if (!mapping) {
-        log.info('telegram_update_ignored', { reason: 'business_chat_unknown' });
-        return 'ignored';
-      }
-      const text = ownerWroteNote(deskWords(deps.settings), {
-        text: mode === 'with_text' ? intent.text : undefined,
-        edited: intent.edited,
-      });
-      await postNote({ ...deps, log }, mapping.visitorId, noteIdFor(`owner-${key}`), text);
-      log.info('business_owner_message_noted', {
-        visitor_id: mapping.visitorId,
-        content_type: intent.contentType,
-        with_text: mode === 'with_text',
-      });
-      return 'recorded';
-    },
-  );
+  return noteOnBusinessChat(deps, log, key, intent, async (visitorId) => {
+    const text = ownerWroteNote(deskWords(deps.settings), { text: mode === 'with_text' ? intent.text : undefined, edited: intent.edited });
+    await postNote({ ...deps, log }, visitorId, noteIdFor(`owner-${key}`), text);
+    log.info('business_owner_message_noted', { visitor_id: visitorId, content_type: intent.contentType, with_text: mode === 'with_text' });
+  });
 }
 
 /** Messages of a business chat were deleted: the operators get a note with their ids (no text), once. */
@@ -171,6 +147,23 @@ export async function relayBusinessDeleted(
   log: Logger,
   key: string,
   intent: Intent<'business_deleted'>,
+): Promise<RelayOutcome> {
+  return noteOnBusinessChat(deps, log, key, intent, async (visitorId) => {
+    await postNote({ ...deps, log }, visitorId, noteIdFor(`deleted-${key}`), deletedNote(deskWords(deps.settings), intent.messageIds));
+    log.info('business_messages_deleted_noted', { visitor_id: visitorId, messages: intent.messageIds.length });
+  });
+}
+
+/**
+ * An update about a business chat that becomes an operator note, once per update: claimed without
+ * creating a chat (a chat the bridge never saw has nobody to tell), then `note` for its visitor.
+ */
+function noteOnBusinessChat(
+  deps: RelayDeps,
+  log: Logger,
+  key: string,
+  intent: { chatId: number; business: { connectionId: string } },
+  note: (visitorId: string) => Promise<void>,
 ): Promise<RelayOutcome> {
   return runClaimed(
     deps,
@@ -188,13 +181,7 @@ export async function relayBusinessDeleted(
         log.info('telegram_update_ignored', { reason: 'business_chat_unknown' });
         return 'ignored';
       }
-      await postNote(
-        { ...deps, log },
-        mapping.visitorId,
-        noteIdFor(`deleted-${key}`),
-        deletedNote(deskWords(deps.settings), intent.messageIds),
-      );
-      log.info('business_messages_deleted_noted', { visitor_id: mapping.visitorId, messages: intent.messageIds.length });
+      await note(mapping.visitorId);
       return 'recorded';
     },
   );

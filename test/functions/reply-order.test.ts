@@ -193,4 +193,55 @@ describe.each(databaseEngines())('replies keep their order on every path on $nam
     const res = await bridge.postCallback({ event: 'chat_closed', visitor_id: visitorId, chat_id: 'a\u0000b' });
     expect(res.statusCode).toBe(400);
   });
+
+  // While a deploy runs both releases on one database, the previous one decides from
+  // claim_operator_reply (migration 005); it is called here as that release would.
+  it('mixed-version window: the previous release (claim_operator_reply) must not claim a reply while an earlier place of the chat is still open', async () => {
+    const { chatId, visitorId } = await newUser();
+    // Z is slow at Telegram; A arrives meanwhile and waits (queued) with a place but never held outbound_message_id.
+    bridge.telegram.script('sendMessage', { status: 200, pass: true, delayMs: 1_500 });
+    const z = postOnce(visitorId, `z-${chatId}`, 'Z');
+    await sleep(300);
+    const a = `a-${chatId}`;
+    const slowQueue = withQueueSend(
+      async (send, m) => {
+        if (idIn(m) === a) await sleep(4_000); // A reaches the queue late
+        return send(m);
+      },
+      async () => {
+        const answer = postOnce(visitorId, a, 'A');
+        expect(await z).toBe(200);
+        // Z is done; A's place is still open. The previous release now gets C for the same chat.
+        expect(await stateOf(visitorId, a)).not.toBe('done');
+        const [old] = await bridge.db.sql<{ claim_outcome: string }[]>`
+          SELECT * FROM claim_operator_reply(${visitorId}, ${`c-${chatId}`}, 60, 600)`;
+        expect(old?.claim_outcome).not.toBe('claimed');
+        expect(await answer).toBe(200);
+      },
+    );
+    await slowQueue;
+    await bridge.queue!.drained(20_000);
+  }, 40_000);
+
+  it('mixed-version window: a reply the previous release claimed first and released is delivered before a later reply the new release took', async () => {
+    const { chatId, visitorId } = await newUser();
+    const a = `a-${chatId}`;
+    const b = `b-${chatId}`;
+    // The previous release claims A (its claim_operator_reply: no place in the chat's order) ...
+    const [old] = await bridge.db.sql<{ claim_outcome: string }[]>`
+      SELECT * FROM claim_operator_reply(${visitorId}, ${a}, 60, 600)`;
+    expect(old?.claim_outcome).toBe('claimed');
+    // ... the new release gets B meanwhile: it must wait behind A.
+    expect(await postOnce(visitorId, b, 'B')).toBe(200);
+    await sleep(500);
+    expect(bridge.telegram.deliveredTo(chatId)).toEqual([]);
+    // The previous release's send of A failed: it releases A and answers 503; Webim sends A again, now to the new release.
+    await bridge.db.sql`SELECT release_claim('webim_message', ${visitorId}, ${a}, 0, '[]'::jsonb)`;
+    const answer = await postOnce(visitorId, a, 'A');
+    expect([200, 503]).toContain(answer);
+    if (answer === 503) expect(await postOnce(visitorId, a, 'A')).toBe(200);
+    await until(() => bridge.telegram.deliveredTo(chatId).length >= 2);
+    await bridge.queue!.drained(20_000);
+    expect(bridge.telegram.deliveredTo(chatId)).toEqual(['A', 'B']);
+  }, 40_000);
 });
