@@ -1,5 +1,6 @@
 import type { Message, ReactionType, Update, User } from '@grammyjs/types';
 import * as z from 'zod';
+import type { BusinessConnectionRecord } from '../db/business';
 import { type DeskWords, wordsOf } from '../i18n/catalogue';
 import { fileOfMessage, type TelegramFile } from './files';
 import { reactionsAdded } from './reactions';
@@ -100,18 +101,7 @@ export interface BusinessChat {
 }
 
 /** A business_connection update: the connection's state as the bridge records it (ids and rights, no text). */
-export interface BusinessConnectionState {
-  id: string;
-  ownerUserId: number;
-  ownerUsername?: string;
-  userChatId: number;
-  isEnabled: boolean;
-  canReply: boolean;
-  canReadMessages: boolean;
-  /** Every right granted, by Bot API name (true ones only). */
-  rights: Record<string, boolean>;
-  date: number;
-}
+export type BusinessConnectionState = BusinessConnectionRecord;
 
 /** What one update asks of the bridge. */
 export type UpdateIntent =
