@@ -1,9 +1,10 @@
 /** Bundles as Lambda runs them (sizes), and cold starts: a fresh process to its first answer. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { BenchFakes } from '../../fakes/bench-upstreams';
+import { makeThrowawayCertificate } from '../../fakes/certificate';
 import { BUILD, RESULTS, ROOT, SSM_PREFIX, secrets } from '../harness';
 import { LAMBDA_ESBUILD, LAMBDA_OUTPUT_EXTENSION } from '../lambda-esbuild';
 import { type LatencyProxy, startLatencyProxy } from '../latency-proxy';
@@ -175,31 +176,10 @@ export type SimulatedNetwork = Awaited<ReturnType<typeof startSimulatedNetwork>>
 export async function startSimulatedNetwork(fakes: BenchFakes, databaseUrl: string) {
   const dir = path.join(BUILD, 'tls');
   mkdirSync(dir, { recursive: true });
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=bench',
-      '-addext',
-      'subjectAltName=IP:127.0.0.2,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  if (made.status !== 0) return undefined;
-  const tls = { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
+  const made = makeThrowawayCertificate({ dir, commonName: 'bench', altNames: 'IP:127.0.0.2,DNS:localhost', days: 2 });
+  if (!made) return undefined;
+  const tls = { key: made.key, cert: made.cert };
+  const cert = made.certFile;
   const target = (url: string) => {
     const u = new URL(url);
     return { host: u.hostname, port: Number(u.port) };

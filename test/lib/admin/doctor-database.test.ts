@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TLSSocket } from 'node:tls';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeThrowawayCertificate } from '../../../fakes/certificate';
 import { startFakeTelegram } from '../../../fakes/telegram';
 import { startFakeWebim } from '../../../fakes/webim';
 import { type DoctorReport, runDoctor } from '../../../lib/admin/doctor';
@@ -117,30 +118,10 @@ describe('doctor: database failures in words', () => {
     beforeAll(async () => {
       if (!hasOpenssl) return;
       const dir = mkdtempSync(path.join(tmpdir(), 'doctor-tls-'));
-      certFile = path.join(dir, 'server.crt');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1',
-          '-keyout',
-          path.join(dir, 'server.key'),
-          '-out',
-          certFile,
-        ],
-        { stdio: 'ignore' },
-      );
-      const key = readFileSync(path.join(dir, 'server.key'));
-      const cert = readFileSync(certFile);
+      const made = makeThrowawayCertificate({ dir, commonName: '127.0.0.1', altNames: 'DNS:localhost,IP:127.0.0.1' });
+      if (!made) throw new Error('openssl could not make a certificate');
+      certFile = made.certFile;
+      const { key, cert } = made;
       // A server that agrees to TLS as PostgreSQL does (SSLRequest → 'S') and then presents a
       // self-signed certificate: the client must refuse it under verify-full.
       server = createServer((socket) => {

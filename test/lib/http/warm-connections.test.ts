@@ -1,41 +1,17 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeThrowawayCertificate } from '../../../fakes/certificate';
 import { WarmableAgent } from '../../../lib/http/warm-connections';
 
 /** A throwaway certificate for 127.0.0.1 (undefined without openssl). */
 function makeCertificate(): { key: string; cert: string } | undefined {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warm-tls-'));
   try {
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-      ],
-      { cwd: dir, stdio: 'ignore', timeout: 20_000 },
-    );
-    if (made.status !== 0) return undefined;
-    return { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
-  } catch {
-    return undefined;
+    return makeThrowawayCertificate({ dir, commonName: 'test', altNames: 'IP:127.0.0.1' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
