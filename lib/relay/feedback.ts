@@ -3,9 +3,9 @@ import type { RelayOutcome, RelayResult } from '../core/outcome';
 import { ratingCallbackData } from '../db/conversation';
 import { claimUpdateForChat, type HeldClaim } from '../db/delivery-claims';
 import { claimReactionUpdate, recordRating } from '../db/feedback';
-import { type Catalogue, type Language, languageOf, wordsFor, wordsOf } from '../i18n/catalogue';
+import { type Catalogue, type Language, wordsOf } from '../i18n/catalogue';
 import type { Logger } from '../log';
-import type { Settings } from '../settings/schema';
+import { deskWordsOf, userWordsOf } from '../settings/texts';
 import type { UpdateIntent } from '../telegram/update';
 import { noteIdFor, ratingMessageIdFor } from '../webim/wire';
 import { runClaimed } from './claimed';
@@ -19,19 +19,6 @@ import { callWebim } from './webim-call';
  * the user's reactions to replies (as operator notes), and the bot's reaction that tells the user
  * Webim has their message (DELIVERY_REACTION).
  */
-
-/**
- * The languages the catalogue speaks in here: the desk's (`DESK_LANGUAGE`) and the fallback for
- * users whose language has no catalogue (`DEFAULT_LANGUAGE`), each `ru` while not set.
- */
-function languages(settings: Settings): { desk: Language; fallback: Language } {
-  const chosen = settings as { DESK_LANGUAGE?: string; DEFAULT_LANGUAGE?: string };
-  return { desk: languageOf(chosen.DESK_LANGUAGE, 'ru'), fallback: languageOf(chosen.DEFAULT_LANGUAGE, 'ru') };
-}
-
-const deskWords = (settings: Settings): Catalogue['desk'] => wordsOf(languages(settings).desk).desk;
-const userWords = (settings: Settings, languageCode?: string): Catalogue['user'] =>
-  wordsFor(languageCode, languages(settings).fallback).user;
 
 /** The scores a user may give, worst first; each button reads `<score> ⭐` in every language. */
 const SCORES = [1, 2, 3, 4, 5];
@@ -108,9 +95,9 @@ export function relayRatingPress(
       { ...deps, log },
       mapping.visitorId,
       noteIdFor(ratingMessageIdFor(intent.chatId, promptId)),
-      deskWords(deps.settings).rated(rating.score),
+      deskWordsOf(deps.settings).rated(rating.score),
     );
-    const words = userWords(deps.settings, intent.sender.language);
+    const words = userWordsOf(deps.settings, intent.sender.language);
     // The question is asked again in the language of the user who pressed (the prompt went out before it was known).
     const shown = `${words.ratingQuestion}\n\n${words.rated(rating.score)}`;
     await timedUpstream(deps, () =>
@@ -148,7 +135,7 @@ export function relayReaction(
         log.info('telegram_update_ignored', { reason: 'reaction_not_on_a_reply' });
         return 'ignored';
       }
-      const desk = deskWords(deps.settings);
+      const desk = deskWordsOf(deps.settings);
       const text = [
         ...intent.added.map((r) => desk.reactionAdded(reactionLabel(r, desk), reply.webimMessageId)),
         ...intent.removed.map((r) => desk.reactionRemoved(reactionLabel(r, desk), reply.webimMessageId)),
