@@ -37,6 +37,11 @@ const context = { getRemainingTimeInMillis: () => 25_000 };
   const bootMs = performance.now(); // Node itself, before any of our code
   const { handler } = await import(pathToFileURL(bundle).href);
   const loadedMs = performance.now();
+  // The load phase alone: importing the bundle, with no INIT work (not on Lambda: no warm-up).
+  if (process.env.BENCH_LOAD_ONLY === '1') {
+    process.stdout.write(JSON.stringify({ bootMs, loadedMs }) + '\n');
+    process.exit(0);
+  }
   const first = await handler(eventFor(Number(process.env.BENCH_UPDATE_ID)), context);
   const firstMs = performance.now();
   const firstDoneAt = Date.now();

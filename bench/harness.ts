@@ -16,8 +16,8 @@ import type { LoadResult } from './load';
 
 export const SMOKE = process.env.BENCH_SMOKE === '1';
 export const SIZES = SMOKE
-  ? { chats: 16, latency: 100, throughput: 200, rss: 300, duplicates: 100, coldStarts: 2 }
-  : { chats: 256, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 9 };
+  ? { chats: 16, latency: 100, throughput: 200, rss: 300, duplicates: 100, coldStarts: 2, loadPhases: 3 }
+  : { chats: 256, latency: 2000, throughput: 4000, rss: 10_000, duplicates: 100, coldStarts: 9, loadPhases: 15 };
 export const ROOT = process.cwd();
 export const RESULTS = path.join(ROOT, 'bench', 'results');
 export const BUILD = path.join(ROOT, 'bench', '.build');

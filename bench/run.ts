@@ -36,7 +36,7 @@ import {
 } from './harness';
 import { percentile, runLoad } from './load';
 import { measureCeiling } from './phases/ceiling';
-import { buildBundles, type ColdRun, type ColdSteps, coldStarts, NETWORK, startSimulatedNetwork } from './phases/cold-start';
+import { buildBundles, type ColdRun, type ColdSteps, coldStarts, loadPhases, NETWORK, startSimulatedNetwork } from './phases/cold-start';
 import { duplicatesPhase } from './phases/duplicates';
 import { fileMemory } from './phases/files';
 import { lambdaLikePhase } from './phases/lambda-like';
@@ -174,6 +174,13 @@ async function coldStartPhase(
   raw: Record<string, unknown>,
 ) {
   const med = (runs: ColdRun[], f: (c: ColdRun) => number) => percentile(runs.map(f), 50);
+  const loads = await loadPhases(SIZES.loadPhases);
+  figures.push({
+    figure: `load phase alone: importing the webhook bundle, no INIT work (median of ${loads.length})`,
+    measured: `${percentile(loads, 50).toFixed(1)} ms (min ${Math.min(...loads).toFixed(1)})`,
+    target: '(context: on the critical path of every cold start)',
+  });
+  raw.loadPhases = loads;
   const cold = await coldStarts(fakes, databaseUrl, SIZES.coldStarts);
   const coldMs = med(cold, (c) => c.firstMs);
   figures.push({

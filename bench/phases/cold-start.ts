@@ -145,6 +145,24 @@ export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: n
   return results;
 }
 
+/**
+ * The load phase alone: a fresh process imports the webhook bundle, with no INIT work (it is not
+ * on Lambda, so nothing warms up), `runs` times; each figure is ms from boot to loaded.
+ */
+export async function loadPhases(runs: number): Promise<number[]> {
+  const bundle = process.env.BENCH_COLD_BUNDLE || WEBHOOK_BUNDLE;
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = await spawnAsync(process.execPath, [path.join(ROOT, 'bench', 'cold-start-child.cjs'), bundle], {
+      env: { PATH: process.env.PATH, BENCH_LOAD_ONLY: '1', LOG_LEVEL: 'warn' },
+    });
+    if (run.status !== 0) throw new Error(`load phase run failed (${run.status ?? run.signal}): ${run.stderr.slice(0, 2000)}`);
+    const r = JSON.parse(run.stdout.trim().split('\n').pop() as string) as { bootMs: number; loadedMs: number };
+    out.push(r.loadedMs - r.bootMs);
+  }
+  return out;
+}
+
 /** The bundle the cold starts load (the webhook function, as Lambda runs it). */
 export const WEBHOOK_BUNDLE = path.join(BUILD, 'telegram-webhook', 'functions', `telegram-webhook${LAMBDA_OUTPUT_EXTENSION}`);
 
