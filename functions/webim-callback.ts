@@ -1,5 +1,6 @@
 import { httpHandler, outcomeResult } from '../lib/app/http-handler';
 import { defaultRuntime, type Runtime } from '../lib/app/runtime';
+import { describeIssues } from '../lib/core/schema-issues';
 import { HttpError, type HttpEvent, header, jsonResult, readJsonBody } from '../lib/http/api-gateway';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayDeps } from '../lib/relay/deps';
@@ -37,7 +38,8 @@ export function createWebimCallbackHandler(runtime: Runtime) {
       }
       const body = readJsonBody(event);
       const parsed = webimCallbackSchema.safeParse(body);
-      if (!parsed.success) throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error)}`);
+      if (!parsed.success)
+        throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error.issues)}`);
       const callback = parsed.data;
       note.visitor_id = callback.visitor_id;
       note.webim_message_id = callback.message?.id;
@@ -68,13 +70,6 @@ export function createWebimCallbackHandler(runtime: Runtime) {
     { acknowledged: { result: 'ok' }, direction: 'webim_to_telegram' },
   );
 }
-
-/** Where the body broke the schema (paths and rules only: the values may be user content). */
-const describeIssues = (error: { issues: { path: PropertyKey[]; message: string }[] }): string =>
-  error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.map(String).join('.') || 'body'} ${i.message}`)
-    .join('; ');
 
 const runtime = defaultRuntime();
 export const handler = createWebimCallbackHandler(runtime);

@@ -1,5 +1,5 @@
 import type { Message, ReactionType, Update, User } from '@grammyjs/types';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { BusinessConnectionRecord } from '../db/business';
 import { type DeskWords, wordsOf } from '../i18n/catalogue';
 import { fileOfMessage, type TelegramFile } from './files';
@@ -10,76 +10,71 @@ import { reactionsAdded } from './reactions';
  * pass through (Telegram adds fields regularly).
  */
 /** Telegram ids fit in 52 bits; anything outside would fail in the database on every redelivery. */
-const telegramId = z
-  .number()
-  .int()
-  .min(-(2 ** 52))
-  .max(2 ** 52);
+const telegramId = z.int().check(z.gte(-(2 ** 52)), z.lte(2 ** 52));
+const int = z.int();
+const optionalText = z.optional(z.string());
 const chatSchema = z.looseObject({ id: telegramId, type: z.string() });
-const messageSchema = z.looseObject({
-  message_id: z.number().int(),
-  date: z.number().int(),
+const userSchema = z.looseObject({ id: int, first_name: z.string() });
+const messageFields = {
+  message_id: int,
+  date: int,
   chat: chatSchema,
-  from: z.looseObject({ id: z.number().int(), first_name: z.string() }).optional(),
-  text: z.string().optional(),
-  caption: z.string().optional(),
-  edit_date: z.number().int().optional(),
-});
+  from: z.optional(userSchema),
+  text: optionalText,
+  caption: optionalText,
+  edit_date: z.optional(int),
+};
+const messageSchema = z.looseObject(messageFields);
 /** A Telegram-made id string (a business connection's): checked like every id at the edge. */
-const idString = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[^\p{Cc}]+$/u);
-const businessMessageSchema = messageSchema.extend({ business_connection_id: idString });
+const idString = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[^\p{Cc}]+$/u));
+/** A callback query's or inline message's id: 1–256 characters. */
+const shortId = z.string().check(z.minLength(1), z.maxLength(256));
+const businessMessageSchema = z.looseObject({ ...messageFields, business_connection_id: idString });
+const reactionList = z.array(z.looseObject({ type: z.string() }));
 const updateSchema = z.looseObject({
-  update_id: z
-    .number()
-    .int()
-    .nonnegative()
-    .max(2 ** 52),
-  message: messageSchema.optional(),
-  edited_message: messageSchema.optional(),
-  my_chat_member: z.looseObject({ chat: chatSchema, new_chat_member: z.looseObject({ status: z.string() }) }).optional(),
-  callback_query: z
-    .looseObject({
-      id: z.string().min(1).max(256),
-      from: z.looseObject({ id: z.number().int(), first_name: z.string() }),
-      data: z.string().max(64).optional(),
-      inline_message_id: z.string().min(1).max(256).optional(),
-      message: z
-        .looseObject({
-          message_id: z.number().int(),
+  update_id: z.int().check(z.gte(0), z.lte(2 ** 52)),
+  message: z.optional(messageSchema),
+  edited_message: z.optional(messageSchema),
+  my_chat_member: z.optional(z.looseObject({ chat: chatSchema, new_chat_member: z.looseObject({ status: z.string() }) })),
+  callback_query: z.optional(
+    z.looseObject({
+      id: shortId,
+      from: userSchema,
+      data: z.optional(z.string().check(z.maxLength(64))),
+      inline_message_id: z.optional(shortId),
+      message: z.optional(
+        z.looseObject({
+          message_id: int,
           chat: chatSchema,
-          text: z.string().optional(),
-          business_connection_id: idString.optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  business_connection: z
-    .looseObject({
+          text: optionalText,
+          business_connection_id: z.optional(idString),
+        }),
+      ),
+    }),
+  ),
+  business_connection: z.optional(
+    z.looseObject({
       id: idString,
       user: z.looseObject({ id: telegramId, first_name: z.string() }),
       user_chat_id: telegramId,
-      date: z.number().int(),
+      date: int,
       is_enabled: z.boolean(),
-      rights: z.looseObject({}).optional(),
-    })
-    .optional(),
-  business_message: businessMessageSchema.optional(),
-  edited_business_message: businessMessageSchema.optional(),
-  deleted_business_messages: z
-    .looseObject({ business_connection_id: idString, chat: chatSchema, message_ids: z.array(z.number().int()).max(1000) })
-    .optional(),
-  message_reaction: z
-    .looseObject({
+      rights: z.optional(z.looseObject({})),
+    }),
+  ),
+  business_message: z.optional(businessMessageSchema),
+  edited_business_message: z.optional(businessMessageSchema),
+  deleted_business_messages: z.optional(
+    z.looseObject({ business_connection_id: idString, chat: chatSchema, message_ids: z.array(int).check(z.maxLength(1000)) }),
+  ),
+  message_reaction: z.optional(
+    z.looseObject({
       chat: chatSchema,
-      message_id: z.number().int(),
-      old_reaction: z.array(z.looseObject({ type: z.string() })),
-      new_reaction: z.array(z.looseObject({ type: z.string() })),
-    })
-    .optional(),
+      message_id: int,
+      old_reaction: reactionList,
+      new_reaction: reactionList,
+    }),
+  ),
 });
 
 /** Parses an already JSON-decoded body; returns undefined when it is not an update. */

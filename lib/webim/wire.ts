@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The Webim Custom Channel wire format — the one place that knows it.
@@ -184,13 +184,13 @@ export function webimMessageIdFor(chatId: number, messageId: number, editUpdateI
 }
 
 /** Webim error bodies look like {"error":"<code>","desc":"<text>"}. */
-export const webimErrorBodySchema = z.looseObject({ error: z.string().optional(), desc: z.string().optional() });
+export const webimErrorBodySchema = z.looseObject({ error: z.optional(z.string()), desc: z.optional(z.string()) });
 
 const fileSchema = z.looseObject({
-  name: z.string().optional(),
-  url: z.string().optional(),
-  content_type: z.string().optional(),
-  size: z.number().optional(),
+  name: z.optional(z.string()),
+  url: z.optional(z.string()),
+  content_type: z.optional(z.string()),
+  size: z.optional(z.number()),
 });
 
 /**
@@ -198,32 +198,41 @@ const fileSchema = z.looseObject({
  * integer, as a string. Anything else (control characters such as NUL, absurd lengths) is
  * refused at the edge with 400 instead of failing in the database on every redelivery.
  */
-const webimId = z
-  .union([
-    z
-      .string()
-      .min(1)
-      .max(256)
-      .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters'),
-    z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-  ])
-  .transform(String);
+const webimId = z.pipe(
+  z.union([
+    z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters')),
+    z.int().check(z.gte(-Number.MAX_SAFE_INTEGER), z.lte(Number.MAX_SAFE_INTEGER)),
+  ]),
+  z.transform(String),
+);
 
 const messageObjectSchema = z.looseObject({
-  id: webimId.optional(),
-  kind: z.string().default('operator'),
-  text: z.string().optional(),
-  data: z.looseObject({ file: fileSchema.optional() }).or(fileSchema).optional(),
+  id: z.optional(webimId),
+  kind: z._default(z.string(), 'operator'),
+  text: z.optional(z.string()),
+  data: z.optional(z.union([z.looseObject({ file: z.optional(fileSchema) }), fileSchema])),
 });
 
 /** Webim's chat id: like the other ids, no control characters (it becomes part of a claim key). */
 const chatIdSchema = z.union([
-  z
-    .string()
-    .max(256)
-    .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters'),
+  z.string().check(z.maxLength(256), z.regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters')),
   z.number(),
 ]);
+
+/** An operator message given as a bare string: the text of an operator message. */
+const plainMessage = z.pipe(
+  z.string(),
+  z.transform((text: string) => ({ kind: 'operator', text, id: undefined as string | undefined, data: undefined })),
+);
+
+const callbackFields = z.looseObject({
+  event: z.optional(z.string()),
+  visitor_id: z.optional(webimId),
+  visitor: z.optional(z.looseObject({ id: z.optional(webimId) })),
+  chat_id: z.optional(chatIdSchema),
+  chat: z.optional(z.looseObject({ id: z.optional(chatIdSchema) })),
+  message: z.optional(z.union([plainMessage, messageObjectSchema])),
+});
 
 /**
  * Webim's call to POST /webim-callback. Unknown fields are allowed. Two shapes are understood:
@@ -233,25 +242,20 @@ const chatIdSchema = z.union([
  * body with a message is a new message; one without is an event the bridge does not handle.
  */
 export const webimCallbackSchema = z
-  .looseObject({
-    event: z.string().optional(),
-    visitor_id: webimId.optional(),
-    visitor: z.looseObject({ id: webimId.optional() }).optional(),
-    chat_id: chatIdSchema.optional(),
-    chat: z.looseObject({ id: chatIdSchema.optional() }).optional(),
-    message: z
-      .union([z.string().transform((text) => ({ kind: 'operator', text, id: undefined, data: undefined })), messageObjectSchema])
-      .optional(),
-  })
-  .transform(({ visitor, chat, ...callback }) => ({
-    ...callback,
-    event: callback.event ?? (callback.message !== undefined ? 'new_message' : 'unknown'),
-    visitor_id: callback.visitor_id ?? visitor?.id,
-    chat_id: callback.chat_id ?? chat?.id,
-  }))
-  .refine((c) => c.event !== 'new_message' || (c.visitor_id !== undefined && c.message !== undefined), {
-    message: 'new_message needs a visitor id (visitor_id or visitor.id) and a message',
-  });
+  .pipe(
+    callbackFields,
+    z.transform(({ visitor, chat, ...callback }: z.output<typeof callbackFields>) => ({
+      ...callback,
+      event: callback.event ?? (callback.message !== undefined ? 'new_message' : 'unknown'),
+      visitor_id: callback.visitor_id ?? visitor?.id,
+      chat_id: callback.chat_id ?? chat?.id,
+    })),
+  )
+  .check(
+    z.refine((c) => c.event !== 'new_message' || (c.visitor_id !== undefined && c.message !== undefined), {
+      message: 'new_message needs a visitor id (visitor_id or visitor.id) and a message',
+    }),
+  );
 
 export type WebimCallback = z.output<typeof webimCallbackSchema>;
 
@@ -291,8 +295,11 @@ export function operatorFileOf(message: NonNullable<WebimCallback['message']>): 
   };
 }
 
-const buttonSchema = z.looseObject({ id: z.union([z.string(), z.number()]).transform(String), text: z.string().min(1) });
-const keyboardSchema = z.array(z.array(buttonSchema).min(1)).min(1);
+const buttonSchema = z.looseObject({
+  id: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
+  text: z.string().check(z.minLength(1)),
+});
+const keyboardSchema = z.array(z.array(buttonSchema).check(z.minLength(1))).check(z.minLength(1));
 
 /**
  * The buttons of a `keyboard` message, rows kept: `message.buttons`, or `message.data.buttons`
