@@ -207,53 +207,62 @@ async function coldStartPhase(
   }
   try {
     const sim = await coldStarts(fakes, databaseUrl, SIZES.coldStarts, network);
-    const first = med(sim, (c) => c.firstMs);
-    const warm = med(sim, (c) => c.warmMs);
-    const n = NETWORK;
-    const invocation = med(sim, (c) => c.firstMs - c.loadedMs);
-    figures.push({
-      figure: `cold path, simulated network (DB ${n.dbRttMs} ms RTT + TLS; SSM ${n.ssmRttMs}+${n.ssmServiceMs} ms; Telegram ${n.telegramRttMs}+${n.telegramServiceMs}, Webim ${n.webimRttMs}+${n.webimServiceMs} ms; HTTPS): new process → first answer (median of ${sim.length})`,
-      measured: `${first.toFixed(0)} ms = boot ${med(sim, (c) => c.bootMs).toFixed(0)} + load and INIT ${med(sim, (c) => c.loadedMs - c.bootMs).toFixed(0)} + first invocation ${invocation.toFixed(0)}`,
-      target: '(context: the figure a user waits for)',
-      ok: sim.every((c) => c.statuses.every((s) => s === 200)) ? undefined : false,
-    });
-    figures.push({
-      figure: 'cold path, simulated network: first invocation after INIT vs a warm one',
-      measured: `${invocation.toFixed(0)} ms vs ${warm.toFixed(0)} ms warm (+${med(sim, (c) => c.firstMs - c.loadedMs - c.warmMs).toFixed(0)} ms)`,
-      target: '≤ warm + 30 ms',
-      ok: med(sim, (c) => c.firstMs - c.loadedMs - c.warmMs) <= 30,
-    });
-    const at = (f: (s: ColdSteps) => [number, number] | undefined) => {
-      const xs = sim.map((c) => (c.steps ? f(c.steps) : undefined)).filter((x): x is [number, number] => !!x);
-      return xs.length
-        ? `${percentile(
-            xs.map((x) => x[0]),
-            50,
-          ).toFixed(0)}→${percentile(
-            xs.map((x) => x[1]),
-            50,
-          ).toFixed(0)}`
-        : '—';
-    };
-    figures.push({
-      figure: 'cold path steps (median ms after process start, start→end)',
-      measured: [
-        `load done ${med(sim, (c) => c.loadedMs).toFixed(0)}`,
-        `SSM ${at((s) => s.ssm)}`,
-        `DB connect ${at((s) => s.dbConnect)}`,
-        `DB statements sent at ${sendTimes(sim)}`,
-        `Telegram connect ${at((s) => s.telegramConnect)}`,
-        `Webim connect ${at((s) => s.webimConnect)}`,
-        `Webim post ${at((s) => s.webimPost)} (${Math.max(...sim.map((c) => c.steps?.webimConnections ?? 0))} connection(s))`,
-        `answer ${first.toFixed(0)}`,
-      ].join(' · '),
-      target: '(context)',
-    });
-    raw.coldPath = { network: NETWORK, runs: sim };
+    simulatedFigures(figures, sim, '');
     progress('cold path on the simulated network measured');
+    const early = await coldStarts(fakes, databaseUrl, SIZES.coldStarts, network, { webimInEnv: true });
+    simulatedFigures(figures, early, ", Webim's address in the environment (--param webimApiUrl)");
+    raw.coldPath = { network: NETWORK, runs: sim, webimInEnv: early };
+    progress("cold path with Webim's address in the environment measured");
   } finally {
     await network.close();
   }
+}
+
+/** The cold path's figures on the simulated network: the whole first answer, the first invocation against a warm one, the steps. */
+function simulatedFigures(figures: Figure[], sim: ColdRun[], variant: string) {
+  const med = (runs: ColdRun[], f: (c: ColdRun) => number) => percentile(runs.map(f), 50);
+  const first = med(sim, (c) => c.firstMs);
+  const warm = med(sim, (c) => c.warmMs);
+  const n = NETWORK;
+  const invocation = med(sim, (c) => c.firstMs - c.loadedMs);
+  figures.push({
+    figure: `cold path, simulated network (DB ${n.dbRttMs} ms RTT + TLS; SSM ${n.ssmRttMs}+${n.ssmServiceMs} ms; Telegram ${n.telegramRttMs}+${n.telegramServiceMs}, Webim ${n.webimRttMs}+${n.webimServiceMs} ms; HTTPS)${variant}: new process → first answer (median of ${sim.length})`,
+    measured: `${first.toFixed(0)} ms = boot ${med(sim, (c) => c.bootMs).toFixed(0)} + load and INIT ${med(sim, (c) => c.loadedMs - c.bootMs).toFixed(0)} + first invocation ${invocation.toFixed(0)}`,
+    target: '(context: the figure a user waits for)',
+    ok: sim.every((c) => c.statuses.every((s) => s === 200)) ? undefined : false,
+  });
+  figures.push({
+    figure: `cold path, simulated network${variant}: first invocation after INIT vs a warm one`,
+    measured: `${invocation.toFixed(0)} ms vs ${warm.toFixed(0)} ms warm (+${med(sim, (c) => c.firstMs - c.loadedMs - c.warmMs).toFixed(0)} ms)`,
+    target: '≤ warm + 30 ms',
+    ok: med(sim, (c) => c.firstMs - c.loadedMs - c.warmMs) <= 30,
+  });
+  const at = (f: (s: ColdSteps) => [number, number] | undefined) => {
+    const xs = sim.map((c) => (c.steps ? f(c.steps) : undefined)).filter((x): x is [number, number] => !!x);
+    return xs.length
+      ? `${percentile(
+          xs.map((x) => x[0]),
+          50,
+        ).toFixed(0)}→${percentile(
+          xs.map((x) => x[1]),
+          50,
+        ).toFixed(0)}`
+      : '—';
+  };
+  figures.push({
+    figure: `cold path steps${variant} (median ms after process start, start→end)`,
+    measured: [
+      `load done ${med(sim, (c) => c.loadedMs).toFixed(0)}`,
+      `SSM ${at((s) => s.ssm)}`,
+      `DB connect ${at((s) => s.dbConnect)}`,
+      `DB statements sent at ${sendTimes(sim)}`,
+      `Telegram connect ${at((s) => s.telegramConnect)}`,
+      `Webim connect ${at((s) => s.webimConnect)}`,
+      `Webim post ${at((s) => s.webimPost)} (${Math.max(...sim.map((c) => c.steps?.webimConnections ?? 0))} connection(s))`,
+      `answer ${first.toFixed(0)}`,
+    ].join(' · '),
+    target: '(context)',
+  });
 }
 
 /** The median send time of each database statement of the first request ("a, b, c"), over the runs that sent as many. */

@@ -2,11 +2,7 @@
 // Every Lambda container holds at most one connection, so the functions' reserved concurrency
 // together can never exceed the budget: the HTTP functions share what the one-shot and
 // scheduled functions (one each) leave. Set with --param="connectionBudget=80".
-const fromParams = (options, name) =>
-  []
-    .concat(options.param || [])
-    .map((p) => String(p).split('='))
-    .find(([k]) => k === name)?.[1];
+const { paramOf: fromParams } = require('./params.cjs');
 
 /** The split for a budget: exported for tests and for the doctor's check. */
 function split(budget) {

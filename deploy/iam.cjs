@@ -1,11 +1,7 @@
 // Least-privilege IAM for the bridge's functions, resolved offline at package time.
 // kms:Decrypt is added only when SecureStrings use a customer-managed key: set SSM_KMS_KEY_ARN
 // (or --param="kmsKeyArn=arn:aws:kms:…") when deploying. The AWS-managed aws/ssm key needs none.
-const fromParams = (options, name) =>
-  []
-    .concat(options.param || [])
-    .map((p) => String(p).split('='))
-    .find(([k]) => k === name)?.[1];
+const { paramOf: fromParams } = require('./params.cjs');
 
 module.exports = async ({ options, resolveVariable }) => {
   const service = await resolveVariable('self:service');

@@ -4,11 +4,7 @@
 // writes as CloudWatch Embedded Metric Format log lines (lib/metrics.ts).
 const NAMESPACE = 'TelegramWebimBridge';
 
-const fromParams = (options, name) =>
-  []
-    .concat(options.param || [])
-    .map((p) => String(p).split('='))
-    .find(([k]) => k === name)?.[1];
+const { paramOf: fromParams } = require('./params.cjs');
 
 /** Alarm thresholds (per 5 minutes) and the e-mail for the SNS topic; override with --param="name=value". */
 const DEFAULTS = {

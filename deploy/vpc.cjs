@@ -1,9 +1,5 @@
 // Optional VPC placement, resolved offline at package time from deploy-time params or env vars.
-const fromParams = (options, name) =>
-  []
-    .concat(options.param || [])
-    .map((p) => String(p).split('='))
-    .find(([k]) => k === name)?.[1];
+const { paramOf: fromParams } = require('./params.cjs');
 const list = (value) =>
   value
     ? value

@@ -68,7 +68,17 @@ export interface ColdSteps {
   telegramConnect?: [number, number];
 }
 
-export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: number, network?: SimulatedNetwork): Promise<ColdRun[]> {
+/**
+ * `runs` cold containers of the webhook function. On the simulated network `webimInEnv` puts
+ * Webim's address in the function's environment, as the deploy parameter `webimApiUrl` does.
+ */
+export async function coldStarts(
+  fakes: BenchFakes,
+  databaseUrl: string,
+  runs: number,
+  network?: SimulatedNetwork,
+  options: { webimInEnv?: boolean } = {},
+): Promise<ColdRun[]> {
   // On the simulated network the settings come from SSM, as on a deployed stage (serverless.yml
   // puts none of them in the environment), but for the database's CA file and Telegram's address.
   for (const key of Object.keys(fakes.ssmParameters)) delete fakes.ssmParameters[key];
@@ -96,7 +106,12 @@ export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: n
           SSM_PREFIX,
           // Telegram's address is known without SSM (on AWS the default, https://api.telegram.org).
           ...(network
-            ? { DATABASE_CA_FILE: network.caFile, NODE_EXTRA_CA_CERTS: network.caFile, TELEGRAM_API_BASE: network.telegramUrl }
+            ? {
+                DATABASE_CA_FILE: network.caFile,
+                NODE_EXTRA_CA_CERTS: network.caFile,
+                TELEGRAM_API_BASE: network.telegramUrl,
+                ...(options.webimInEnv ? { WEBIM_API_URL: network.webimUrl } : {}),
+              }
             : { DATABASE_URL: databaseUrl }),
           AWS_REGION: 'eu-central-1',
           AWS_ACCESS_KEY_ID: 'bench',
@@ -106,7 +121,7 @@ export async function coldStarts(fakes: BenchFakes, databaseUrl: string, runs: n
           // As Lambda sets it: the function warms up during INIT (Runtime.warmUpOnLambda).
           AWS_LAMBDA_FUNCTION_NAME: 'bench-telegram-webhook',
           BENCH_WEBHOOK_SECRET: secrets.TELEGRAM_WEBHOOK_SECRET,
-          BENCH_UPDATE_ID: String(800_000_000 + (network ? 5_000 : 0) + i * 10),
+          BENCH_UPDATE_ID: String(800_000_000 + (network ? 5_000 : 0) + (options.webimInEnv ? 10_000 : 0) + i * 10),
           LOG_LEVEL: 'warn',
         },
       });

@@ -23,6 +23,10 @@ const STATS_MAX_WAIT_MS = 60_000;
 /** How long INIT may wait for the warm-up (Lambda allows INIT 10 s; what is unfinished, the first request waits for). */
 const WARM_UP_BUDGET_MS = 3_000;
 
+/** An upstream's address from raw settings, when they hold it (Telegram's always: it has a default). */
+const addressOf = (upstream: WarmUpstream, raw: RawSettings): string | undefined =>
+  upstream === 'telegram' ? settingOf(raw, 'TELEGRAM_API_BASE') : raw.WEBIM_API_URL;
+
 /** The upstreams a function's first request will call, to connect to during INIT. */
 export type WarmUpstream = 'telegram' | 'webim';
 
@@ -112,9 +116,9 @@ export class Runtime {
    * for what is not done yet: the settings (env + SSM, then the settings table), the database
    * connection and the schema check, and a TLS connection to each upstream in `upstreams` (the
    * one the first request calls first, first). Waits are made in parallel where they do not
-   * depend on each other: the SSM read, and Telegram's connection when it comes first (its address
-   * is known without SSM); then the database and the other connections, whose addresses SSM may
-   * hold.
+   * depend on each other: the SSM read and the connection to each upstream whose address is known
+   * without it (Telegram's; Webim's when WEBIM_API_URL is in the environment); then the database
+   * and the other connections, whose addresses SSM holds.
    *
    * Invariant: never rejects and never takes longer than `budgetMs`. A step that fails or is not
    * done in time is left to the first request, which does it itself and answers as without the
@@ -134,10 +138,11 @@ export class Runtime {
     };
     const work = (async () => {
       const env = readEnvSettings(this.options.env);
-      // The upstream the first request calls first is connected to at once when its address needs
-      // no SSM (Telegram's); the others after the settings read, so that their TLS handshakes do
-      // not hold up the SSM call's on the one thread.
-      const telegramEarly = upstreams[0] === 'telegram' ? connect('telegram', settingOf(env, 'TELEGRAM_API_BASE')) : Promise.resolve();
+      // Every upstream whose address needs no SSM is connected to at once, beside the SSM read:
+      // Telegram's (its default), and Webim's when the deployment puts WEBIM_API_URL in the
+      // environment (--param webimApiUrl). Measured, their handshakes do not slow the SSM call.
+      // The others are connected to as soon as the settings name them.
+      const early = Promise.all(upstreams.map((u) => connect(u, addressOf(u, env))));
       let base: RawSettings;
       try {
         base = await this.loader.base();
@@ -145,14 +150,15 @@ export class Runtime {
         report.settings = 'base';
       } catch (error) {
         report.settings = outcome(error);
-        await telegramEarly;
+        await early;
         return;
       }
-      const webimUrl = base.WEBIM_API_URL;
+      const webimUrl = addressOf('webim', base);
       await Promise.all([
-        // After an early connection, only when SSM names another Telegram address than the default.
-        telegramEarly.then(() => connect('telegram', settingOf(base, 'TELEGRAM_API_BASE'))),
+        early,
+        // An address already connected to early is not connected to again.
         connect('webim', webimUrl),
+        connect('telegram', addressOf('telegram', base)),
         this.relayContext().then(
           async (ctx) => {
             report.settings = 'ok';

@@ -80,6 +80,13 @@ describe('packaged template (serverless package, offline)', () => {
     expect(env.WEBHOOK_RESERVED_CONCURRENCY).toBe(String(split(40).webhook)); // setWebhook's max_connections is capped to it
   });
 
+  it("leaves Webim's address to SSM unless the deploy names it (--param=webimApiUrl)", () => {
+    for (const [id, f] of byType('AWS::Lambda::Function')) {
+      const env = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.WEBIM_API_URL, id).toBe(''); // empty: the bridge reads it as unset, so SSM's value applies
+    }
+  });
+
   it('outputs the webhook and callback URLs, with no secret in them', () => {
     for (const name of ['TelegramWebhookUrl', 'WebimCallbackUrl']) {
       const value = JSON.stringify(template.Outputs[name]?.Value);
