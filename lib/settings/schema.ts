@@ -24,12 +24,9 @@ const flag = (fallback: boolean) =>
 const MIN_CLAIM_LEASE_SECONDS = 30;
 
 /** A whole number (a string from env, SSM or the table is read as one) within its bounds. */
-const wholeNumber = (min: number, max: number, message?: string | { min: string; max: string }) => {
-  const says = typeof message === 'string' ? { min: message, max: message } : message;
-  return z.pipe(
-    z.coerce.number({ message: says?.min ?? 'must be a whole number' }),
-    z.int({ message: says?.min ?? 'must be a whole number' }).check(z.gte(min, says?.min), z.lte(max, says?.max)),
-  );
+const wholeNumber = (min: number, max: number, message: string | { min: string; max: string }) => {
+  const says = typeof message === 'string' ? { any: message, min: message, max: message } : { any: 'must be a whole number', ...message };
+  return z.pipe(z.coerce.number({ message: says.any }), z.int({ message: says.any }).check(z.gte(min, says.min), z.lte(max, says.max)));
 };
 
 const intIn = (min: number, max: number, fallback: number) =>
@@ -111,7 +108,9 @@ export const settingsSchema = z.object({
   /** Most database connections all functions together may hold (the deploy splits it into reserved concurrency). */
   DATABASE_CONNECTION_BUDGET: intIn(9, 10_000, 40),
   /** Set by serverless.yml: the webhook function's reserved concurrency (caps max_connections). */
-  WEBHOOK_RESERVED_CONCURRENCY: z.optional(wholeNumber(1, Number.MAX_SAFE_INTEGER, 'must be a whole number of at least 1')),
+  WEBHOOK_RESERVED_CONCURRENCY: z.optional(
+    wholeNumber(1, Number.MAX_SAFE_INTEGER, { min: 'must be a whole number of at least 1', max: 'must be a whole number' }),
+  ),
   /** PEM file with extra CA certificates for the database's TLS (default: Lambda's /var/runtime/ca-cert.pem, which holds the RDS CAs). */
   DATABASE_CA_FILE: z.optional(nonEmpty),
   /** The fallback language of a user whose Telegram language has no catalogue (or who never sent one). */
@@ -285,7 +284,8 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
   if (!result.success) {
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '');
-      if (!(missing as string[]).includes(key)) invalid.push({ key, problem: describeIssue(issue) });
+      // One problem per setting: the first rule it broke.
+      if (!(missing as string[]).includes(key) && !invalid.some((i) => i.key === key)) invalid.push({ key, problem: describeIssue(issue) });
     }
   }
   // The placeholders of .env.example are not settings: say so instead of letting them fail upstream.
