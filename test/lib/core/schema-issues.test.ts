@@ -2,14 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { describeIssues } from '../../../lib/core/schema-issues';
 import { parseSettings, SETTING_NAMES, SettingsError } from '../../../lib/settings/schema';
 import { webimCallbackSchema } from '../../../lib/webim/wire';
+import { upstreamEnv } from '../../support/bridge';
 
-const REQUIRED = {
-  TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc',
-  TELEGRAM_WEBHOOK_SECRET: 'secret_1',
-  WEBIM_API_URL: 'https://demo.webim.ru/api/custom-channel/messages',
-  WEBIM_ACCESS_TOKEN: 'token',
-  WEBIM_CALLBACK_SECRET: 'callback-secret',
-};
+/** The required settings, valid. */
+const REQUIRED = upstreamEnv('https://api.telegram.org', 'https://demo.webim.ru/api/custom-channel/messages');
 
 const problemsOf = (raw: Record<string, string>): { key: string; problem: string }[] => {
   try {
