@@ -1,12 +1,14 @@
 import { flushStats } from '../db/delivery-stats';
 import { readMigrations } from '../db/migrate';
 import type { RelayDeps } from '../relay/deps';
+import { adminWordsOf } from '../settings/texts';
 import { runDoctor } from './doctor';
 import { statsReport } from './stats';
 
 /**
  * The answer to `/status` in the admin chat: the doctor's short summary (its problems, if any)
- * and the last 24 hours of delivery statistics. Ids and counts only.
+ * and the last 24 hours of delivery statistics. Ids and counts only. The headline is in the
+ * desk's language; the doctor's and the statistics' own lines are in English, as on the command line.
  */
 export async function statusText(deps: RelayDeps): Promise<string> {
   const migrations = await readMigrations().catch(() => []);
@@ -15,10 +17,9 @@ export async function statusText(deps: RelayDeps): Promise<string> {
   await flushStats(deps.db).catch(() => {});
   const stats = await statsReport(deps.db);
   const day = stats.windows[0];
+  const words = adminWordsOf(deps.settings);
   return [
-    doctor.ok
-      ? `✅ Bridge healthy (${doctor.checks.length} checks)`
-      : `❌ ${problems.filter((c) => c.status === 'fail').length} problem(s)`,
+    doctor.ok ? words.statusHealthy(doctor.checks.length) : words.statusProblems(problems.filter((c) => c.status === 'fail').length),
     ...problems.map((c) => `${c.status === 'fail' ? '✗' : '!'} ${c.name}: ${c.detail}`),
     '',
     ...(day ? stats.lines.slice(0, 3) : []),

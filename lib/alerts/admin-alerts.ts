@@ -1,9 +1,10 @@
-import { connectionAlertText } from '../core/business-words';
 import type { Deadline } from '../core/deadline';
 import type { DeliveryFailure } from '../core/failure';
 import type { Database } from '../db/database';
 import type { Direction } from '../db/delivery-stats';
+import type { AdminWords, Language } from '../i18n/catalogue';
 import type { Logger } from '../log';
+import { adminWordsOf } from '../settings/texts';
 import type { TelegramClient } from '../telegram/client';
 
 /** Ids of the message an alert is about — never its text. */
@@ -15,13 +16,15 @@ export interface MessageIds {
 
 export interface AlertSettings {
   ADMIN_CHAT_ID?: number;
+  /** The admin chat reads the desk's language. */
+  DESK_LANGUAGE: Language;
   ALERT_AFTER_SECONDS: number;
   ALERT_INTERVAL_SECONDS: number;
 }
 
 /** An alert is sent only with at least this much of the invocation left, and waits at most this long. */
 const ALERT_TIMEOUT_MS = 2_000;
-const ARROWS: Record<Direction, string> = { telegram_to_webim: 'Telegram → Webim', webim_to_telegram: 'Webim → Telegram' };
+const ROUTES: Record<Direction, string> = { telegram_to_webim: 'Telegram → Webim', webim_to_telegram: 'Webim → Telegram' };
 
 /**
  * Short alerts to the admin chat through the bridge's own bot: a message that could not
@@ -40,6 +43,10 @@ export class AdminAlerts {
     private readonly deps: { settings: AlertSettings; db: Database; telegram: TelegramClient; log: Logger; deadline: Deadline },
   ) {}
 
+  private get words(): AdminWords {
+    return adminWordsOf(this.deps.settings);
+  }
+
   /** Reacts to a classified failure of one message. */
   async failure(direction: Direction, failure: DeliveryFailure, ids: MessageIds): Promise<void> {
     if (this.deps.settings.ADMIN_CHAT_ID === undefined) return;
@@ -47,19 +54,13 @@ export class AdminAlerts {
       if (failure.kind === 'permanent') {
         await this.send(
           `undelivered:${failure.reason}`,
-          `⚠️ Not delivered (${ARROWS[direction]}): ${describeIds(ids)}; reason ${failure.reason}.`,
+          this.words.undelivered(ROUTES[direction], describeIds(this.words, ids), failure.reason),
         );
       } else if (failure.kind === 'configuration' && failure.upstream === 'database') {
         // The database refuses us: it cannot hold the alert's rate limit either.
-        await this.sendFromMemory(
-          `configuration:${failure.reason}`,
-          `🛠 Database refuses the bridge: ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`,
-        );
+        await this.sendFromMemory(`configuration:${failure.reason}`, this.words.databaseRefuses(failure.reason));
       } else if (failure.kind === 'configuration') {
-        await this.send(
-          `configuration:${failure.reason}`,
-          `🛠 Configuration error (${failure.upstream}): ${failure.reason}. Every message is held (503) until it is fixed; run the doctor.`,
-        );
+        await this.send(`configuration:${failure.reason}`, this.words.configurationError(failure.reason, failure.upstream));
       } else if (failure.kind === 'transient') {
         await this.failing(failure.upstream, failure.reason);
       }
@@ -76,7 +77,11 @@ export class AdminAlerts {
   async businessConnection(change: 'lost' | 'cannot_reply', account: string, connectionId: string): Promise<void> {
     if (this.deps.settings.ADMIN_CHAT_ID === undefined) return;
     try {
-      await this.send(`business:${change}:${connectionId}`, `⚠️ ${connectionAlertText(change, account)}`);
+      const words = this.words;
+      await this.send(
+        `business:${change}:${connectionId}`,
+        change === 'lost' ? words.businessLost(account) : words.businessCannotReply(account),
+      );
     } catch (error) {
       this.deps.log.warn('alert_failed', { error });
     }
@@ -104,7 +109,7 @@ export class AdminAlerts {
       const held = next.suppressed;
       Object.assign(next, { sentAt: now, suppressed: 0 });
       await this.post(
-        `🔴 Database unreachable for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.${heldBack(held)}`,
+        `${this.words.databaseUnreachable(durationOf(this.words, failingForSeconds), reason)}${heldBack(this.words, held)}`,
         'failing:database',
       );
       return;
@@ -120,13 +125,12 @@ export class AdminAlerts {
     );
     failingForSeconds = row?.failing_for ?? 0;
     if (failingForSeconds < after) return;
-    const label =
-      upstream === 'telegram' && reason === 'rate_limited'
-        ? 'Telegram is rate-limiting the bot'
-        : `${upstream === 'webim' ? 'Webim' : 'Telegram'} failing`;
+    const duration = durationOf(this.words, failingForSeconds);
     await this.send(
       `failing:${upstream}:notified`,
-      `🔴 ${label} for ${minutes(failingForSeconds)} (${reason}). Messages are held and retried by their senders.`,
+      upstream === 'telegram' && reason === 'rate_limited'
+        ? this.words.rateLimited(duration, reason)
+        : this.words.upstreamFailing(upstream === 'webim' ? 'Webim' : 'Telegram', duration, reason),
     );
   }
 
@@ -142,7 +146,7 @@ export class AdminAlerts {
     }
     const held = state.suppressed;
     Object.assign(state, { sentAt: now, suppressed: 0 });
-    await this.post(`${text}${heldBack(held)}`, key);
+    await this.post(`${text}${heldBack(this.words, held)}`, key);
   }
 
   /** Sends an alert unless one with the same key went out within ALERT_INTERVAL_SECONDS. */
@@ -162,7 +166,7 @@ export class AdminAlerts {
       this.deps.log.info('alert_suppressed', { alert: key });
       return;
     }
-    await this.post(`${text}${heldBack(row.reported)}`, key);
+    await this.post(`${text}${heldBack(this.words, row.reported)}`, key);
   }
 
   private async post(text: string, key: string): Promise<void> {
@@ -177,14 +181,15 @@ export class AdminAlerts {
   }
 }
 
-const describeIds = (ids: MessageIds) =>
+const describeIds = (words: AdminWords, ids: MessageIds) =>
   [
-    ids.chatId !== undefined ? `chat ${ids.chatId}` : '',
-    ids.visitorId ? `visitor ${ids.visitorId}` : '',
-    ids.messageId ? `message ${ids.messageId}` : '',
+    ids.chatId !== undefined ? words.chatId(String(ids.chatId)) : '',
+    ids.visitorId ? words.visitorId(ids.visitorId) : '',
+    ids.messageId ? words.messageId(ids.messageId) : '',
   ]
     .filter(Boolean)
-    .join(', ') || 'no ids';
+    .join(', ') || words.noIds;
 
-const minutes = (seconds: number) => (seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`);
-const heldBack = (n: number) => (n > 0 ? ` (${n} similar alert${n === 1 ? '' : 's'} held back)` : '');
+const durationOf = (words: AdminWords, seconds: number) =>
+  seconds < 120 ? words.seconds(Math.round(seconds)) : words.minutes(Math.round(seconds / 60));
+const heldBack = (words: AdminWords, n: number) => (n > 0 ? words.heldBack(n) : '');

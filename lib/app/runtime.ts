@@ -4,6 +4,7 @@ import { flushStats } from '../db/delivery-stats';
 import { SchemaBehindError } from '../db/errors';
 import { missingMigrations } from '../db/migrate';
 import { warmUpConnections } from '../http/warm-connections';
+import type { AdminWords } from '../i18n/catalogue';
 import { createLogger, type Logger, type LogLevel } from '../log';
 import { countsOf, type DeliveryCounts, type Direction, emfRecord, type RequestMetrics } from '../metrics';
 import type { ReplyQueue } from '../queue/reply-queue';
@@ -14,6 +15,7 @@ import { SECRET_SETTINGS, type Settings, SettingsError, settingOf } from '../set
 import { readSettingsTable } from '../settings/settings-table';
 import { type RawSettings, readEnvSettings } from '../settings/sources';
 import { type SsmError, type SsmReader, ssmReaderFromEnv } from '../settings/ssm';
+import { adminWordsOf } from '../settings/texts';
 import { TelegramClient } from '../telegram/client';
 import { WebimClient } from '../webim/client';
 
@@ -269,7 +271,7 @@ export class Runtime {
    * database-backed rate limit: this container sends at most one such alert per
    * ALERT_INTERVAL_SECONDS (default 900). Never throws.
    */
-  async alertConfiguration(problem: string, log: Logger): Promise<void> {
+  async alertConfiguration(problem: string | ((words: AdminWords) => string), log: Logger): Promise<void> {
     try {
       const base = await this.loader.base();
       const chatId = settingOf(base, 'ADMIN_CHAT_ID');
@@ -278,10 +280,8 @@ export class Runtime {
       if (Date.now() - this.lastSettingsAlert < settingOf(base, 'ALERT_INTERVAL_SECONDS') * 1000) return;
       this.lastSettingsAlert = Date.now();
       const telegram = new TelegramClient({ token, apiBase: settingOf(base, 'TELEGRAM_API_BASE'), timeoutMs: 2000 });
-      await telegram.sendMessage(
-        chatId,
-        `🛠 Configuration error: ${problem}. Every message is held (503) until it is fixed; run the doctor.`,
-      );
+      const words = adminWordsOf({ DESK_LANGUAGE: settingOf(base, 'DESK_LANGUAGE') });
+      await telegram.sendMessage(chatId, words.configurationError(typeof problem === 'string' ? problem : problem(words)));
       log.info('alert_sent', { alert: 'configuration:startup' });
     } catch (sendError) {
       log.warn('alert_failed', { alert: 'configuration:startup', error: sendError });
@@ -291,7 +291,7 @@ export class Runtime {
   /** The settings error as an alert names it: setting names, never values. */
   async alertSettingsError(error: SettingsError, log: Logger): Promise<void> {
     await this.alertConfiguration(
-      [...error.missing.map((k) => `missing ${k}`), ...error.invalid.map((i) => `invalid ${i.key}`)].join(', '),
+      (words) => [...error.missing.map(words.missingSetting), ...error.invalid.map((i) => words.invalidSetting(i.key))].join(', '),
       log,
     );
   }

@@ -51,10 +51,3 @@ export function businessRefusalText(desk: DeskWords, reason: string): string | u
       return undefined;
   }
 }
-
-/** The admin alert (admins read English, like every alert) when a connected account is lost or may no longer be answered through. */
-export function connectionAlertText(change: 'lost' | 'cannot_reply', account: string): string {
-  return change === 'lost'
-    ? `${account} disconnected or disabled the bot: its customers' messages no longer arrive, and operators' replies to them cannot be sent.`
-    : `${account} no longer lets the bot reply: operators' replies to its customers will not be delivered until the right is granted again.`;
-}

@@ -2,7 +2,7 @@ import { en } from './en';
 import { ru } from './ru';
 import type { Catalogue } from './words';
 
-export type { Catalogue, CommandWords, DeskWords, FileKindWord, MarkerWords, UndeliveredWhy, UserWords } from './words';
+export type { AdminWords, Catalogue, CommandWords, DeskWords, FileKindWord, MarkerWords, UndeliveredWhy, UserWords } from './words';
 
 /**
  * The catalogues the bridge speaks, by ISO 639-1 code. Adding a language: a file exporting a

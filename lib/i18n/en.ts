@@ -79,6 +79,33 @@ export const en: Catalogue = {
     reactionCustomEmoji: 'a custom emoji',
     reactionPaid: 'a paid ⭐',
   },
+  admin: {
+    undelivered: (route, ids, reason) => `⚠️ Not delivered (${route}): ${ids}; reason ${reason}.`,
+    chatId: (id) => `chat ${id}`,
+    visitorId: (id) => `visitor ${id}`,
+    messageId: (id) => `message ${id}`,
+    noIds: 'no ids',
+    databaseRefuses: (reason) => `🛠 Database refuses the bridge: ${reason}. Every message is held (503) until it is fixed; run the doctor.`,
+    configurationError: (problem, where) =>
+      `🛠 Configuration error${where ? ` (${where})` : ''}: ${problem}. Every message is held (503) until it is fixed; run the doctor.`,
+    missingSetting: (name) => `missing ${name}`,
+    invalidSetting: (name) => `invalid ${name}`,
+    databaseUnreachable: (duration, reason) =>
+      `🔴 Database unreachable for ${duration} (${reason}). Messages are held and retried by their senders.`,
+    upstreamFailing: (upstream, duration, reason) =>
+      `🔴 ${upstream} failing for ${duration} (${reason}). Messages are held and retried by their senders.`,
+    rateLimited: (duration, reason) =>
+      `🔴 Telegram is rate-limiting the bot for ${duration} (${reason}). Messages are held and retried by their senders.`,
+    seconds: (n) => `${n} s`,
+    minutes: (n) => `${n} min`,
+    heldBack: (n) => ` (${n} similar alert${n === 1 ? '' : 's'} held back)`,
+    businessLost: (account) =>
+      `⚠️ ${account} disconnected or disabled the bot: its customers' messages no longer arrive, and operators' replies to them cannot be sent.`,
+    businessCannotReply: (account) =>
+      `⚠️ ${account} no longer lets the bot reply: operators' replies to its customers will not be delivered until the right is granted again.`,
+    statusHealthy: (checks) => `✅ Bridge healthy (${checks} checks)`,
+    statusProblems: (problems) => `❌ ${problems} problem${problems === 1 ? '' : 's'}`,
+  },
   commands: {
     start: 'Start a conversation with an operator',
   },

@@ -1,5 +1,14 @@
 import type { Catalogue } from './words';
 
+/** The Russian form for a count: 1 проблема, 2 проблемы, 5 проблем (21 проблема, 11 проблем). */
+function plural(n: number, one: string, few: string, many: string): string {
+  const tens = Math.abs(n) % 100;
+  const units = tens % 10;
+  if (tens >= 11 && tens <= 14) return many;
+  if (units === 1) return one;
+  return units >= 2 && units <= 4 ? few : many;
+}
+
 /** Russian: the product's first language. A support team's tone: polite, short, «Вы». */
 export const ru: Catalogue = {
   user: {
@@ -78,6 +87,34 @@ export const ru: Catalogue = {
     reactionRemoved: (reaction, reply) => `Пользователь убрал реакцию ${reaction} с ответа ${reply}.`,
     reactionCustomEmoji: 'свой эмодзи',
     reactionPaid: 'платная ⭐',
+  },
+  admin: {
+    undelivered: (route, ids, reason) => `⚠️ Не доставлено (${route}): ${ids}; причина ${reason}.`,
+    chatId: (id) => `чат ${id}`,
+    visitorId: (id) => `посетитель ${id}`,
+    messageId: (id) => `сообщение ${id}`,
+    noIds: 'без идентификаторов',
+    databaseRefuses: (reason) =>
+      `🛠 База данных не пускает мост: ${reason}. Все сообщения задерживаются (503), пока это не исправлено; запустите doctor.`,
+    configurationError: (problem, where) =>
+      `🛠 Ошибка настройки${where ? ` (${where})` : ''}: ${problem}. Все сообщения задерживаются (503), пока это не исправлено; запустите doctor.`,
+    missingSetting: (name) => `не задан ${name}`,
+    invalidSetting: (name) => `неверный ${name}`,
+    databaseUnreachable: (duration, reason) =>
+      `🔴 База данных недоступна уже ${duration} (${reason}). Сообщения задерживаются, отправители повторят их.`,
+    upstreamFailing: (upstream, duration, reason) =>
+      `🔴 ${upstream} не отвечает как следует уже ${duration} (${reason}). Сообщения задерживаются, отправители повторят их.`,
+    rateLimited: (duration, reason) =>
+      `🔴 Telegram ограничивает частоту сообщений бота уже ${duration} (${reason}). Сообщения задерживаются, отправители повторят их.`,
+    seconds: (n) => `${n} с`,
+    minutes: (n) => `${n} мин`,
+    heldBack: (n) => ` (ещё ${n} ${plural(n, 'такое оповещение', 'таких оповещения', 'таких оповещений')} не отправлено)`,
+    businessLost: (account) =>
+      `⚠️ ${account} отключил или приостановил бота: сообщения его клиентов больше не приходят, а ответы операторов им не отправить.`,
+    businessCannotReply: (account) =>
+      `⚠️ ${account} больше не разрешает боту отвечать: ответы операторов его клиентам не будут доставлены, пока право не вернут.`,
+    statusHealthy: (checks) => `✅ Мост работает (${checks} ${plural(checks, 'проверка', 'проверки', 'проверок')})`,
+    statusProblems: (problems) => `❌ ${problems} ${plural(problems, 'проблема', 'проблемы', 'проблем')}`,
   },
   commands: {
     start: 'Начать диалог с оператором',

@@ -104,6 +104,45 @@ export interface DeskWords {
   reactionPaid: string;
 }
 
+/**
+ * What the admin chat (ADMIN_CHAT_ID) reads: alerts and the `/status` headline, in
+ * `DESK_LANGUAGE`. Ids, reason codes, setting names and counts only: never a message text or a value.
+ */
+export interface AdminWords {
+  /** A message could not be delivered for good; `route` is `Telegram → Webim` or back, `ids` as `messageIds` gives them. */
+  undelivered: (route: string, ids: string, reason: string) => string;
+  /** The ids an alert names, joined by `, `; `none` when there are none. */
+  chatId: (id: string) => string;
+  visitorId: (id: string) => string;
+  messageId: (id: string) => string;
+  noIds: string;
+  /** The database refuses the bridge (password, privilege, schema): every message is held. */
+  databaseRefuses: (reason: string) => string;
+  /** A configuration error; `where` names the upstream (`telegram`, `webim`, `ssm`, …) when known. Every message is held. */
+  configurationError: (problem: string, where?: string) => string;
+  /** A setting named in a configuration error. */
+  missingSetting: (name: string) => string;
+  invalidSetting: (name: string) => string;
+  /** The database has been unreachable for `duration`. */
+  databaseUnreachable: (duration: string, reason: string) => string;
+  /** Telegram or Webim has been failing for `duration`. */
+  upstreamFailing: (upstream: 'Telegram' | 'Webim', duration: string, reason: string) => string;
+  /** Telegram has been rate-limiting the bot for `duration`. */
+  rateLimited: (duration: string, reason: string) => string;
+  /** A duration under two minutes, and one of two minutes or more. */
+  seconds: (n: number) => string;
+  minutes: (n: number) => string;
+  /** Added when the rate limit held back `n` alerts of the same kind since the last one. */
+  heldBack: (n: number) => string;
+  /** A connected Telegram Business account disconnected or disabled the bot. */
+  businessLost: (account: string) => string;
+  /** A connected Telegram Business account no longer lets the bot reply. */
+  businessCannotReply: (account: string) => string;
+  /** The headline of `/status`: healthy after `checks` checks, or how many failed. */
+  statusHealthy: (checks: number) => string;
+  statusProblems: (problems: number) => string;
+}
+
 /** Markers of non-text content, between square brackets in the desk. Coordinates come formatted. */
 export interface MarkerWords {
   photo: string;
@@ -136,5 +175,6 @@ export interface CommandWords {
 export interface Catalogue {
   user: UserWords;
   desk: DeskWords;
+  admin: AdminWords;
   commands: CommandWords;
 }

@@ -50,6 +50,11 @@ export function deskWordsOf(settings: Pick<Settings, 'DESK_LANGUAGE'>): Catalogu
   return wordsOf(settings.DESK_LANGUAGE).desk;
 }
 
+/** The words of the admin chat: alerts and `/status` (`DESK_LANGUAGE`, as staff read it). */
+export function adminWordsOf(settings: Pick<Settings, 'DESK_LANGUAGE'>): Catalogue['admin'] {
+  return wordsOf(settings.DESK_LANGUAGE).admin;
+}
+
 /**
  * Where each user text comes from, per language, for the doctor: one line per text, such as
  * `WELCOME_TEXT: ru catalogue, en WELCOME_TEXT_EN`, or `… en off (WELCOME_TEXT_EN)`. Never the texts.

@@ -110,7 +110,7 @@ describe.each(databaseEngines())('admin alerts, statistics and /status on $name'
       const before = alerts().length;
       expect((await bridge.postUpdate(adminUpdate('/status'))).statusCode).toBe(200);
       const [answer] = alerts().slice(before);
-      expect(answer).toMatch(/Bridge healthy|problem\(s\)/);
+      expect(answer).toMatch(/^(✅ Bridge healthy \(\d+ checks\)|❌ \d+ problems?)\n/);
       expect(answer).toContain('last 24 hours:');
       expect(answer).toContain('Telegram → Webim');
       for (const secret of Object.values(SECRETS)) expect(answer).not.toContain(secret);
@@ -224,6 +224,39 @@ describe('alert: settings missing or invalid', () => {
       ]);
     } finally {
       await bridge.close();
+    }
+  });
+});
+
+describe('the admin chat in the desk language (DESK_LANGUAGE=ru, the default)', () => {
+  it('alerts, the settings alert and the /status headline are in Russian, ids and reason codes as they are', async () => {
+    const [engine] = databaseEngines();
+    const bridge = await startTestBridge(engine!, { ADMIN_CHAT_ID: String(ADMIN), DESK_LANGUAGE: 'ru', ALERT_INTERVAL_SECONDS: '60' });
+    try {
+      const chatId = 4_400_001;
+      expect((await bridge.postUpdate(textUpdate(4_400_101, chatId, '/start'))).statusCode).toBe(200);
+      bridge.webim.script({ status: 400, body: { error: 'invalid_message' } });
+      expect((await bridge.postUpdate(textUpdate(4_400_102, chatId, 'личный вопрос'))).statusCode).toBe(200);
+      const [undelivered] = bridge.telegram.deliveredTo(ADMIN);
+      expect(undelivered).toBe(`⚠️ Не доставлено (Telegram → Webim): чат ${chatId}, сообщение 4400102; причина webim_400_invalid_message.`);
+
+      const status = {
+        update_id: 4_400_103,
+        message: { message_id: 9, date: 1795338901, text: '/status', chat: { id: ADMIN, type: 'supergroup', title: 'Поддержка' } },
+      };
+      expect((await bridge.postUpdate(status)).statusCode).toBe(200);
+      expect(bridge.telegram.deliveredTo(ADMIN)[1]).toMatch(/^(✅ Мост работает \(\d+ провер(ка|ки|ок)\)|❌ \d+ проблем[аы]?)\n/);
+    } finally {
+      await bridge.close();
+    }
+    const broken = await startTestBridge(engine!, { ADMIN_CHAT_ID: String(ADMIN), DESK_LANGUAGE: 'ru', WEBIM_API_URL: '' });
+    try {
+      expect((await broken.postUpdate(textUpdate(1, 4343, 'x'))).statusCode).toBe(503);
+      expect(broken.telegram.deliveredTo(ADMIN)).toEqual([
+        '🛠 Ошибка настройки: не задан WEBIM_API_URL. Все сообщения задерживаются (503), пока это не исправлено; запустите doctor.',
+      ]);
+    } finally {
+      await broken.close();
     }
   });
 });

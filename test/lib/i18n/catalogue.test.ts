@@ -43,6 +43,26 @@ describe('the catalogue', () => {
     }
   });
 
+  it('counts in Russian with the right form of the word (1, 2–4, 5–20, 21, 111)', () => {
+    const { admin } = CATALOGUES.ru;
+    expect([1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111].map((n) => admin.statusProblems(n))).toEqual([
+      '❌ 1 проблема',
+      '❌ 2 проблемы',
+      '❌ 4 проблемы',
+      '❌ 5 проблем',
+      '❌ 11 проблем',
+      '❌ 12 проблем',
+      '❌ 14 проблем',
+      '❌ 21 проблема',
+      '❌ 22 проблемы',
+      '❌ 25 проблем',
+      '❌ 101 проблема',
+      '❌ 111 проблем',
+    ]);
+    expect(admin.heldBack(3)).toBe(' (ещё 3 таких оповещения не отправлено)');
+    expect(CATALOGUES.en.admin.heldBack(1)).toBe(' (1 similar alert held back)');
+  });
+
   it('speaks Russian in the Russian catalogue: every user and desk word has Cyrillic in it', () => {
     const latinOnly = render(CATALOGUES.ru).filter(([, text]) => !/[А-Яа-яЁё]/.test(text.replace(/ARG\d/g, '')));
     expect(latinOnly).toEqual([]);
