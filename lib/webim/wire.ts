@@ -352,8 +352,9 @@ export function userTextFor(
     case 'for_operator':
       return { skip: 'for_operator' };
     case 'keyboard':
-      // The buttons go as an inline keyboard; the text above them, or a neutral prompt.
-      return { text: message.text?.trim() ? message.text : 'Please choose:' };
+      // The buttons go as an inline keyboard under the operator's question; without one, the relay
+      // puts the catalogue's prompt in the user's language above them (this module knows no words).
+      return { text: message.text ?? '' };
     default:
       return { skip: `kind_${message.kind}` };
   }

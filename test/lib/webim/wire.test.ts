@@ -38,7 +38,7 @@ describe('Webim wire format', () => {
     expect(userTextFor(msg('info'), { forwardInfo: true })).toEqual({ text: 'x' });
     expect(userTextFor(msg('for_operator'), { forwardInfo: true })).toEqual({ skip: 'for_operator' });
     expect(userTextFor(msg('keyboard'), { forwardInfo: true })).toEqual({ text: 'x' });
-    expect(userTextFor(msg('keyboard', ''), { forwardInfo: false })).toEqual({ text: 'Please choose:' });
+    expect(userTextFor(msg('keyboard', ''), { forwardInfo: false })).toEqual({ text: '' }); // the relay adds the prompt in the user's language
     expect(userTextFor(msg('quiz'), { forwardInfo: true })).toEqual({ skip: 'kind_quiz' });
   });
 
