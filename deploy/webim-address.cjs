@@ -18,5 +18,7 @@ module.exports = async ({ options }) => {
     );
   }
   if (url.protocol !== 'https:') throw new Error('webimApiUrl must use https');
+  // The example address of the docs and .env.example: the bridge refuses it on every request.
+  if (url.hostname === 'youraccount.webim.ru') throw new Error("webimApiUrl is still the docs' example: give your account's endpoint");
   return { WEBIM_API_URL: value };
 };

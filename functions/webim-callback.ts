@@ -1,6 +1,6 @@
 import { httpHandler, outcomeResult } from '../lib/app/http-handler';
 import { defaultRuntime, type Runtime } from '../lib/app/runtime';
-import { describeIssues } from '../lib/core/schema-issues';
+import { describeIssues, PLAIN_WORDS } from '../lib/core/schema-issues';
 import { HttpError, type HttpEvent, header, jsonResult, readJsonBody } from '../lib/http/api-gateway';
 import { secretMatchesAny } from '../lib/http/secret';
 import { relayDeps } from '../lib/relay/deps';
@@ -37,7 +37,7 @@ export function createWebimCallbackHandler(runtime: Runtime) {
         throw new HttpError(401, 'unauthorized', 'missing or wrong callback secret');
       }
       const body = readJsonBody(event);
-      const parsed = webimCallbackSchema.safeParse(body);
+      const parsed = webimCallbackSchema.safeParse(body, PLAIN_WORDS);
       if (!parsed.success)
         throw new HttpError(400, 'malformed_callback', `body is not a Webim callback: ${describeIssues(parsed.error.issues)}`);
       const callback = parsed.data;

@@ -3,6 +3,7 @@ import { type Deadline, deadlineIn } from '../core/deadline';
 import { CONFIGURATION_RETRY_AFTER_SECONDS, DEFAULT_RETRY_AFTER_SECONDS } from '../core/failure';
 import { done, type RelayOutcome, retryLater } from '../core/outcome';
 import { HttpError, type HttpEvent, type HttpResult, jsonResult } from '../http/api-gateway';
+import type { AdminWords } from '../i18n/catalogue';
 import type { Logger } from '../log';
 import { countsOf, type DeliveryCounts, type Direction } from '../metrics';
 import { QueueError } from '../queue/reply-queue';
@@ -81,7 +82,8 @@ interface ErrorAnswer {
   /** The metrics this answer contributes (none for a request refused at the door). */
   counts?: DeliveryCounts;
   /** For a configuration error: what to tell the admin chat. */
-  configuration?: string;
+  /** What the configuration alert names, in the admin chat's words (codes as they are). */
+  configuration?: string | ((words: AdminWords) => string);
 }
 
 function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>, acknowledged: unknown): ErrorAnswer {
@@ -98,7 +100,7 @@ function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>,
     return {
       result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'),
       counts: counts('configuration'),
-      configuration: `SSM refuses the bridge (${error.code})`,
+      configuration: (words) => words.ssmRefuses(error.code),
     };
   }
   if (error instanceof SsmError) {
@@ -113,7 +115,7 @@ function errorAnswer(error: unknown, log: Logger, note: Record<string, unknown>,
       ? {
           result: retryResult(CONFIGURATION_RETRY_AFTER_SECONDS, 'not_configured'),
           counts: counts('configuration'),
-          configuration: `the reply queue refuses the bridge (${error.code})`,
+          configuration: (words: AdminWords) => words.queueRefuses(error.code),
         }
       : { result: retryResult(DEFAULT_RETRY_AFTER_SECONDS, 'temporarily_unavailable'), counts: counts('transient') };
   }

@@ -144,7 +144,7 @@ export class Runtime {
       // Telegram's (its default), and Webim's when the deployment puts WEBIM_API_URL in the
       // environment (--param webimApiUrl). Measured, their handshakes do not slow the SSM call.
       // The others are connected to as soon as the settings name them.
-      const early = Promise.all(upstreams.map((u) => connect(u, addressOf(u, env))));
+      const early = upstreams.map((u) => ({ upstream: u, url: addressOf(u, env), done: connect(u, addressOf(u, env)) }));
       let base: RawSettings;
       try {
         base = await this.loader.base();
@@ -152,15 +152,19 @@ export class Runtime {
         report.settings = 'base';
       } catch (error) {
         report.settings = outcome(error);
-        await early;
+        await Promise.all(early.map((e) => e.done));
         return;
       }
       const webimUrl = addressOf('webim', base);
       await Promise.all([
-        early,
-        // An address already connected to early is not connected to again.
-        connect('webim', webimUrl),
-        connect('telegram', addressOf('telegram', base)),
+        // An early connection is waited for only while its address is still the one to use (SSM
+        // may name a self-hosted Bot API instead of Telegram's default, which a VPC may not even
+        // reach); another address is connected to now (an address is never connected to twice).
+        ...upstreams.map((u) => {
+          const url = addressOf(u, base);
+          const started = early.find((e) => e.upstream === u && e.url === url);
+          return started ? started.done : connect(u, url);
+        }),
         this.relayContext().then(
           async (ctx) => {
             report.settings = 'ok';

@@ -88,6 +88,8 @@ export const en: Catalogue = {
     databaseRefuses: (reason) => `🛠 Database refuses the bridge: ${reason}. Every message is held (503) until it is fixed; run the doctor.`,
     configurationError: (problem, where) =>
       `🛠 Configuration error${where ? ` (${where})` : ''}: ${problem}. Every message is held (503) until it is fixed; run the doctor.`,
+    ssmRefuses: (code) => `SSM refuses the bridge (${code})`,
+    queueRefuses: (code) => `the reply queue refuses the bridge (${code})`,
     missingSetting: (name) => `missing ${name}`,
     invalidSetting: (name) => `invalid ${name}`,
     databaseUnreachable: (duration, reason) =>

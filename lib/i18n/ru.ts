@@ -98,6 +98,8 @@ export const ru: Catalogue = {
       `🛠 База данных не пускает мост: ${reason}. Все сообщения задерживаются (503), пока это не исправлено; запустите doctor.`,
     configurationError: (problem, where) =>
       `🛠 Ошибка настройки${where ? ` (${where})` : ''}: ${problem}. Все сообщения задерживаются (503), пока это не исправлено; запустите doctor.`,
+    ssmRefuses: (code) => `SSM не выдаёт мосту настройки (${code})`,
+    queueRefuses: (code) => `очередь ответов не принимает сообщения моста (${code})`,
     missingSetting: (name) => `не задан ${name}`,
     invalidSetting: (name) => `неверный ${name}`,
     databaseUnreachable: (duration, reason) =>

@@ -120,6 +120,10 @@ export interface AdminWords {
   databaseRefuses: (reason: string) => string;
   /** A configuration error; `where` names the upstream (`telegram`, `webim`, `ssm`, …) when known. Every message is held. */
   configurationError: (problem: string, where?: string) => string;
+  /** The configuration problem when SSM refuses the bridge (permissions, KMS); `code` is AWS's error code. */
+  ssmRefuses: (code: string) => string;
+  /** The configuration problem when the reply queue refuses the bridge; `code` is AWS's error code. */
+  queueRefuses: (code: string) => string;
   /** A setting named in a configuration error. */
   missingSetting: (name: string) => string;
   invalidSetting: (name: string) => string;

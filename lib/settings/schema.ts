@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { isLoopbackHost } from '../core/loopback';
-import { describeIssue } from '../core/schema-issues';
+import { describeIssue, PLAIN_WORDS } from '../core/schema-issues';
 import { LANGUAGES, type Language } from '../i18n/catalogue';
 import { isReactionEmoji, REACTION_EMOJI } from '../telegram/reactions';
 
@@ -280,7 +280,7 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
   const shape = settingsSchema.shape;
   const missing = SETTING_NAMES.filter((key) => raw[key] === undefined && !shape[key].safeParse(undefined).success);
   const invalid: { key: string; problem: string }[] = [];
-  const result = settingsSchema.safeParse(raw);
+  const result = settingsSchema.safeParse(raw, PLAIN_WORDS);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '');

@@ -30,8 +30,15 @@ describe("Webim's address as a deploy parameter", () => {
     await expect(webimAddress({ options: { param: 'webimApiUrl=http://acme.webim.ru/api' } })).rejects.toThrow(/must use https/);
   });
 
-  it('reads a parameter up to its first "=" only', () => {
+  it("refuses the docs' example address, which the bridge would refuse on every request while it shadows SSM's", async () => {
+    await expect(
+      webimAddress({ options: { param: 'webimApiUrl=https://youraccount.webim.ru/api/custom-channel/messages' } }),
+    ).rejects.toThrow(/example/);
+  });
+
+  it('reads a parameter up to its first "=" only, and the last one given, as Serverless reads ${param:…}', () => {
     expect(paramOf({ param: ['a=1', 'url=https://x.example/?q=1&r=2'] }, 'url')).toBe('https://x.example/?q=1&r=2');
+    expect(paramOf({ param: ['connectionBudget=80', 'connectionBudget=40'] }, 'connectionBudget')).toBe('40');
     expect(paramOf({ param: 'a=1' }, 'b')).toBeUndefined();
     expect(paramOf({}, 'a')).toBeUndefined();
   });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_AWS_ENV } from '../../fakes/sigv4';
+import { type FakeSqs, startFakeSqs } from '../../fakes/sqs';
 import { telegramError } from '../../fakes/telegram';
 import { statsReport } from '../../lib/admin/stats';
 import { flushStats } from '../../lib/db/delivery-stats';
@@ -258,5 +260,43 @@ describe('the admin chat in the desk language (DESK_LANGUAGE=ru, the default)', 
     } finally {
       await broken.close();
     }
+  });
+});
+
+describe('a configuration alert in the desk language', () => {
+  const [engine] = databaseEngines();
+  const ADMIN = -1009876543210;
+  const QUEUE = 'https://sqs.eu-central-1.amazonaws.com/123456789012/telegram-webim-bridge-ci-replies.fifo';
+  let sqs: FakeSqs;
+  let bridge: TestBridge;
+
+  beforeAll(async () => {
+    sqs = await startFakeSqs();
+    bridge = await startTestBridge(engine!, {
+      ...FAKE_AWS_ENV,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
+      REPLY_QUEUE_URL: QUEUE,
+      STAGE: 'ci',
+      ADMIN_CHAT_ID: String(ADMIN),
+      DESK_LANGUAGE: 'ru',
+    });
+  });
+  afterAll(async () => {
+    await bridge.close();
+    await sqs.close();
+  });
+
+  it('the reply queue refusing the bridge (DESK_LANGUAGE=ru): the alert has no English words besides codes', async () => {
+    const chatId = 5_500_001;
+    expect((await bridge.postUpdate(textUpdate(5_500_002, chatId, '/start'))).statusCode).toBe(200);
+    const visitorId = await visitorOf(bridge.db, chatId);
+    bridge.telegram.script('sendMessage', ...Array.from({ length: 4 }, () => telegramError(502, 'Bad Gateway')));
+    sqs.script.push({ status: 400, body: { __type: 'com.amazonaws.sqs#AccessDenied' } });
+    const denied = await bridge.postCallback(operatorCallback(visitorId, 'denied-ru-1', 'held by Webim'));
+    expect(denied.statusCode).toBe(503);
+    const [alert] = bridge.telegram.deliveredTo(ADMIN);
+    expect(alert).toMatch(/^🛠 Ошибка настройки: очередь ответов не принимает сообщения моста \(AccessDenied/);
+    // Latin letters only in the codes (in brackets) and the command's name.
+    expect(alert?.replace(/\([^)]*\)|doctor/g, '')).not.toMatch(/[A-Za-z]{3,}/);
   });
 });

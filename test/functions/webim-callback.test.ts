@@ -65,6 +65,13 @@ describe.each(databaseEngines())('POST /webim-callback on $name', (engine) => {
       expect((await bridge.postCallback({ event: 'new_message', message: { kind: 'operator', text: 'no visitor' } })).statusCode).toBe(400);
       expect((await bridge.postCallback({ event: 'new_message', visitor_id: 'v' })).statusCode).toBe(400);
       expect((await bridge.postCallback(['array'])).statusCode).toBe(400);
+      // The answer says where and which rule, in words, never the value.
+      const long = await bridge.postCallback({ visitor_id: `v${'7'.repeat(300)}`, message: { text: 'my words', kind: 5 } });
+      expect(long.statusCode).toBe(400);
+      expect(JSON.parse(long.body ?? '{}')).toEqual({
+        error: 'malformed_callback',
+        desc: 'body is not a Webim callback: visitor_id must be at most 256 characters; message.kind must be a string',
+      });
       const big = JSON.stringify(operatorCallback('v', 'big', 'y'.repeat(1024 * 1024 + 1)));
       expect((await bridge.postCallback(undefined, { rawBody: big })).statusCode).toBe(413);
     });

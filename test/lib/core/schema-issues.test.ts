@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssues } from '../../../lib/core/schema-issues';
+import { describeIssues, PLAIN_WORDS } from '../../../lib/core/schema-issues';
 import { parseSettings, SETTING_NAMES, SettingsError } from '../../../lib/settings/schema';
 import { webimCallbackSchema } from '../../../lib/webim/wire';
 import { upstreamEnv } from '../../support/bridge';
@@ -52,7 +52,7 @@ describe('what a broken rule says', () => {
 
   it('describes where a Webim callback broke its schema, by path and rule, without its values', () => {
     const longId = `v${'9'.repeat(300)}`;
-    const parsed = webimCallbackSchema.safeParse({ visitor_id: longId, message: { text: 'secret words', kind: 7 } });
+    const parsed = webimCallbackSchema.safeParse({ visitor_id: longId, message: { text: 'secret words', kind: 7 } }, PLAIN_WORDS);
     expect(parsed.success).toBe(false);
     const said = describeIssues(parsed.error?.issues ?? []);
     expect(said).toContain('visitor_id must be at most 256 characters');
