@@ -301,6 +301,20 @@ export function parseSettings(raw: Record<string, string | undefined>): Settings
   }
   if (missing.length || invalid.length || !result.success) throw new SettingsError(missing, invalid);
   const settings = result.data;
+  // A reply may wait in the queue, then hold its chat's order, this long; its delivery record
+  // (claim) must outlive that with room to spare, or the purge could let it be sent twice.
+  const longestWait = settings.QUEUE_MAX_AGE_SECONDS + settings.ORDER_HOLD_SECONDS;
+  if (longestWait * 2 > settings.CLAIM_RETENTION_HOURS * 3600) {
+    throw new SettingsError(
+      [],
+      [
+        {
+          key: 'QUEUE_MAX_AGE_SECONDS',
+          problem: `together with ORDER_HOLD_SECONDS must stay within half of CLAIM_RETENTION_HOURS (${(settings.CLAIM_RETENTION_HOURS * 3600) / 2} s): a waiting reply must keep its delivery record, or it can be sent twice; lower it or raise CLAIM_RETENTION_HOURS`,
+        },
+      ],
+    );
+  }
   settings.PUBLIC_BASE_URL ??= settings.HTTP_API_URL;
   settings.FILE_LINK_BASE_URL ??= settings.PUBLIC_BASE_URL;
   if (!settings.ALLOW_INSECURE_HTTP) {

@@ -135,6 +135,23 @@ describe('settings', () => {
     expect(settingOf({ DATABASE_PREPARED_STATEMENTS: 'off' }, 'DATABASE_PREPARED_STATEMENTS')).toBe('off');
   });
 
+  it('refuses a queue wait that could outlive the delivery records (the purge would let a waiting reply be sent twice)', () => {
+    // Defaults: 3600 + 600 s against 48 h of records.
+    expect(parseSettings(REQUIRED).QUEUE_MAX_AGE_SECONDS).toBe(3600);
+    // 14 days in the queue with 48 h of records: refused, naming both settings and the fix.
+    expect(() => parseSettings({ ...REQUIRED, QUEUE_MAX_AGE_SECONDS: String(14 * 86_400) })).toThrow(
+      /QUEUE_MAX_AGE_SECONDS \(together with ORDER_HOLD_SECONDS must stay within half of CLAIM_RETENTION_HOURS \(86400 s\).*raise CLAIM_RETENTION_HOURS\)/,
+    );
+    // The same wait with records kept long enough: fine.
+    expect(
+      parseSettings({ ...REQUIRED, QUEUE_MAX_AGE_SECONDS: String(14 * 86_400), CLAIM_RETENTION_HOURS: String(30 * 24) })
+        .QUEUE_MAX_AGE_SECONDS,
+    ).toBe(14 * 86_400);
+    // At the edge: exactly half is allowed, a second more is not.
+    expect(parseSettings({ ...REQUIRED, QUEUE_MAX_AGE_SECONDS: String(86_400 - 600) }).QUEUE_MAX_AGE_SECONDS).toBe(85_800);
+    expect(() => parseSettings({ ...REQUIRED, QUEUE_MAX_AGE_SECONDS: String(86_401 - 600) })).toThrow(SettingsError);
+  });
+
   it('refuses plain-http upstreams except on loopback', () => {
     expect(() => parseSettings({ ...REQUIRED, WEBIM_API_URL: 'http://webim.example.com/api' })).toThrow(/WEBIM_API_URL \(must use https/);
     expect(parseSettings({ ...REQUIRED, WEBIM_API_URL: 'http://127.0.0.1:9000/api' }).WEBIM_API_URL).toBe('http://127.0.0.1:9000/api');
