@@ -39,6 +39,12 @@ export function timedUpstream<T>(deps: Pick<RelayDeps, 'upstream'>, call: () => 
   return deps.upstream ? deps.upstream.time(call) : call();
 }
 
+/** How long a button press is answered and its message edited within (Telegram shows a spinner until then). */
+const PRESS_ANSWER_MS = 2_000;
+
+/** The budget of each Telegram call that answers a press: the press bound, or the client's own timeout when shorter. */
+export const pressAnswerBudgetMs = (deps: Pick<RelayDeps, 'telegram'>): number => Math.min(PRESS_ANSWER_MS, deps.telegram.timeoutMs);
+
 /** The deps of one relayed request: the database bounded by the deadline, timers, alerts. */
 export function relayDeps(
   ctx: AppContext,

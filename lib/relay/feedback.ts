@@ -9,7 +9,7 @@ import { deskWordsOf, userWordsOf } from '../settings/texts';
 import type { UpdateIntent } from '../telegram/update';
 import { noteIdFor, ratingMessageIdFor } from '../webim/wire';
 import { runClaimed } from './claimed';
-import { type RelayDeps, timedUpstream } from './deps';
+import { pressAnswerBudgetMs, type RelayDeps, timedUpstream } from './deps';
 import { postNote } from './notices';
 import { type Recipient, recipientOf, sendTextToUser } from './send-to-user';
 import { callWebim } from './webim-call';
@@ -43,9 +43,6 @@ export async function sendRatingPrompt(
   deps.log.info('rating_prompt_sent', { chat_id: recipientOf(to).chatKey, language });
 }
 
-/** How long the press is answered and the prompt edited within (Telegram shows a spinner until then). */
-const ANSWER_TIMEOUT_MS = 2_000;
-
 /**
  * The user pressed a rating choice. The press is answered at once; the first press of a prompt
  * counts (recorded atomically in the database, counted once in the statistics), reaches Webim as
@@ -63,9 +60,9 @@ export function relayRatingPress(
   const promptId = intent.keyboardMessageId;
   const claim = () => claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS);
   return runClaimed(deps, log, { chatId: intent.chatId, messageId: key }, claim, async ({ mapping }): Promise<RelayResult> => {
-    await timedUpstream(deps, () =>
-      deps.telegram.answerCallbackQuery(intent.callbackQueryId, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs)),
-    ).catch((error: unknown) => log.warn('button_answer_failed', { error }));
+    await timedUpstream(deps, () => deps.telegram.answerCallbackQuery(intent.callbackQueryId, pressAnswerBudgetMs(deps))).catch(
+      (error: unknown) => log.warn('button_answer_failed', { error }),
+    );
     if (promptId === undefined) {
       log.warn('telegram_update_ignored', { reason: 'rating_without_prompt' });
       return 'ignored';
@@ -100,9 +97,9 @@ export function relayRatingPress(
     const words = userWordsOf(deps.settings, intent.sender.language);
     // The question is asked again in the language of the user who pressed (the prompt went out before it was known).
     const shown = `${words.ratingQuestion}\n\n${words.rated(rating.score)}`;
-    await timedUpstream(deps, () =>
-      deps.telegram.editMessageText(intent.chatId, promptId, shown, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs)),
-    ).catch((error: unknown) => log.warn('keyboard_edit_failed', { error }));
+    await timedUpstream(deps, () => deps.telegram.editMessageText(intent.chatId, promptId, shown, pressAnswerBudgetMs(deps))).catch(
+      (error: unknown) => log.warn('keyboard_edit_failed', { error }),
+    );
     return 'relayed';
   });
 }

@@ -27,7 +27,7 @@ import {
   relayOwnerMessage,
 } from './business';
 import { finish, runClaimed } from './claimed';
-import { type RelayDeps, timedUpstream } from './deps';
+import { pressAnswerBudgetMs, type RelayDeps, timedUpstream } from './deps';
 import { reactToDelivered, relayRatingPress, relayReaction } from './feedback';
 import { postNote, tellUser } from './notices';
 import { type Recipient, sendTextToUser } from './send-to-user';
@@ -217,9 +217,6 @@ const postToWebim = (deps: RelayDeps, input: (VisitorMessageInput & { file?: und
       : deps.webim.sendVisitorMessage(input as VisitorMessageInput, budget),
   );
 
-/** How long the press is answered within (Telegram shows a spinner on the button until then). */
-const ANSWER_TIMEOUT_MS = 2_000;
-
 /**
  * The user pressed an operator's button: answered at once (answerCallbackQuery: the spinner
  * stops), relayed to Webim as a `keyboard_response` with the button's id and label, once per press
@@ -243,9 +240,9 @@ async function relayButtonPress(
         : claimUpdateForChat(deps.db, key, intent.chatId, deps.settings.CLAIM_LEASE_SECONDS),
     async ({ mapping }) => {
       const remembered = rememberLanguage(deps, log, intent.chatId, intent.sender.language);
-      await timedUpstream(deps, () =>
-        deps.telegram.answerCallbackQuery(intent.callbackQueryId, Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs)),
-      ).catch((error: unknown) => log.warn('button_answer_failed', { error }));
+      await timedUpstream(deps, () => deps.telegram.answerCallbackQuery(intent.callbackQueryId, pressAnswerBudgetMs(deps))).catch(
+        (error: unknown) => log.warn('button_answer_failed', { error }),
+      );
       const buttonId = await buttonIdOf(deps.db, mapping.visitorId, intent.data);
       if (buttonId === undefined) {
         log.warn('telegram_update_ignored', { reason: 'button_unknown' });
@@ -275,7 +272,7 @@ async function relayButtonPress(
             intent.chatId,
             intent.keyboardMessageId as number,
             shown,
-            Math.min(ANSWER_TIMEOUT_MS, deps.telegram.timeoutMs),
+            pressAnswerBudgetMs(deps),
             undefined,
             business?.connectionId,
           ),

@@ -1,3 +1,5 @@
+import { Database, type DatabaseOptions } from '../../lib/db/database';
+import { migrate, readMigrations } from '../../lib/db/migrate';
 import { startEmbeddedDatabase } from '../../local/embedded-db';
 import { createScratchDatabase } from '../../local/scratch-database';
 
@@ -34,4 +36,25 @@ const server = (adminUrl: string): DatabaseEngine => ({
 export function databaseEngines(): DatabaseEngine[] {
   const url = process.env.TEST_DATABASE_URL;
   return url ? [embedded, server(url)] : [embedded];
+}
+
+/**
+ * A fresh database on `engine` and a handle on it (extra handle options, such as a statement
+ * timeout, as given), with every migration applied unless `migrated: false` (for tests of the
+ * migrations themselves). `close` closes the handle and drops the database.
+ */
+export async function openTestDatabase(
+  engine: DatabaseEngine,
+  { migrated = true, ...options }: Omit<DatabaseOptions, 'url'> & { migrated?: boolean } = {},
+): Promise<{ db: Database; close(): Promise<void> }> {
+  const testDb = await engine.create();
+  const db = new Database({ url: testDb.url, max: testDb.poolMax, ...options });
+  if (migrated) await migrate(db, await readMigrations());
+  return {
+    db,
+    async close() {
+      await db.close();
+      await testDb.drop();
+    },
+  };
 }

@@ -7,10 +7,9 @@ import {
   isBusinessChatKey,
   recordBusinessConnection,
 } from '../../../lib/db/business';
-import { Database } from '../../../lib/db/database';
+import type { Database } from '../../../lib/db/database';
 import { claimOperatorMessage, claimUpdateForChat } from '../../../lib/db/delivery-claims';
-import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { databaseEngines, type TestDatabase } from '../../support/databases';
+import { databaseEngines, openTestDatabase } from '../../support/databases';
 
 const connection = (over: Partial<BusinessConnectionRecord> = {}): BusinessConnectionRecord => ({
   id: 'conn-1',
@@ -27,19 +26,14 @@ const connection = (over: Partial<BusinessConnectionRecord> = {}): BusinessConne
 
 /** Migration 009's statements on a real engine: races are decided in the database. */
 describe.each(databaseEngines())('Telegram Business in the database on $name', (engine) => {
-  let testDb: TestDatabase;
+  let close: () => Promise<void>;
   let db: Database;
   let update = 1_000;
   const lease = { leaseSeconds: 60, create: true };
   beforeAll(async () => {
-    testDb = await engine.create();
-    db = new Database({ url: testDb.url, max: testDb.poolMax });
-    await migrate(db, await readMigrations());
+    ({ db, close } = await openTestDatabase(engine));
   });
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => close());
 
   it('records each change of a connection once, and a late (older) update changes nothing', async () => {
     expect(await recordBusinessConnection(db, connection(), 10)).toEqual({

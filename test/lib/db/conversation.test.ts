@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buttonIdOf, callbackDataFor, noteWebimDelay, purgeButtonIds, storeButtonIds } from '../../../lib/db/conversation';
-import { Database } from '../../../lib/db/database';
-import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { databaseEngines, type TestDatabase } from '../../support/databases';
+import type { Database } from '../../../lib/db/database';
+import { databaseEngines, openTestDatabase } from '../../support/databases';
 
 describe.each(databaseEngines())('conversation state on $name', (engine) => {
-  let testDb: TestDatabase;
+  let close: () => Promise<void>;
   let db: Database;
   beforeAll(async () => {
-    testDb = await engine.create();
-    db = new Database({ url: testDb.url, max: testDb.poolMax });
-    await migrate(db, await readMigrations());
+    ({ db, close } = await openTestDatabase(engine));
   });
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => close());
 
   it('the delay notice is due once per outage, under concurrent failures; a gap starts a new outage', async () => {
     const opts = { afterSeconds: 60, gapSeconds: 600 };

@@ -1,23 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../../lib/db/database';
+import type { Database } from '../../../lib/db/database';
 import { purgeExpiredClaims } from '../../../lib/db/delivery-claims';
-import { migrate, readMigrations } from '../../../lib/db/migrate';
-import { databaseEngines, type TestDatabase } from '../../support/databases';
+import { databaseEngines, openTestDatabase } from '../../support/databases';
 
 describe.each(databaseEngines())('purging expired claims on $name', (engine) => {
-  let testDb: TestDatabase;
+  let close: () => Promise<void>;
   let db: Database;
   let statements = 0;
   beforeAll(async () => {
-    testDb = await engine.create();
     // The statement timeout a stage might run with: one DELETE of the whole backlog cannot finish in it.
-    db = new Database({ url: testDb.url, max: testDb.poolMax, statementTimeoutMs: 1_000, onQuery: () => statements++ });
-    await migrate(db, await readMigrations());
+    ({ db, close } = await openTestDatabase(engine, { statementTimeoutMs: 1_000, onQuery: () => statements++ }));
   }, 120_000);
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => close());
 
   it('a backlog of 200 000 expired claims drains in bounded batches under a 1 s statement timeout; younger ones stay', async () => {
     await db.sql`

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Database } from '../../../lib/db/database';
+import type { Database } from '../../../lib/db/database';
 import { migrate, missingMigrations, REQUIRED_MIGRATIONS, readMigrations } from '../../../lib/db/migrate';
-import { databaseEngines, type TestDatabase } from '../../support/databases';
+import { databaseEngines, openTestDatabase } from '../../support/databases';
 
 /**
  * Migration numbers are reserved per branch, so a release may ship 010 before 007–009 exist, and a
@@ -9,16 +9,12 @@ import { databaseEngines, type TestDatabase } from '../../support/databases';
  * next to the ones applied.
  */
 describe.each(databaseEngines())('migrations with a gap on $name', (engine) => {
-  let testDb: TestDatabase;
+  let close: () => Promise<void>;
   let db: Database;
   beforeAll(async () => {
-    testDb = await engine.create();
-    db = new Database({ url: testDb.url, max: testDb.poolMax });
+    ({ db, close } = await openTestDatabase(engine, { migrated: false }));
   });
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => close());
 
   it('applies 010 over 006 with 007–009 missing, then a later 008 that fills the gap, each once', async () => {
     const shipped = await readMigrations();

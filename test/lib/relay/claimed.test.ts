@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryFailure } from '../../../lib/core/failure';
-import { Database } from '../../../lib/db/database';
+import type { Database } from '../../../lib/db/database';
 import { claimUpdate } from '../../../lib/db/delivery-claims';
-import { migrate, readMigrations } from '../../../lib/db/migrate';
 import { createLogger } from '../../../lib/log';
 import { runClaimed } from '../../../lib/relay/claimed';
-import { databaseEngines, type TestDatabase } from '../../support/databases';
+import { databaseEngines, openTestDatabase } from '../../support/databases';
 
 /** The exactly-once core on its own, with a real database: how each kind of failure settles the claim. */
 describe.each(databaseEngines())('runClaimed on $name', (engine) => {
-  let testDb: TestDatabase;
+  let close: () => Promise<void>;
   let db: Database;
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({ sink: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
@@ -23,14 +22,9 @@ describe.each(databaseEngines())('runClaimed on $name', (engine) => {
     (await db.sql<{ state: string }[]>`SELECT state FROM delivery_claims WHERE key = ${key}`)[0]?.state;
 
   beforeAll(async () => {
-    testDb = await engine.create();
-    db = new Database({ url: testDb.url, max: testDb.poolMax });
-    await migrate(db, await readMigrations());
+    ({ db, close } = await openTestDatabase(engine));
   });
-  afterAll(async () => {
-    await db.close();
-    await testDb.drop();
-  });
+  afterAll(() => close());
 
   it('an error nobody classified (a bug, an input the code cannot read) is permanent: completed, logged, acknowledged', async () => {
     const outcome = await runClaimed(
