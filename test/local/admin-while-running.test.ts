@@ -1,15 +1,14 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeTelegram, startFakeTelegram } from '../../fakes/telegram';
 import { type FakeWebim, startFakeWebim } from '../../fakes/webim';
 import { DataDirInUseError, startEmbeddedDatabase } from '../../local/embedded-db';
 import { SECRETS, textUpdate, upstreamEnv } from '../support/bridge';
+import { startLocalServer } from '../support/local-server';
 
 /**
  * The README's step 4: `npm start` with settings and the embedded database, then `npm run stats`
@@ -25,7 +24,6 @@ describe('npm run stats and doctor while npm start runs', () => {
   let webim: FakeWebim;
   let server: ChildProcess;
   let url: string;
-  const stderr: string[] = [];
   const env = () => ({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -48,25 +46,7 @@ describe('npm run stats and doctor while npm start runs', () => {
   beforeAll(async () => {
     telegram = await startFakeTelegram({ token: SECRETS.botToken });
     webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as { port: number };
-        probe.close(() => resolve(free));
-      });
-    });
-    server = spawn(process.execPath, ['--import', tsx, path.join(repo, 'local/start.ts')], {
-      cwd,
-      env: { ...env(), PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      server.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${stderr.join('\n')}`)));
-      createInterface({ input: server.stderr! }).on('line', (line) => {
-        stderr.push(line);
-        const ready = /bridge ready .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-        if (ready) resolve(ready[1]!);
-      });
-    });
+    ({ process: server, url } = await startLocalServer({ env: env(), cwd }));
   }, 90_000);
   afterAll(async () => {
     if (server.exitCode === null) {

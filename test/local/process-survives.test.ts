@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy, throughProxy } from '../../fakes/tcp-proxy';
 import { type FakeTelegram, startFakeTelegram } from '../../fakes/telegram';
 import { type FakeWebim, startFakeWebim } from '../../fakes/webim';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from '../../local/embedded-db';
 import { SECRETS, textUpdate, upstreamEnv } from '../support/bridge';
+import { startLocalServer } from '../support/local-server';
 
 /**
  * `npm start` as its own process, its database behind a proxy that resets every connection on
@@ -20,7 +19,7 @@ describe('the local server outlives reset database sockets', () => {
   let webim: FakeWebim;
   let server: ChildProcess;
   let url: string;
-  const stderr: string[] = [];
+  let stderr: string[];
 
   beforeAll(async () => {
     database = await startEmbeddedDatabase();
@@ -28,31 +27,19 @@ describe('the local server outlives reset database sockets', () => {
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
     telegram = await startFakeTelegram({ token: SECRETS.botToken });
     webim = await startFakeWebim({ accessToken: SECRETS.webimAccessToken });
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as { port: number };
-        probe.close(() => resolve(free));
-      });
-    });
-    server = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    ({
+      process: server,
+      url,
+      stderr,
+    } = await startLocalServer({
       env: {
         PATH: process.env.PATH,
         ...upstreamEnv(telegram.url, webim.url),
         DATABASE_URL: throughProxy(database.url, proxy),
         DATABASE_POOL_MAX: '1',
-        PORT: String(port),
         LOG_LEVEL: 'error',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      server.once('exit', (code) => reject(new Error(`local server exited with ${code}: ${stderr.join('\n')}`)));
-      createInterface({ input: server.stderr! }).on('line', (line) => {
-        stderr.push(line);
-        const ready = /bridge ready .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-        if (ready) resolve(ready[1]!);
-      });
-    });
+    }));
   }, 60_000);
   afterAll(async () => {
     server.kill('SIGTERM');
