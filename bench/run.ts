@@ -167,13 +167,15 @@ async function bundlesPhase(figures: Figure[], raw: Record<string, unknown>) {
   raw.bundles = bundles;
 }
 
+/** The median of one figure over cold runs. */
+const med = (runs: ColdRun[], f: (c: ColdRun) => number) => percentile(runs.map(f), 50);
+
 async function coldStartPhase(
   fakes: Parameters<typeof coldStarts>[0],
   databaseUrl: string,
   figures: Figure[],
   raw: Record<string, unknown>,
 ) {
-  const med = (runs: ColdRun[], f: (c: ColdRun) => number) => percentile(runs.map(f), 50);
   const loads = await loadPhases(SIZES.loadPhases);
   figures.push({
     figure: `load phase alone: importing the webhook bundle, no INIT work (median of ${loads.length})`,
@@ -220,7 +222,6 @@ async function coldStartPhase(
 
 /** The cold path's figures on the simulated network: the whole first answer, the first invocation against a warm one, the steps. */
 function simulatedFigures(figures: Figure[], sim: ColdRun[], variant: string) {
-  const med = (runs: ColdRun[], f: (c: ColdRun) => number) => percentile(runs.map(f), 50);
   const first = med(sim, (c) => c.firstMs);
   const warm = med(sim, (c) => c.warmMs);
   const n = NETWORK;

@@ -144,7 +144,10 @@ export class Runtime {
       // Telegram's (its default), and Webim's when the deployment puts WEBIM_API_URL in the
       // environment (--param webimApiUrl). Measured, their handshakes do not slow the SSM call.
       // The others are connected to as soon as the settings name them.
-      const early = upstreams.map((u) => ({ upstream: u, url: addressOf(u, env), done: connect(u, addressOf(u, env)) }));
+      const early = upstreams.map((upstream) => {
+        const url = addressOf(upstream, env);
+        return { upstream, url, done: connect(upstream, url) };
+      });
       let base: RawSettings;
       try {
         base = await this.loader.base();
